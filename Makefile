@@ -1,0 +1,41 @@
+# Two commands (see README.md):
+#   make lab    set up .venv and open the course in JupyterLab
+#   make test   set up .venv and run every test (unit, build check, notebooks)
+PYTHON ?= python3
+VENV   := .venv
+PY     := $(VENV)/bin/python
+STAMP  := $(VENV)/.installed
+
+.PHONY: lab test unit notebooks lint build check-build bench clean
+
+$(STAMP): pyproject.toml constraints.txt
+	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -c constraints.txt -e '.[dev]'
+	@touch $(STAMP)
+
+lab: $(STAMP)
+	$(VENV)/bin/jupyter lab notebooks/
+
+test: $(STAMP) lint check-build unit notebooks
+
+lint: $(STAMP)
+	$(PY) -m ruff check .
+
+check-build: $(STAMP)
+	$(PY) -m coursework build --check
+
+unit: $(STAMP)
+	COURSEWORK_PROFILE=ci $(PY) -m pytest -q tests
+
+notebooks: $(STAMP)
+	COURSEWORK_PROFILE=ci $(PY) -m pytest -q --nbval-lax --nbval-current-env solutions/
+
+build: $(STAMP)
+	$(PY) -m coursework build
+
+bench: $(STAMP)
+	$(PY) benchmarks/run.py
+
+clean:
+	rm -rf $(VENV)

@@ -1,0 +1,108 @@
+"""Figures every notebook uses: image grids and training curves.
+
+Plotting lives here only; models and losses never import it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+
+import matplotlib.pyplot as plt
+import torch
+from matplotlib.axes import Axes
+from matplotlib.figure import Figure
+from torchvision.utils import make_grid
+
+from coursework.train import History
+
+
+def image_grid(images: torch.Tensor, nrow: int = 8, padding: int = 1) -> torch.Tensor:
+    """Tile images (N, C, H, W) in [0, 1] into one (H', W', C) array for ``imshow``."""
+    grid = make_grid(images.detach().float().cpu().clamp(0, 1), nrow=nrow, padding=padding, pad_value=0.5)
+    return grid.permute(1, 2, 0)  # (H', W', C)
+
+
+def show_images(
+    images: torch.Tensor,
+    nrow: int = 8,
+    title: str | None = None,
+    ax: Axes | None = None,
+    scale: float = 0.6,
+) -> Axes:
+    """Show a batch of images (N, C, H, W) in [0, 1] as one grid."""
+    grid = image_grid(images, nrow)
+    if ax is None:
+        rows = -(-images.shape[0] // nrow)
+        _, ax = plt.subplots(figsize=(scale * min(nrow, images.shape[0]) + 0.5, scale * rows + 0.5))
+    if grid.shape[-1] == 1 or images.shape[1] == 1:
+        ax.imshow(grid[..., 0], cmap="gray", vmin=0, vmax=1)
+    else:
+        ax.imshow(grid)
+    ax.set_axis_off()
+    if title:
+        ax.set_title(title)
+    return ax
+
+
+def compare_rows(rows: Mapping[str, torch.Tensor], nrow: int | None = None, scale: float = 0.6) -> Figure:
+    """One labelled row per entry, e.g. ``{"input": x, "reconstruction": x_hat}``."""
+    n = nrow or max(r.shape[0] for r in rows.values())
+    fig, axes = plt.subplots(len(rows), 1, figsize=(scale * n + 1.5, scale * len(rows) + 0.6), squeeze=False)
+    for ax, (label, imgs) in zip(axes[:, 0], rows.items()):
+        show_images(imgs[:n], nrow=n, ax=ax)
+        ax.set_axis_on()
+        ax.set_xticks([])
+        ax.set_yticks([])
+        ax.set_ylabel(label, rotation=0, ha="right", va="center")
+        for spine in ax.spines.values():
+            spine.set_visible(False)
+    fig.tight_layout()
+    return fig
+
+
+def plot_history(
+    histories: History | Mapping[str, History],
+    keys: Sequence[str] = ("loss",),
+    ax: Axes | None = None,
+    title: str | None = None,
+    logy: bool = False,
+) -> Axes:
+    """Training (solid) and validation (dashed) curves per epoch for one or more runs."""
+    if isinstance(histories, History):
+        histories = {"": histories}
+    if ax is None:
+        _, ax = plt.subplots(figsize=(6, 3.5))
+    for name, hist in histories.items():
+        for key in keys:
+            label = " ".join(p for p in (name, key) if p)
+            if key in hist.train:
+                line = ax.plot(range(1, len(hist.train[key]) + 1), hist.train[key], label=f"{label} (train)")[0]
+                if key in hist.val:
+                    ax.plot(range(1, len(hist.val[key]) + 1), hist.val[key], "--", color=line.get_color(), label=f"{label} (val)")
+    ax.set_xlabel("epoch")
+    if logy:
+        ax.set_yscale("log")
+    ax.legend(fontsize=8)
+    ax.grid(alpha=0.3)
+    if title:
+        ax.set_title(title)
+    return ax
+
+
+def confusion_matrix(
+    y_true: torch.Tensor, y_pred: torch.Tensor, classes: Sequence[str], ax: Axes | None = None, title: str | None = None
+) -> Axes:
+    """Row-normalised confusion matrix (true class by row)."""
+    k = len(classes)
+    counts = torch.bincount(y_true.cpu() * k + y_pred.cpu(), minlength=k * k).view(k, k).float()
+    rates = counts / counts.sum(1, keepdim=True).clamp(min=1)
+    if ax is None:
+        _, ax = plt.subplots(figsize=(0.45 * k + 2, 0.45 * k + 1.5))
+    ax.imshow(rates, cmap="Blues", vmin=0, vmax=1)
+    ax.set_xticks(range(k), classes, rotation=90, fontsize=7)
+    ax.set_yticks(range(k), classes, fontsize=7)
+    ax.set_xlabel("predicted")
+    ax.set_ylabel("true")
+    if title:
+        ax.set_title(title)
+    return ax

@@ -1,0 +1,182 @@
+"""Runtime: the profile (``ci`` / ``cpu`` / ``gpu``), the device, seeding, data folder.
+
+Every notebook reads its budget (dataset size, image size, epochs, widths,
+batch size) from one :class:`Profile`, so nothing in a notebook hard-codes a
+size. The profile comes from the ``COURSEWORK_PROFILE`` environment variable,
+or from the hardware: ``gpu`` when CUDA is available, ``cpu`` otherwise.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import random
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import torch
+
+PROFILE_ENV = "COURSEWORK_PROFILE"
+DATA_ENV = "COURSEWORK_DATA"
+
+
+@dataclass(frozen=True)
+class Profile:
+    """The sizes one run of a notebook may spend.
+
+    Attributes:
+        name: ``ci``, ``cpu`` or ``gpu``.
+        description: where the profile is meant to run, and its time budget.
+        image_dataset: ``digits`` (embedded) or ``mnist`` (torchvision download).
+        n_train: training images for the image notebooks.
+        n_test: test images for the image notebooks.
+        image_size: side of the square images the image notebooks use.
+        batch_size: minibatch size.
+        epochs: passes over the training set for the main models.
+        width: hidden units (MLPs) or base channels (CNNs).
+        steps: optimisation steps, for notebooks that count steps (GANs).
+        video_dataset: ``synthetic`` (generated) or ``ucf101`` (torchvision).
+        n_videos: training clips per class for the video notebook.
+        frames: frames per clip (``T``).
+        frame_size: side of a video frame.
+    """
+
+    name: str
+    description: str
+    image_dataset: str
+    n_train: int
+    n_test: int
+    image_size: int
+    batch_size: int
+    epochs: int
+    width: int
+    steps: int
+    video_dataset: str
+    n_videos: int
+    frames: int
+    frame_size: int
+
+    def replace(self, **changes: object) -> Profile:
+        """Return a copy with some sizes changed, e.g. ``profile.replace(epochs=2)``."""
+        return dataclasses.replace(self, **changes)  # type: ignore[arg-type]
+
+
+PROFILES: dict[str, Profile] = {
+    "ci": Profile(
+        name="ci",
+        description="tests on 2 CPU cores, about a minute per notebook",
+        image_dataset="digits",
+        n_train=600,
+        n_test=200,
+        image_size=16,
+        batch_size=64,
+        epochs=3,
+        width=64,
+        steps=150,
+        video_dataset="synthetic",
+        n_videos=24,
+        frames=8,
+        frame_size=32,
+    ),
+    "cpu": Profile(
+        name="cpu",
+        description="a laptop CPU, about ten minutes per notebook",
+        image_dataset="digits",
+        n_train=1400,
+        n_test=397,
+        image_size=28,
+        batch_size=64,
+        epochs=30,
+        width=256,
+        steps=3000,
+        video_dataset="synthetic",
+        n_videos=120,
+        frames=16,
+        frame_size=32,
+    ),
+    "gpu": Profile(
+        name="gpu",
+        description="a CUDA GPU (Colab T4 or better), 20-30 minutes per notebook",
+        image_dataset="mnist",
+        n_train=60000,
+        n_test=10000,
+        image_size=28,
+        batch_size=128,
+        epochs=20,
+        width=512,
+        steps=20000,
+        video_dataset="ucf101",
+        n_videos=400,
+        frames=16,
+        frame_size=64,
+    ),
+}
+
+
+class ProfileError(ValueError):
+    """An unknown profile name."""
+
+
+def get_profile(name: str | None = None) -> Profile:
+    """Return the profile named ``name``, else ``$COURSEWORK_PROFILE``, else by hardware.
+
+    Raises:
+        ProfileError: the name is not one of the profiles; the message lists them.
+    """
+    chosen = name or os.environ.get(PROFILE_ENV, "").strip()
+    if not chosen:
+        chosen = "gpu" if torch.cuda.is_available() else "cpu"
+    key = chosen.lower()
+    if key not in PROFILES:
+        valid = ", ".join(sorted(PROFILES))
+        source = "argument" if name else f"${PROFILE_ENV}"
+        raise ProfileError(
+            f"Unknown profile {chosen!r} (from the {source}). Valid profiles: {valid}. "
+            f"Set it with e.g. `export {PROFILE_ENV}=cpu` or get_profile('cpu')."
+        )
+    return PROFILES[key]
+
+
+def get_device(prefer: str | None = None) -> torch.device:
+    """The device to compute on: CUDA, then Apple MPS, then CPU.
+
+    Args:
+        prefer: force a device (``"cpu"``, ``"cuda"``, ``"mps"``), e.g. for grading.
+    """
+    if prefer:
+        return torch.device(prefer)
+    if torch.cuda.is_available():
+        return torch.device("cuda")
+    mps = getattr(torch.backends, "mps", None)
+    if mps is not None and mps.is_available():
+        return torch.device("mps")
+    return torch.device("cpu")
+
+
+def seed_everything(seed: int = 0) -> torch.Generator:
+    """Seed Python, NumPy and torch (all devices); return a CPU generator with ``seed``."""
+    random.seed(seed)
+    np.random.seed(seed % 2**32)
+    torch.manual_seed(seed)
+    return torch.Generator().manual_seed(seed)
+
+
+def data_dir() -> Path:
+    """Folder for downloaded datasets: ``$COURSEWORK_DATA`` or ``~/.cache/coursework``."""
+    root = os.environ.get(DATA_ENV) or Path.home() / ".cache" / "coursework"
+    path = Path(root).expanduser()
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def setup(profile: str | None = None, seed: int = 0) -> tuple[Profile, torch.device]:
+    """The first cell of every notebook: pick profile and device, seed, print one line."""
+    prof = get_profile(profile)
+    device = get_device()
+    seed_everything(seed)
+    print(
+        f"coursework: profile={prof.name} ({prof.description}) | device={device} "
+        f"| torch {torch.__version__}"
+    )
+    return prof, device
