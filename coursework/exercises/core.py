@@ -58,6 +58,8 @@ class Exercise:
         grad: also compare gradients with respect to floating-point tensor args.
         compare: custom comparison ``(out, expected, case) -> error or None``,
             used instead of value equality (e.g. for properties of random output).
+        function: the name the student's function has in the notebook
+            (default: the part of the id after the dot).
     """
 
     id: str
@@ -69,6 +71,12 @@ class Exercise:
     rtol: float = 1e-4
     grad: bool = False
     compare: Compare | None = None
+    function: str = ""
+
+    @property
+    def function_name(self) -> str:
+        """Name of the student's function in the notebook."""
+        return self.function or self.id.split(".", 1)[1]
 
 
 @dataclass
