@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import copy
 import json
+from collections.abc import Callable
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -79,36 +80,39 @@ def _split_solution(source: str, cell_label: str) -> tuple[list[str], list[tuple
     return lines, regions
 
 
-def _rewrite(source: str, regions: list[tuple[int, int, str]], lines: list[str], stub) -> str:
+Rewrite = Callable[[str, list[str]], list[str]]
+
+
+def _rewrite(source: str, regions: list[tuple[int, int, str]], lines: list[str], stub: Rewrite) -> str:
     out: list[str] = []
     pos = 0
     for begin, end, indent in regions:
         out += lines[pos:begin]
-        out += stub(indent)
+        out += stub(indent, lines[begin + 1 : end])
         pos = end + 1
     out += lines[pos:]
     return "\n".join(out)
 
 
-def _stub_code(exercise: str):
-    def stub(indent: str) -> list[str]:
+def _stub_code(exercise: str) -> Rewrite:
+    def stub(indent: str, body: list[str]) -> list[str]:
         msg = f"Exercise {exercise}: replace this line with your code."
         return [f"{indent}raise NotImplementedError({msg!r})"]
 
     return stub
 
 
-def _stub_markdown(indent: str) -> list[str]:
+def _stub_markdown(indent: str, body: list[str]) -> list[str]:
     return [indent + ANSWER_PROMPT]
 
 
-def _strip_markers(indent: str) -> list[str]:
-    return []
+def _strip_markers(indent: str, body: list[str]) -> list[str]:
+    return body
 
 
 def split_notebook(source: Path) -> tuple[nbformat.NotebookNode, nbformat.NotebookNode, list[Region]]:
     """Read a source and return (solution notebook, student notebook, regions)."""
-    nb = jupytext.read(source)
+    nb = jupytext.read(source, fmt="py:percent")
     stem = source.stem
     solution = nbformat.v4.new_notebook()
     student = nbformat.v4.new_notebook()
