@@ -1,4 +1,4 @@
-"""Command line: ``python -m coursework build [--check]`` and ``python -m coursework grade``."""
+"""Command line: ``python -m coursework build [--check]`` and ``... grade``."""
 
 from __future__ import annotations
 
@@ -16,7 +16,11 @@ def _build(args: argparse.Namespace) -> int:
         print(f"build: {p}", file=sys.stderr)
     if problems:
         return 1
-    print("build: notebooks in sync with their sources" if args.check else "build: notebooks written")
+    print(
+        "build: notebooks in sync with their sources"
+        if args.check
+        else "build: notebooks written"
+    )
     return 0
 
 
@@ -24,11 +28,21 @@ def main(argv: list[str] | None = None) -> int:
     """Entry point of ``python -m coursework`` and the ``coursework`` script."""
     parser = argparse.ArgumentParser(prog="coursework", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
-    p_build = sub.add_parser("build", help="write solution and student notebooks from solutions/*.py")
-    p_build.add_argument("--check", action="store_true", help="fail if a committed notebook is stale or leaks solutions")
-    p_build.add_argument("--root", default=".", help="repository root (default: current folder)")
+    p_build = sub.add_parser(
+        "build", help="write solution and student notebooks from solutions/*.py"
+    )
+    p_build.add_argument(
+        "--check",
+        action="store_true",
+        help="fail if a committed notebook is stale or leaks solutions",
+    )
+    p_build.add_argument(
+        "--root", default=".", help="repository root (default: current folder)"
+    )
     p_build.set_defaults(run=_build)
-    p_grade = sub.add_parser("grade", help="grade a folder (or zip) of submitted notebooks", add_help=False)
+    p_grade = sub.add_parser(
+        "grade", help="grade a folder (or zip) of submitted notebooks", add_help=False
+    )
     p_grade.set_defaults(run=None)
     args, rest = parser.parse_known_args(argv)
     if args.command == "grade":

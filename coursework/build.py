@@ -16,8 +16,8 @@ from __future__ import annotations
 
 import copy
 import json
-from collections.abc import Callable
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -35,8 +35,8 @@ SETUP_SOURCE = f"""\
 # Setup: on Colab this installs the course package; locally it does nothing.
 import importlib.util, subprocess, sys
 if importlib.util.find_spec("coursework") is None:
-    subprocess.run([sys.executable, "-m", "pip", "install", "-q",
-                    "coursework @ git+https://github.com/{REPOSITORY}@{BRANCH}"], check=True)"""
+    url = "git+https://github.com/{REPOSITORY}@{BRANCH}"
+    subprocess.run([sys.executable, "-m", "pip", "install", "-q", url], check=True)"""
 
 
 class BuildError(ValueError):
@@ -56,7 +56,9 @@ def _badge(path: str) -> str:
     return f"[![Open In Colab](https://colab.research.google.com/assets/colab-badge.svg)]({url})"
 
 
-def _split_solution(source: str, cell_label: str) -> tuple[list[str], list[tuple[int, int, str]]]:
+def _split_solution(
+    source: str, cell_label: str
+) -> tuple[list[str], list[tuple[int, int, str]]]:
     """Lines of a cell and its regions as (begin line, end line, indent)."""
     lines = source.split("\n")
     regions: list[tuple[int, int, str]] = []
@@ -70,11 +72,15 @@ def _split_solution(source: str, cell_label: str) -> tuple[list[str], list[tuple
             start, indent = i, line[: len(line) - len(line.lstrip())]
         elif stripped == END:
             if start is None:
-                raise BuildError(f"{cell_label}: '{END}' without '{BEGIN}' at line {i + 1}")
+                raise BuildError(
+                    f"{cell_label}: '{END}' without '{BEGIN}' at line {i + 1}"
+                )
             regions.append((start, i, indent))
             start = None
         elif BEGIN in line or END in line:
-            raise BuildError(f"{cell_label}: solution markers must stand alone on a line")
+            raise BuildError(
+                f"{cell_label}: solution markers must stand alone on a line"
+            )
     if start is not None:
         raise BuildError(f"{cell_label}: '{BEGIN}' at line {start + 1} is never closed")
     return lines, regions
@@ -83,7 +89,9 @@ def _split_solution(source: str, cell_label: str) -> tuple[list[str], list[tuple
 Rewrite = Callable[[str, list[str]], list[str]]
 
 
-def _rewrite(source: str, regions: list[tuple[int, int, str]], lines: list[str], stub: Rewrite) -> str:
+def _rewrite(
+    source: str, regions: list[tuple[int, int, str]], lines: list[str], stub: Rewrite
+) -> str:
     out: list[str] = []
     pos = 0
     for begin, end, indent in regions:
@@ -110,7 +118,9 @@ def _strip_markers(indent: str, body: list[str]) -> list[str]:
     return body
 
 
-def split_notebook(source: Path) -> tuple[nbformat.NotebookNode, nbformat.NotebookNode, list[Region]]:
+def split_notebook(
+    source: Path,
+) -> tuple[nbformat.NotebookNode, nbformat.NotebookNode, list[Region]]:
     """Read a source and return (solution notebook, student notebook, regions)."""
     nb = jupytext.read(source, fmt="py:percent")
     stem = source.stem
@@ -133,11 +143,13 @@ def split_notebook(source: Path) -> tuple[nbformat.NotebookNode, nbformat.Notebo
             raise BuildError(f"{label}: exercise id {exercise!r} is not like 'vae.kl'")
         if found and cell.cell_type == "code" and not exercise:
             raise BuildError(
-                f'{label}: a solution region needs the exercise id in the cell header, '
+                f"{label}: a solution region needs the exercise id in the cell header, "
                 f'e.g. `# %% exercise="vae.reparameterize"`'
             )
         for begin, end, _ in found:
-            regions.append(Region(exercise or "written answer", "\n".join(lines[begin + 1 : end])))
+            regions.append(
+                Region(exercise or "written answer", "\n".join(lines[begin + 1 : end]))
+            )
         if cell.cell_type == "code":
             sol_src = _rewrite(cell.source, found, lines, _strip_markers)
             stu_src = _rewrite(cell.source, found, lines, _stub_code(exercise or ""))
@@ -150,7 +162,11 @@ def split_notebook(source: Path) -> tuple[nbformat.NotebookNode, nbformat.Notebo
         student.cells.append(make(stu_src, metadata=copy.deepcopy(meta)))
     for which, version in ((solution, "solution"), (student, "student")):
         which.metadata = {
-            "kernelspec": {"display_name": "Python 3", "language": "python", "name": "python3"},
+            "kernelspec": {
+                "display_name": "Python 3",
+                "language": "python",
+                "name": "python3",
+            },
             "language_info": {"name": "python"},
             "coursework": {"notebook": stem, "version": version},
         }
@@ -175,7 +191,9 @@ def leaks(student: nbformat.NotebookNode, regions: list[Region]) -> list[str]:
         problems.append("contains a solution marker")
     for r in regions:
         body = "\n".join(line.strip() for line in r.text.split("\n") if line.strip())
-        if len(body) >= 12 and body in "\n".join(line.strip() for line in text.split("\n")):
+        if len(body) >= 12 and body in "\n".join(
+            line.strip() for line in text.split("\n")
+        ):
             problems.append(f"contains the solution of {r.exercise}")
     return problems
 
@@ -211,14 +229,18 @@ def build(root: Path = ROOT, check: bool = False) -> list[str]:
                 if not path.exists():
                     problems.append(f"{rel}: missing; run `python -m coursework build`")
                 elif path.read_text(encoding="utf-8") != text:
-                    problems.append(f"{rel}: differs from {src.relative_to(root)}; "
-                                    "run `python -m coursework build` and commit")
+                    problems.append(
+                        f"{rel}: differs from {src.relative_to(root)}; "
+                        "run `python -m coursework build` and commit"
+                    )
             else:
                 path.write_text(text, encoding="utf-8")
         committed = root / "notebooks" / f"{src.stem}.ipynb"
         if committed.exists():
             try:
-                on_disk = nbformat.reads(committed.read_text(encoding="utf-8"), as_version=4)
+                on_disk = nbformat.reads(
+                    committed.read_text(encoding="utf-8"), as_version=4
+                )
             except Exception as exc:  # unreadable JSON counts as a problem, not a crash
                 problems.append(f"{committed.relative_to(root)}: unreadable ({exc})")
                 continue
@@ -226,5 +248,7 @@ def build(root: Path = ROOT, check: bool = False) -> list[str]:
                 problems.append(f"{committed.relative_to(root)}: {leak}")
     for nb_path in sorted((root / "notebooks").glob("*.ipynb")):
         if not (root / "solutions" / f"{nb_path.stem}.py").exists():
-            problems.append(f"{nb_path.relative_to(root)}: no source solutions/{nb_path.stem}.py")
+            problems.append(
+                f"{nb_path.relative_to(root)}: no source solutions/{nb_path.stem}.py"
+            )
     return problems

@@ -119,7 +119,7 @@ class ProfileError(ValueError):
 
 
 def get_profile(name: str | None = None) -> Profile:
-    """Return the profile named ``name``, else ``$COURSEWORK_PROFILE``, else by hardware.
+    """The profile ``name``, else ``$COURSEWORK_PROFILE``, else chosen by hardware.
 
     Raises:
         ProfileError: the name is not one of the profiles; the message lists them.
@@ -155,7 +155,7 @@ def get_device(prefer: str | None = None) -> torch.device:
 
 
 def seed_everything(seed: int = 0) -> torch.Generator:
-    """Seed Python, NumPy and torch (all devices); return a CPU generator with ``seed``."""
+    """Seed Python, NumPy and torch (all devices); return a seeded CPU generator."""
     random.seed(seed)
     np.random.seed(seed % 2**32)
     torch.manual_seed(seed)
@@ -163,7 +163,7 @@ def seed_everything(seed: int = 0) -> torch.Generator:
 
 
 def data_dir() -> Path:
-    """Folder for downloaded datasets: ``$COURSEWORK_DATA`` or ``~/.cache/coursework``."""
+    """Folder for downloads: ``$COURSEWORK_DATA`` or ``~/.cache/coursework``."""
     root = os.environ.get(DATA_ENV) or Path.home() / ".cache" / "coursework"
     path = Path(root).expanduser()
     path.mkdir(parents=True, exist_ok=True)
@@ -171,7 +171,7 @@ def data_dir() -> Path:
 
 
 def setup(profile: str | None = None, seed: int = 0) -> tuple[Profile, torch.device]:
-    """The first cell of every notebook: pick profile and device, seed, print one line."""
+    """First cell of every notebook: pick profile and device, seed, print one line."""
     prof = get_profile(profile)
     device = get_device()
     seed_everything(seed)

@@ -49,7 +49,8 @@ class TensorLoader:
         n = tensors[0].shape[0]
         if any(t.shape[0] != n for t in tensors):
             raise ValueError(
-                f"all tensors need the same first dimension; got {[t.shape[0] for t in tensors]}"
+                "all tensors need the same first dimension; "
+                f"got {[t.shape[0] for t in tensors]}"
             )
         self.tensors = tensors
         self.batch_size = batch_size
@@ -89,7 +90,9 @@ def _as_dict(out: torch.Tensor | Mapping[str, torch.Tensor]) -> dict[str, torch.
     if isinstance(out, torch.Tensor):
         return {"loss": out}
     if "loss" not in out:
-        raise KeyError(f"the loss function returned keys {sorted(out)}; one must be 'loss'")
+        raise KeyError(
+            f"the loss function returned keys {sorted(out)}; one must be 'loss'"
+        )
     return dict(out)
 
 
@@ -97,13 +100,18 @@ def _to_device(batch: object, device: torch.device) -> Batch:
     if isinstance(batch, torch.Tensor):
         batch = (batch,)
     return tuple(
-        b.to(device, non_blocking=True) if isinstance(b, torch.Tensor) else b for b in batch
+        b.to(device, non_blocking=True) if isinstance(b, torch.Tensor) else b
+        for b in batch
     )  # type: ignore[union-attr]
 
 
-def autocast(device: torch.device, enabled: bool | None = None) -> contextlib.AbstractContextManager:
-    """Mixed precision on CUDA (bfloat16 if supported, else float16); a no-op elsewhere."""
-    use = device.type == "cuda" if enabled is None else enabled and device.type == "cuda"
+def autocast(
+    device: torch.device, enabled: bool | None = None
+) -> contextlib.AbstractContextManager:
+    """Mixed precision on CUDA (bfloat16 if supported, else float16); else a no-op."""
+    use = (
+        device.type == "cuda" if enabled is None else enabled and device.type == "cuda"
+    )
     if not use:
         return contextlib.nullcontext()
     dtype = torch.bfloat16 if torch.cuda.is_bf16_supported() else torch.float16
@@ -225,16 +233,22 @@ def fit(
     device = _device_of(model)
     history = history or History()
     use_amp = device.type == "cuda" if amp is None else amp and device.type == "cuda"
-    scaler = torch.amp.GradScaler(
-        "cuda", enabled=use_amp and not torch.cuda.is_bf16_supported()
-    ) if use_amp else None
+    scaler = (
+        torch.amp.GradScaler(
+            "cuda", enabled=use_amp and not torch.cuda.is_bf16_supported()
+        )
+        if use_amp
+        else None
+    )
     try:
         steps = epochs * len(train_loader)  # type: ignore[arg-type]
     except TypeError:
         steps = None
     bar = tqdm(total=steps, desc=desc, disable=not progress, leave=True)
     for _ in range(epochs):
-        logs = train_epoch(model, train_loader, loss_fn, optimizer, scaler, amp, bar, grad_clip)
+        logs = train_epoch(
+            model, train_loader, loss_fn, optimizer, scaler, amp, bar, grad_clip
+        )
         for k, v in logs.items():
             history.train.setdefault(k, []).append(v)
         shown = {f"train_{k}": f"{v:.4g}" for k, v in logs.items() if k == "loss"}
@@ -242,7 +256,9 @@ def fit(
             vlogs = evaluate(model, val_loader, val_loss_fn or loss_fn, amp)
             for k, v in vlogs.items():
                 history.val.setdefault(k, []).append(v)
-            shown.update({f"val_{k}": f"{v:.4g}" for k, v in vlogs.items() if k == "loss"})
+            shown.update(
+                {f"val_{k}": f"{v:.4g}" for k, v in vlogs.items() if k == "loss"}
+            )
         if scheduler is not None:
             scheduler.step()
         bar.set_postfix(shown)

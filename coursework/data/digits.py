@@ -35,7 +35,7 @@ def load_digits(
     n: int | None = None,
     device: torch.device | str | None = None,
 ) -> tuple[torch.Tensor, torch.Tensor]:
-    """Return images ``x`` of shape (N, 1, S, S) in [0, 1] and labels ``y`` of shape (N,).
+    """Return images ``x`` (N, 1, S, S) in [0, 1] and labels ``y`` (N,).
 
     Args:
         split: ``train`` (1,400 images), ``test`` (397) or ``all``.
@@ -54,7 +54,9 @@ def load_digits(
     if n is not None:
         x, y = x[:n], y[:n]
     if image_size != 8:
-        x = F.interpolate(x, size=(image_size, image_size), mode="bilinear", align_corners=False)
+        x = F.interpolate(
+            x, size=(image_size, image_size), mode="bilinear", align_corners=False
+        )
         x = x.clamp(0.0, 1.0)
     if binarize:
         x = (x > 0.5).float()

@@ -55,7 +55,7 @@ def load_real(
     n: int | None = None,
     device: torch.device | str | None = None,
 ) -> tuple[torch.Tensor, torch.Tensor]:
-    """Load a torchvision dataset as tensors ``x`` (N, C, H, W) in [0, 1] and ``y`` (N,).
+    """Load a torchvision dataset as ``x`` (N, C, H, W) in [0, 1] and ``y`` (N,).
 
     Args:
         name: ``mnist``, ``fashion_mnist`` or ``cifar10``.
@@ -90,5 +90,7 @@ def load_real(
     x = x.float() / 255.0
     y = torch.as_tensor(ds.targets)[: x.shape[0]].long()
     if image_size is not None and image_size != x.shape[-1]:
-        x = F.interpolate(x, size=(image_size, image_size), mode="bilinear", align_corners=False)
+        x = F.interpolate(
+            x, size=(image_size, image_size), mode="bilinear", align_corners=False
+        )
     return x.to(device), y.to(device)

@@ -18,13 +18,21 @@ import torch
 
 SHAPES = ("square", "ellipse", "triangle")
 COLOURS = torch.tensor(
-    [[1.0, 1.0, 1.0], [1.0, 0.3, 0.3], [0.3, 1.0, 0.3], [0.35, 0.55, 1.0], [1.0, 0.85, 0.2]]
+    [
+        [1.0, 1.0, 1.0],
+        [1.0, 0.3, 0.3],
+        [0.3, 1.0, 0.3],
+        [0.35, 0.55, 1.0],
+        [1.0, 0.85, 0.2],
+    ]
 )
 FACTORS = ("shape", "scale", "rotation", "x", "y", "colour")
 
 
-def sample_factors(n: int, generator: torch.Generator | None = None) -> dict[str, torch.Tensor]:
-    """Draw ``n`` independent factor tuples: shape index, scale, rotation, x, y, colour."""
+def sample_factors(
+    n: int, generator: torch.Generator | None = None
+) -> dict[str, torch.Tensor]:
+    """Draw ``n`` independent factor tuples: shape, scale, rotation, x, y, colour."""
     g = generator or torch.Generator().manual_seed(0)
     u = torch.rand(n, 4, generator=g)
     return {
@@ -37,7 +45,9 @@ def sample_factors(n: int, generator: torch.Generator | None = None) -> dict[str
     }
 
 
-def render(factors: dict[str, torch.Tensor], image_size: int = 32, colour: bool = False) -> torch.Tensor:
+def render(
+    factors: dict[str, torch.Tensor], image_size: int = 32, colour: bool = False
+) -> torch.Tensor:
     """Draw the shapes given by ``factors``.
 
     Returns:

@@ -145,7 +145,9 @@ def register(exercise: Exercise) -> Exercise:
     return exercise
 
 
-def register_hidden(exercise_id: str, cases: Callable[[torch.device], list[Case]]) -> None:
+def register_hidden(
+    exercise_id: str, cases: Callable[[torch.device], list[Case]]
+) -> None:
     """Add hidden cases to an exercise; only grading runs them."""
     get_exercise(exercise_id)
     _HIDDEN.setdefault(exercise_id, []).append(cases)
@@ -189,7 +191,9 @@ def all_topics() -> list[str]:
     import coursework.exercises as pkg
 
     skip = {"core", "compare"}
-    return sorted(m.name for m in pkgutil.iter_modules(pkg.__path__) if m.name not in skip)
+    return sorted(
+        m.name for m in pkgutil.iter_modules(pkg.__path__) if m.name not in skip
+    )
 
 
 def exercises_for(topic: str) -> list[Exercise]:
@@ -217,7 +221,9 @@ def _describe(x: Any) -> str:
     return type(x).__name__
 
 
-def compare_values(out: Any, expected: Any, atol: float, rtol: float, where: str = "output") -> str | None:
+def compare_values(
+    out: Any, expected: Any, atol: float, rtol: float, where: str = "output"
+) -> str | None:
     """Describe the first difference between ``out`` and ``expected``, or None.
 
     Tensors must agree in shape, dtype, device and values (``allclose``); the
@@ -231,12 +237,18 @@ def compare_values(out: Any, expected: Any, atol: float, rtol: float, where: str
         if not isinstance(out, torch.Tensor):
             return f"{where}: expected a torch.Tensor, got {_describe(out)}"
         if out.shape != expected.shape:
-            return f"{where}: shape {tuple(out.shape)}, expected {tuple(expected.shape)}"
+            return (
+                f"{where}: shape {tuple(out.shape)}, expected {tuple(expected.shape)}"
+            )
         if out.dtype != expected.dtype:
-            return f"{where}: dtype {out.dtype}, expected {expected.dtype} (keep the input dtype)"
+            return (
+                f"{where}: dtype {out.dtype}, expected {expected.dtype} "
+                "(keep the input dtype)"
+            )
         if out.device.type != expected.device.type:
             return (
-                f"{where}: on device {out.device.type}, expected {expected.device.type} "
+                f"{where}: on device {out.device.type}, "
+                f"expected {expected.device.type} "
                 "(create new tensors with device=x.device, or use *_like functions)"
             )
         a, b = out.detach(), expected.detach()
@@ -245,9 +257,14 @@ def compare_values(out: Any, expected: Any, atol: float, rtol: float, where: str
                 return None
             err = (a - b).abs().nan_to_num(nan=math.inf)
             idx = int(err.flatten().argmax())
-            pos = tuple(int(i) for i in torch.unravel_index(torch.tensor(idx), a.shape)) if a.dim() else ()
+            pos = (
+                tuple(int(i) for i in torch.unravel_index(torch.tensor(idx), a.shape))
+                if a.dim()
+                else ()
+            )
             return (
-                f"{where}: values differ, largest error {float(err.flatten()[idx]):.3g} "
+                f"{where}: values differ, "
+                f"largest error {float(err.flatten()[idx]):.3g} "
                 f"at index {pos}: got {float(a.flatten()[idx]):.6g}, "
                 f"expected {float(b.flatten()[idx]):.6g}"
             )
@@ -257,7 +274,10 @@ def compare_values(out: Any, expected: Any, atol: float, rtol: float, where: str
         return f"{where}: {n} of {a.numel()} entries differ"
     if isinstance(expected, (tuple, list)):
         if not isinstance(out, (tuple, list)):
-            return f"{where}: expected a {type(expected).__name__} of {len(expected)}, got {_describe(out)}"
+            kind = type(expected).__name__
+            return (
+                f"{where}: expected a {kind} of {len(expected)}, got {_describe(out)}"
+            )
         if len(out) != len(expected):
             return f"{where}: expected {len(expected)} values, got {len(out)}"
         for i, (o, e) in enumerate(zip(out, expected)):
@@ -277,7 +297,9 @@ def compare_values(out: Any, expected: Any, atol: float, rtol: float, where: str
                 return msg
         return None
     if isinstance(expected, bool) or not isinstance(expected, (int, float)):
-        return None if out == expected else f"{where}: got {out!r}, expected {expected!r}"
+        return (
+            None if out == expected else f"{where}: got {out!r}, expected {expected!r}"
+        )
     if isinstance(out, torch.Tensor) and out.numel() == 1:
         out = out.item()
     if not isinstance(out, (int, float)):
@@ -291,7 +313,9 @@ def _float_tensors(args: Sequence[Any]) -> list[torch.Tensor]:
     return [a for a in args if isinstance(a, torch.Tensor) and a.is_floating_point()]
 
 
-def _call(fn: Callable[..., Any], case: Case, grad: bool) -> tuple[Any, list[Any] | None]:
+def _call(
+    fn: Callable[..., Any], case: Case, grad: bool
+) -> tuple[Any, list[Any] | None]:
     args, kwargs = _clone(case.args), _clone(case.kwargs)
     leaves = _float_tensors(args) if grad else []
     for t in leaves:
@@ -303,7 +327,12 @@ def _call(fn: Callable[..., Any], case: Case, grad: bool) -> tuple[Any, list[Any
     if grad and leaves:
         outs = out if isinstance(out, (tuple, list)) else [out]
         total = sum(
-            (o * torch.linspace(0.5, 1.5, o.numel(), dtype=o.dtype, device=o.device).view_as(o)).sum()
+            (
+                o
+                * torch.linspace(
+                    0.5, 1.5, o.numel(), dtype=o.dtype, device=o.device
+                ).view_as(o)
+            ).sum()
             for o in outs
             if isinstance(o, torch.Tensor) and o.is_floating_point() and o.requires_grad
         )
@@ -326,17 +355,25 @@ def _detach(x: Any) -> Any:
 def _student_error(exc: BaseException) -> str:
     """One line: the exception and the line of the student's code that raised it."""
     frames = traceback.extract_tb(exc.__traceback__)
-    user = [f for f in frames if "coursework" not in f.filename.replace("\\", "/").split("/")[-2:-1]]
+    user = [
+        f
+        for f in frames
+        if "coursework" not in f.filename.replace("\\", "/").split("/")[-2:-1]
+    ]
     line = user[-1] if user else (frames[-1] if frames else None)
     where = f" (line {line.lineno}: `{(line.line or '').strip()}`)" if line else ""
     return f"raised {type(exc).__name__}: {exc}{where}"
 
 
-def _run_case(ex: Exercise, fn: Callable[..., Any], case: Case, hidden: bool) -> CaseResult:
+def _run_case(
+    ex: Exercise, fn: Callable[..., Any], case: Case, hidden: bool
+) -> CaseResult:
     try:
         expected, grads_ref = _call(ex.reference, case, ex.grad)
     except Exception as exc:  # a broken case is the course's fault, say so
-        return CaseResult(case.name, ERROR, f"the reference failed on this case: {exc!r}", hidden)
+        return CaseResult(
+            case.name, ERROR, f"the reference failed on this case: {exc!r}", hidden
+        )
     try:
         out, grads = _call(fn, case, ex.grad)
     except NotImplementedError as exc:
@@ -350,7 +387,10 @@ def _run_case(ex: Exercise, fn: Callable[..., Any], case: Case, hidden: bool) ->
             msg = compare_values(out, expected, ex.atol, ex.rtol)
         if msg is None and ex.grad and grads_ref is not None:
             if grads is None:
-                msg = "no gradient flows back to the inputs (avoid .detach(), .item(), numpy)"
+                msg = (
+                    "no gradient flows back to the inputs "
+                    "(avoid .detach(), .item(), numpy)"
+                )
             else:
                 for i, (g, r) in enumerate(zip(grads, grads_ref)):
                     if r is None:
@@ -358,7 +398,9 @@ def _run_case(ex: Exercise, fn: Callable[..., Any], case: Case, hidden: bool) ->
                     if g is None:
                         msg = f"no gradient reaches input {i} (is the graph cut?)"
                         break
-                    msg = compare_values(g, r, ex.atol * 10, ex.rtol * 10, f"gradient w.r.t. input {i}")
+                    msg = compare_values(
+                        g, r, ex.atol * 10, ex.rtol * 10, f"gradient w.r.t. input {i}"
+                    )
                     if msg:
                         break
     except Exception as exc:
@@ -388,19 +430,26 @@ def run_check(
     dev = torch.device(device) if device is not None else get_device()
     start = time.perf_counter()
     if fn is None or not callable(fn):
-        note = f"expected a function, got {type(fn).__name__}; pass the function itself, without ()"
+        note = (
+            f"expected a function, got {type(fn).__name__}; "
+            "pass the function itself, without ()"
+        )
         return CheckResult(ex.id, ex.points, [], 0.0, note)
     try:
         cases = [(c, False) for c in ex.cases(dev)]
         if hidden:
             cases += [(c, True) for make in _HIDDEN.get(ex.id, []) for c in make(dev)]
     except Exception as exc:
-        return CheckResult(ex.id, ex.points, [], 0.0, f"could not build the cases: {exc!r}")
+        return CheckResult(
+            ex.id, ex.points, [], 0.0, f"could not build the cases: {exc!r}"
+        )
     results = [_run_case(ex, fn, c, h) for c, h in cases]
     return CheckResult(ex.id, ex.points, results, time.perf_counter() - start)
 
 
-def format_result(result: CheckResult, hint: str = "", show_hidden_note: bool = True) -> str:
+def format_result(
+    result: CheckResult, hint: str = "", show_hidden_note: bool = True
+) -> str:
     """Human-readable verdict, one line per case."""
     lines = []
     if result.note and not result.cases:

@@ -18,7 +18,12 @@ from coursework.train import History
 
 def image_grid(images: torch.Tensor, nrow: int = 8, padding: int = 1) -> torch.Tensor:
     """Tile images (N, C, H, W) in [0, 1] into one (H', W', C) array for ``imshow``."""
-    grid = make_grid(images.detach().float().cpu().clamp(0, 1), nrow=nrow, padding=padding, pad_value=0.5)
+    grid = make_grid(
+        images.detach().float().cpu().clamp(0, 1),
+        nrow=nrow,
+        padding=padding,
+        pad_value=0.5,
+    )
     return grid.permute(1, 2, 0)  # (H', W', C)
 
 
@@ -33,7 +38,9 @@ def show_images(
     grid = image_grid(images, nrow)
     if ax is None:
         rows = -(-images.shape[0] // nrow)
-        _, ax = plt.subplots(figsize=(scale * min(nrow, images.shape[0]) + 0.5, scale * rows + 0.5))
+        _, ax = plt.subplots(
+            figsize=(scale * min(nrow, images.shape[0]) + 0.5, scale * rows + 0.5)
+        )
     if grid.shape[-1] == 1 or images.shape[1] == 1:
         ax.imshow(grid[..., 0], cmap="gray", vmin=0, vmax=1)
     else:
@@ -44,10 +51,14 @@ def show_images(
     return ax
 
 
-def compare_rows(rows: Mapping[str, torch.Tensor], nrow: int | None = None, scale: float = 0.6) -> Figure:
+def compare_rows(
+    rows: Mapping[str, torch.Tensor], nrow: int | None = None, scale: float = 0.6
+) -> Figure:
     """One labelled row per entry, e.g. ``{"input": x, "reconstruction": x_hat}``."""
     n = nrow or max(r.shape[0] for r in rows.values())
-    fig, axes = plt.subplots(len(rows), 1, figsize=(scale * n + 1.5, scale * len(rows) + 0.6), squeeze=False)
+    fig, axes = plt.subplots(
+        len(rows), 1, figsize=(scale * n + 1.5, scale * len(rows) + 0.6), squeeze=False
+    )
     for ax, (label, imgs) in zip(axes[:, 0], rows.items()):
         show_images(imgs[:n], nrow=n, ax=ax)
         ax.set_axis_on()
@@ -67,7 +78,7 @@ def plot_history(
     title: str | None = None,
     logy: bool = False,
 ) -> Axes:
-    """Training (solid) and validation (dashed) curves per epoch for one or more runs."""
+    """Training (solid) and validation (dashed) curves per epoch, one or more runs."""
     if isinstance(histories, History):
         histories = {"": histories}
     if ax is None:
@@ -76,9 +87,19 @@ def plot_history(
         for key in keys:
             label = " ".join(p for p in (name, key) if p)
             if key in hist.train:
-                line = ax.plot(range(1, len(hist.train[key]) + 1), hist.train[key], label=f"{label} (train)")[0]
+                line = ax.plot(
+                    range(1, len(hist.train[key]) + 1),
+                    hist.train[key],
+                    label=f"{label} (train)",
+                )[0]
                 if key in hist.val:
-                    ax.plot(range(1, len(hist.val[key]) + 1), hist.val[key], "--", color=line.get_color(), label=f"{label} (val)")
+                    ax.plot(
+                        range(1, len(hist.val[key]) + 1),
+                        hist.val[key],
+                        "--",
+                        color=line.get_color(),
+                        label=f"{label} (val)",
+                    )
     ax.set_xlabel("epoch")
     if logy:
         ax.set_yscale("log")
@@ -90,11 +111,19 @@ def plot_history(
 
 
 def confusion_matrix(
-    y_true: torch.Tensor, y_pred: torch.Tensor, classes: Sequence[str], ax: Axes | None = None, title: str | None = None
+    y_true: torch.Tensor,
+    y_pred: torch.Tensor,
+    classes: Sequence[str],
+    ax: Axes | None = None,
+    title: str | None = None,
 ) -> Axes:
     """Row-normalised confusion matrix (true class by row)."""
     k = len(classes)
-    counts = torch.bincount(y_true.cpu() * k + y_pred.cpu(), minlength=k * k).view(k, k).float()
+    counts = (
+        torch.bincount(y_true.cpu() * k + y_pred.cpu(), minlength=k * k)
+        .view(k, k)
+        .float()
+    )
     rates = counts / counts.sum(1, keepdim=True).clamp(min=1)
     if ax is None:
         _, ax = plt.subplots(figsize=(0.45 * k + 2, 0.45 * k + 1.5))
