@@ -44,11 +44,10 @@ def load_images(
             n = prof.n_train if split == "train" else prof.n_test
     else:
         name = name_or_profile
-    key = name.lower().replace("-", "_")
-    if key == "digits":
+    if name.lower() == "digits":
         return load_digits(split, image_size or 16, binarize, n, device)
-    if key in REAL:
-        x, y = load_real(key, split, image_size=image_size, n=n, device=device)
+    if name.lower() not in EMBEDDED:
+        x, y = load_real(name, split, image_size=image_size, n=n, device=device)
         return ((x > 0.5).float() if binarize else x), y
     raise DatasetError(
         f"Unknown image dataset {name!r}. Embedded: digits (and make_shapes for "

@@ -37,7 +37,8 @@ def _classes() -> dict[str, type]:
 
 
 def _check_name(name: str) -> str:
-    key = name.lower().replace("-", "_")
+    aliases = {k.replace("_", ""): k for k in REAL}
+    key = aliases.get(name.lower().replace("-", "").replace("_", ""), name)
     if key not in REAL:
         raise DatasetError(
             f"Unknown dataset {name!r}. Real datasets: {', '.join(REAL)}; "

@@ -1,0 +1,106 @@
+import json
+
+import pytest
+import torch
+
+from coursework import runtime
+from coursework.runtime import (
+    PROFILES,
+    ProfileError,
+    get_device,
+    get_profile,
+    record_metrics,
+    seed_everything,
+    setup,
+)
+
+
+def test_profiles_scale_up_in_order():
+    ci, cpu, gpu = PROFILES["ci"], PROFILES["cpu"], PROFILES["gpu"]
+    for field in ("n_train", "width", "steps", "n_videos"):
+        assert getattr(ci, field) < getattr(cpu, field) <= getattr(gpu, field), field
+    # the budget grows too: examples seen in training
+    seen = [p.n_train * p.epochs for p in (ci, cpu, gpu)]
+    assert seen == sorted(seen) and ci.epochs < cpu.epochs
+    assert ci.image_dataset == cpu.image_dataset == "digits"
+    assert gpu.image_dataset == "mnist"
+
+
+def test_profile_from_argument_and_environment(monkeypatch):
+    monkeypatch.setenv("COURSEWORK_PROFILE", "cpu")
+    assert get_profile().name == "cpu"
+    assert get_profile("CI").name == "ci"
+
+
+def test_profile_default_follows_hardware(monkeypatch):
+    monkeypatch.delenv("COURSEWORK_PROFILE", raising=False)
+    expected = "gpu" if torch.cuda.is_available() else "cpu"
+    assert get_profile().name == expected
+
+
+@pytest.mark.parametrize("source", ["argument", "env"])
+def test_unknown_profile_lists_valid_ones(monkeypatch, source):
+    if source == "env":
+        monkeypatch.setenv("COURSEWORK_PROFILE", "laptop")
+        call = get_profile
+    else:
+
+        def call():
+            return get_profile("laptop")
+
+    with pytest.raises(ProfileError) as err:
+        call()
+    msg = str(err.value)
+    assert "'laptop'" in msg and "ci, cpu, gpu" in msg
+
+
+def test_replace_keeps_the_rest():
+    p = PROFILES["ci"].replace(epochs=99)
+    assert p.epochs == 99 and p.width == PROFILES["ci"].width
+    assert PROFILES["ci"].epochs != 99
+
+
+def test_device_prefers_cuda_then_cpu():
+    dev = get_device()
+    assert dev.type == ("cuda" if torch.cuda.is_available() else dev.type)
+    assert get_device("cpu") == torch.device("cpu")
+
+
+def test_seed_everything_repeats_draws():
+    g = seed_everything(3)
+    a = torch.rand(4), torch.rand(2, generator=g)
+    g = seed_everything(3)
+    b = torch.rand(4), torch.rand(2, generator=g)
+    assert torch.equal(a[0], b[0]) and torch.equal(a[1], b[1])
+
+
+def test_setup_prints_one_line(monkeypatch, capsys):
+    monkeypatch.setenv("COURSEWORK_PROFILE", "ci")
+    profile, device = setup()
+    out = capsys.readouterr().out.strip().splitlines()
+    assert len(out) == 1
+    assert "profile=ci" in out[0] and f"device={device}" in out[0]
+    assert torch.__version__ in out[0]
+    assert profile is PROFILES["ci"]
+
+
+def test_data_dir_from_environment(monkeypatch, tmp_path):
+    monkeypatch.setenv("COURSEWORK_DATA", str(tmp_path / "d"))
+    assert runtime.data_dir() == tmp_path / "d"
+    assert (tmp_path / "d").is_dir()
+
+
+def test_record_metrics_merges_into_json(monkeypatch, tmp_path, capsys):
+    monkeypatch.setenv("COURSEWORK_METRICS", str(tmp_path))
+    record_metrics("03_vae", neg_elbo=torch.tensor(90.5))
+    record_metrics("03_vae", iwae50=88)
+    data = json.loads((tmp_path / "03_vae.json").read_text())
+    assert data == {"neg_elbo": 90.5, "iwae50": 88.0}
+    assert "03_vae: iwae50 = 88.0000" in capsys.readouterr().out
+
+
+def test_record_metrics_without_folder_only_prints(monkeypatch, tmp_path, capsys):
+    monkeypatch.delenv("COURSEWORK_METRICS", raising=False)
+    monkeypatch.chdir(tmp_path)
+    assert record_metrics("x", a=1.0) == {"a": 1.0}
+    assert list(tmp_path.iterdir()) == []
