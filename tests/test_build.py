@@ -58,7 +58,7 @@ def test_build_writes_both_versions_with_badge_and_setup(repo):
     for cells, folder in ((sol, "solutions"), (stu, "notebooks")):
         assert "colab-badge.svg" in "".join(cells[0]["source"])
         assert f"blob/main/{folder}/99_demo.ipynb" in "".join(cells[0]["source"])
-        assert "find_spec(\"coursework\")" in "".join(cells[1]["source"])
+        assert 'find_spec("coursework")' in "".join(cells[1]["source"])
         assert all(c.get("outputs", []) == [] for c in cells)
     code = "".join(stu[3]["source"])
     assert "raise NotImplementedError('Exercise demo.double:" in code
@@ -91,7 +91,9 @@ def test_check_passes_when_in_sync_and_names_stale_files(repo):
 
 def test_check_catches_solution_text_in_student_notebook(repo):
     build(repo)
-    shutil.copy(repo / "solutions" / "99_demo.ipynb", repo / "notebooks" / "99_demo.ipynb")
+    shutil.copy(
+        repo / "solutions" / "99_demo.ipynb", repo / "notebooks" / "99_demo.ipynb"
+    )
     problems = build(repo, check=True)
     assert any("contains the solution of demo.double" in p for p in problems)
 
@@ -107,7 +109,10 @@ def test_check_reports_missing_and_orphan_notebooks(repo):
 @pytest.mark.parametrize(
     "body, words",
     [
-        ("# %%\nx = 1\n### BEGIN SOLUTION\nx = 2\n### END SOLUTION\n", "needs the exercise id"),
+        (
+            "# %%\nx = 1\n### BEGIN SOLUTION\nx = 2\n### END SOLUTION\n",
+            "needs the exercise id",
+        ),
         ('# %% exercise="demo.a"\n### BEGIN SOLUTION\nx = 2\n', "never closed"),
         ('# %% exercise="demo.a"\nx = 2\n### END SOLUTION\n', "without"),
         ('# %% exercise="Demo A"\nx = 1\n', "is not like"),

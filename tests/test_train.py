@@ -51,7 +51,9 @@ def test_fit_learns_a_linear_map_and_records_history():
     hist = fit(model, loader, mse, opt, epochs=15, val_loader=loader, progress=False)
     assert len(hist.train["loss"]) == len(hist.val["loss"]) == 15
     assert hist.train["loss"][-1] < 1e-3 < hist.train["loss"][0]
-    assert hist.last("loss", "val") == pytest.approx(evaluate(model, loader, mse)["loss"])
+    assert hist.last("loss", "val") == pytest.approx(
+        evaluate(model, loader, mse)["loss"]
+    )
     assert torch.allclose(model.weight, torch.tensor([[1.0, -2.0, 0.5]]), atol=1e-2)
 
 

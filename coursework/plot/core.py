@@ -8,6 +8,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 
 import matplotlib.pyplot as plt
+import numpy as np
 import torch
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
@@ -16,7 +17,7 @@ from torchvision.utils import make_grid
 from coursework.train import History
 
 
-def image_grid(images: torch.Tensor, nrow: int = 8, padding: int = 1) -> torch.Tensor:
+def image_grid(images: torch.Tensor, nrow: int = 8, padding: int = 1) -> np.ndarray:
     """Tile images (N, C, H, W) in [0, 1] into one (H', W', C) array for ``imshow``."""
     grid = make_grid(
         images.detach().float().cpu().clamp(0, 1),
@@ -24,7 +25,7 @@ def image_grid(images: torch.Tensor, nrow: int = 8, padding: int = 1) -> torch.T
         padding=padding,
         pad_value=0.5,
     )
-    return grid.permute(1, 2, 0)  # (H', W', C)
+    return grid.permute(1, 2, 0).numpy()  # (H', W', C)
 
 
 def show_images(
@@ -127,7 +128,7 @@ def confusion_matrix(
     rates = counts / counts.sum(1, keepdim=True).clamp(min=1)
     if ax is None:
         _, ax = plt.subplots(figsize=(0.45 * k + 2, 0.45 * k + 1.5))
-    ax.imshow(rates, cmap="Blues", vmin=0, vmax=1)
+    ax.imshow(rates.numpy(), cmap="Blues", vmin=0, vmax=1)
     ax.set_xticks(range(k), classes, rotation=90, fontsize=7)
     ax.set_yticks(range(k), classes, fontsize=7)
     ax.set_xlabel("predicted")

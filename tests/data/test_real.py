@@ -30,7 +30,9 @@ def _fake_mnist(root, cls: str, n: int = 12) -> tuple[np.ndarray, np.ndarray]:
     return images, labels
 
 
-@pytest.mark.parametrize("name, cls", [("mnist", "MNIST"), ("fashion_mnist", "FashionMNIST")])
+@pytest.mark.parametrize(
+    "name, cls", [("mnist", "MNIST"), ("fashion_mnist", "FashionMNIST")]
+)
 def test_mnist_family_from_idx_files(tmp_path, name, cls):
     images, labels = _fake_mnist(tmp_path, cls)
     x, y = load_real(name, "train", root=tmp_path, download=False)
@@ -62,7 +64,9 @@ def test_cifar10_from_pickled_batches(tmp_path, monkeypatch):
     x, y = load_real("cifar10", "test", root=tmp_path, download=False)
     data, labels = batches["test_batch"]
     assert x.shape == (2, 3, 32, 32)
-    assert torch.allclose(x * 255, torch.tensor(data.reshape(2, 3, 32, 32), dtype=torch.float32))
+    assert torch.allclose(
+        x * 255, torch.tensor(data.reshape(2, 3, 32, 32), dtype=torch.float32)
+    )
     assert y.tolist() == labels
     x, _ = load_real("CIFAR-10", "train", root=tmp_path, download=False)
     assert x.shape == (10, 3, 32, 32)

@@ -25,7 +25,10 @@ def _cases(device):
     g = torch.Generator().manual_seed(0)
     return [
         Case("float32", (torch.randn(3, 4, generator=g).to(device), 2.0)),
-        Case("float64", (torch.randn(5, generator=g, dtype=torch.float64).to(device), -1.0)),
+        Case(
+            "float64",
+            (torch.randn(5, generator=g, dtype=torch.float64).to(device), -1.0),
+        ),
         Case("empty", (torch.zeros(0, 2, device=device), 3.0)),
     ]
 
@@ -68,7 +71,10 @@ def test_wrong_values_name_the_largest_error(capsys):
     "fn, words",
     [
         (lambda x, a: (a * x + 1).reshape(-1, 1), "shape"),
-        (lambda x, a: (a * x + 1).float(), "dtype torch.float32, expected torch.float64"),
+        (
+            lambda x, a: (a * x + 1).float(),
+            "dtype torch.float32, expected torch.float64",
+        ),
         (lambda x, a: None, "returned None"),
         (lambda x, a: (a * x + 1).tolist(), "expected a torch.Tensor, got list"),
         (lambda x, a: (a * x + 1).detach(), "no gradient"),
@@ -127,7 +133,8 @@ def test_non_callable_and_unknown_ids(capsys):
 
 def test_hidden_cases_run_only_when_asked():
     register_hidden(
-        "testdemo.scale_shift", lambda d: [Case("big a", (torch.ones(2, device=d), 1e3))]
+        "testdemo.scale_shift",
+        lambda d: [Case("big a", (torch.ones(2, device=d), 1e3))],
     )
     assert len(run_check("testdemo.scale_shift", scale_shift).cases) == 3
     res = run_check("testdemo.scale_shift", scale_shift, hidden=True)
