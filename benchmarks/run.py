@@ -1,0 +1,110 @@
+"""Benchmark the notebooks: execution time per profile and the metrics they reach.
+
+Each solution notebook is executed in a fresh kernel (nbclient) once per
+profile; the figures it computes come back through ``record_metrics`` (the
+``COURSEWORK_METRICS`` folder), so the numbers printed here are the numbers
+the notebook showed. Results are also written to ``benchmarks/out/``.
+
+Usage:
+    python benchmarks/run.py                     # ci and cpu profiles, all notebooks
+    python benchmarks/run.py --profiles ci --notebooks 03
+    python benchmarks/run.py --profiles gpu      # on a CUDA machine
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import nbformat
+import torch
+from nbclient import NotebookClient
+from nbclient.exceptions import CellExecutionError
+
+ROOT = Path(__file__).resolve().parent.parent
+TARGET_SECONDS = {"ci": 90, "cpu": 600, "gpu": 1800}
+
+
+def run_notebook(path: Path, profile: str, timeout: int) -> dict:
+    """Execute one notebook in one profile; return seconds, status and metrics."""
+    nb = nbformat.read(path, as_version=4)
+    with tempfile.TemporaryDirectory() as metrics_dir:
+        env = dict(
+            os.environ, COURSEWORK_PROFILE=profile, COURSEWORK_METRICS=metrics_dir
+        )
+        env.setdefault("MPLBACKEND", "Agg")
+        client = NotebookClient(
+            nb,
+            timeout=timeout,
+            kernel_name="python3",
+            resources={"metadata": {"path": str(path.parent)}},
+        )
+        start = time.perf_counter()
+        status = "ok"
+        try:
+            client.execute(env=env)
+        except CellExecutionError as exc:
+            status = f"error: {exc.ename}: {exc.evalue}"[:200]
+        except TimeoutError:
+            status = "timeout"
+        seconds = time.perf_counter() - start
+        metrics_file = Path(metrics_dir) / f"{path.stem}.json"
+        metrics = json.loads(metrics_file.read_text()) if metrics_file.exists() else {}
+    return {
+        "notebook": path.stem,
+        "profile": profile,
+        "seconds": round(seconds, 1),
+        "target_seconds": TARGET_SECONDS[profile],
+        "status": status,
+        "metrics": metrics,
+    }
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--profiles", nargs="+", default=["ci", "cpu"])
+    parser.add_argument(
+        "--notebooks", nargs="+", default=None, help="numbers, e.g. 01 03"
+    )
+    parser.add_argument("--timeout", type=int, default=1800, help="seconds per cell")
+    parser.add_argument("--out", default=str(ROOT / "benchmarks" / "out"))
+    args = parser.parse_args(argv)
+    paths = sorted((ROOT / "solutions").glob("[0-9][0-9]_*.ipynb"))
+    if args.notebooks:
+        paths = [p for p in paths if p.stem[:2] in args.notebooks]
+    if not paths:
+        print("no solution notebooks match", file=sys.stderr)
+        return 1
+    machine = f"{platform.machine()}, {os.cpu_count()} cores, torch {torch.__version__}"
+    if torch.cuda.is_available():
+        machine += f", {torch.cuda.get_device_name()}"
+    print(f"machine: {machine}")
+    rows = []
+    for profile in args.profiles:
+        for path in paths:
+            row = run_notebook(path, profile, args.timeout)
+            rows.append(row)
+            within = "within" if row["seconds"] <= row["target_seconds"] else "OVER"
+            print(
+                f"{row['notebook']:<10} {profile:<4} {row['seconds']:8.1f} s "
+                f"({within} {row['target_seconds']} s)  {row['status']}"
+            )
+            for k, v in sorted(row["metrics"].items()):
+                print(f"    {k:<32} {v:.4f}")
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    stamp = time.strftime("%Y%m%d-%H%M%S")
+    (out / f"notebooks-{stamp}.json").write_text(
+        json.dumps({"machine": machine, "rows": rows}, indent=1)
+    )
+    return 0 if all(r["status"] == "ok" for r in rows) else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
