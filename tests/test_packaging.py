@@ -1,0 +1,61 @@
+"""pyproject.toml, environment.yml, constraints.txt and the README agree."""
+
+import re
+import sys
+from pathlib import Path
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover
+    import tomli as tomllib
+
+ROOT = Path(__file__).resolve().parent.parent
+CONDA_NAMES = {"torch": "pytorch"}
+
+
+def _name(req: str) -> str:
+    return re.split(r"[<>=!~ \[;]", req, maxsplit=1)[0].strip().lower()
+
+
+def _pyproject() -> dict:
+    return tomllib.loads((ROOT / "pyproject.toml").read_text())
+
+
+def test_environment_yml_has_the_same_dependencies():
+    project = _pyproject()["project"]
+    wanted = {_name(r) for r in project["dependencies"]}
+    wanted |= {_name(r) for r in project["optional-dependencies"]["dev"]}
+    env = (ROOT / "environment.yml").read_text()
+    listed = {_name(m) for m in re.findall(r"^  - ([A-Za-z][\w.-]*\S*)", env, re.M)}
+    missing = {CONDA_NAMES.get(n, n) for n in wanted} - listed
+    assert not missing, f"environment.yml lacks {sorted(missing)}"
+
+
+def test_runtime_requirements_stay_loose_and_constraints_pin():
+    deps = _pyproject()["project"]["dependencies"]
+    torch_req = next(d for d in deps if _name(d) == "torch")
+    assert "==" not in torch_req and ">=" in torch_req
+    pins = (ROOT / "constraints.txt").read_text()
+    assert "torch==2.14.1" in pins and "torchvision==0.29.1" in pins
+
+
+def test_python_range_and_dev_extra():
+    project = _pyproject()["project"]
+    assert project["requires-python"] == ">=3.10,<3.14"
+    dev = {_name(r) for r in project["optional-dependencies"]["dev"]}
+    assert {"pytest", "nbval", "ruff", "jupyterlab"} <= dev
+    for needed in ("jupytext", "tqdm", "scikit-learn", "ipywidgets", "matplotlib"):
+        assert needed in {_name(r) for r in project["dependencies"]}
+
+
+def test_ci_runs_the_readme_test_command():
+    readme = (ROOT / "README.md").read_text()
+    ci = (ROOT / ".ci" / "run").read_text()
+    assert "make test" in readme and "make lab" in readme
+    assert re.search(r"^make test$", ci, re.M)
+
+
+def test_readme_links_only_existing_notebooks():
+    readme = (ROOT / "README.md").read_text()
+    for link in re.findall(r"\]\(((?:notebooks|solutions)/[^)]+\.ipynb)\)", readme):
+        assert (ROOT / link).exists(), f"README links to missing {link}"
