@@ -103,6 +103,13 @@ class CheckResult:
     def passed(self) -> int:
         return sum(c.status == PASSED for c in self.cases)
 
+    def __repr__(self) -> str:
+        n = len(self.cases)
+        return (
+            f"<CheckResult {self.exercise_id}: {self.passed}/{n} cases, "
+            f"{self.points:g}/{self.max_points:g} points>"
+        )
+
     @property
     def points(self) -> float:
         if not self.cases:

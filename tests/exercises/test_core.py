@@ -58,6 +58,7 @@ def test_reference_passes_with_full_points(capsys):
     out = capsys.readouterr().out
     assert "✓ testdemo.scale_shift: 3/3 cases passed (3/3 points)" in out
     assert "hidden" in out
+    assert repr(res) == "<CheckResult testdemo.scale_shift: 3/3 cases, 3/3 points>"
 
 
 def test_wrong_values_name_the_largest_error(capsys):
