@@ -12,10 +12,12 @@ from __future__ import annotations
 
 import importlib
 import math
+import sysconfig
 import time
 import traceback
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import torch
@@ -359,14 +361,24 @@ def _detach(x: Any) -> Any:
     return x
 
 
+_PACKAGE_DIR = str(Path(__file__).resolve().parent.parent).replace("\\", "/")
+_STDLIB_DIR = sysconfig.get_paths()["stdlib"].replace("\\", "/")
+
+
+def _is_library(filename: str) -> bool:
+    """True for frames of this package, installed packages and the standard library."""
+    name = filename.replace("\\", "/")
+    return (
+        name.startswith((_PACKAGE_DIR, _STDLIB_DIR))
+        or "/site-packages/" in name
+        or "/dist-packages/" in name
+    )
+
+
 def _student_error(exc: BaseException) -> str:
     """One line: the exception and the line of the student's code that raised it."""
     frames = traceback.extract_tb(exc.__traceback__)
-    user = [
-        f
-        for f in frames
-        if "coursework" not in f.filename.replace("\\", "/").split("/")[-2:-1]
-    ]
+    user = [f for f in frames if not _is_library(f.filename)]
     line = user[-1] if user else (frames[-1] if frames else None)
     where = f" (line {line.lineno}: `{(line.line or '').strip()}`)" if line else ""
     return f"raised {type(exc).__name__}: {exc}{where}"

@@ -174,3 +174,13 @@ def test_compare_values_on_nested_outputs():
     assert compare_values(torch.tensor(3.0), 3.0, 1e-6, 1e-6) is None
     ints = compare_values(torch.tensor([1, 2]), torch.tensor([1, 3]), 0, 0)
     assert "1 of 2 entries differ" in ints
+
+
+def test_error_inside_torch_points_at_the_students_line():
+    def bad_matmul(x, a):
+        w = torch.ones(7, 7, dtype=x.dtype)
+        return x @ w  # wrong inner size
+
+    res = run_check("testdemo.scale_shift", bad_matmul)
+    assert res.cases[0].status == "error"
+    assert "return x @ w" in res.cases[0].message
