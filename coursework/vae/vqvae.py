@@ -12,6 +12,8 @@ encoder: ``z_q_st = z_e + sg[z_q - z_e]`` (value ``z_q``, gradient of
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import torch
 from torch import nn
 
@@ -45,6 +47,9 @@ def vector_quantize(
     return z + (z_q - z).detach(), indices
 
 
+Quantize = Callable[[torch.Tensor, torch.Tensor], tuple[torch.Tensor, torch.Tensor]]
+
+
 class VectorQuantizer(nn.Module):
     """A codebook of ``num_codes`` vectors of size ``dim`` applied at every position.
 
@@ -64,12 +69,14 @@ class VectorQuantizer(nn.Module):
         return self.codebook.num_embeddings
 
     def forward(
-        self, z_e: torch.Tensor
+        self, z_e: torch.Tensor, quantize: Quantize = vector_quantize
     ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
         """Quantise a feature map.
 
         Args:
             z_e: (B, D, H, W) encoder output.
+            quantize: the nearest-code function ``(z (N, D), codebook (K, D)) ->
+                (z_q_st, indices)``, e.g. your own in the notebook.
 
         Returns:
             ``z_q_st`` (B, D, H, W) straight-through codes, ``z_q`` (B, D, H, W)
@@ -77,10 +84,10 @@ class VectorQuantizer(nn.Module):
         """
         b, d, h, w = z_e.shape
         flat = z_e.permute(0, 2, 3, 1).reshape(-1, d)  # (B*H*W, D)
-        _, indices = vector_quantize(flat, self.codebook.weight)
-        z_q = self.lookup(indices.view(b, h, w))
-        z_q_st = z_e + (z_q - z_e).detach()
-        return z_q_st, z_q, indices.view(b, h, w)
+        z_q_st, indices = quantize(flat, self.codebook.weight)  # (B*H*W, D), (B*H*W,)
+        z_q_st = z_q_st.view(b, h, w, d).permute(0, 3, 1, 2)  # (B, D, H, W)
+        indices = indices.view(b, h, w)
+        return z_q_st, self.lookup(indices), indices
 
     def lookup(self, indices: torch.Tensor) -> torch.Tensor:
         """Codes for an index map (B, H, W) as a feature map (B, D, H, W)."""
@@ -138,9 +145,9 @@ class VQVAE(nn.Module):
         return self.decoder(z_q)
 
     def forward(
-        self, x: torch.Tensor
+        self, x: torch.Tensor, quantize: Quantize = vector_quantize
     ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]:
-        """Return ``(logits, z_e, z_q, indices)``."""
+        """Return ``(logits, z_e, z_q, indices)``; ``quantize`` as in the quantiser."""
         z_e = self.encode(x)
-        z_q_st, z_q, indices = self.quantizer(z_e)
+        z_q_st, z_q, indices = self.quantizer(z_e, quantize)
         return self.decode(z_q_st), z_e, z_q, indices
