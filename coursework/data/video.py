@@ -1,0 +1,367 @@
+"""Video data: synthetic actions, moving digits, untrimmed videos, and UCF-101.
+
+The synthetic action videos are built so that time is *needed* for some
+classes. Each motion-defined pair (move left / right, rotate clockwise /
+anticlockwise, grow / shrink) is one class and its time reversal: a clip of
+the second class is a clip of the first, played backwards, drawn from the same
+distribution. Reversal does not change the set of frames, so any model that
+sees frames as an unordered bag (a single-frame CNN averaged over frames,
+late fusion with pooling) is at chance within each pair, while shape alone
+tells the pairs and the appearance classes (bounce, still) apart.
+
+Moving digits follow Srivastava et al., "Unsupervised Learning of Video
+Representations using LSTMs" (2015, arXiv:1502.04681): two digits bounce inside
+a frame. Untrimmed videos hold several action segments separated by empty
+frames, for temporal localisation. UCF-101 (Soomro et al., 2012,
+arXiv:1212.0402) loads through :class:`torchvision.datasets.UCF101`.
+
+Videos are uint8 tensors (N, L, 3, S, S) to keep memory low; divide by 255
+for models.
+"""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+
+import torch
+import torch.nn.functional as F
+
+from coursework.data.digits import load_digits
+from coursework.data.real import DatasetUnavailable
+
+CLASSES = (
+    "move right",
+    "move left",
+    "rotate clockwise",
+    "rotate anticlockwise",
+    "grow",
+    "shrink",
+    "bounce",
+    "still",
+)
+# (class, its time reversal): identical bags of frames, opposite motion.
+MOTION_PAIRS = ((0, 1), (2, 3), (4, 5))
+MOTION_CLASSES = tuple(c for pair in MOTION_PAIRS for c in pair)
+APPEARANCE_CLASSES = (6, 7)
+# Shape drawn for each class: the pairs share a shape, so only motion tells them apart.
+_SHAPE_OF_CLASS = (0, 0, 1, 1, 2, 2, 3, 4)  # disk, hand, square, ring, cross
+PALETTE = torch.tensor(
+    [[1.0, 0.35, 0.3], [0.3, 1.0, 0.4], [0.35, 0.55, 1.0], [1.0, 0.85, 0.2]]
+)
+
+
+def _levels(shape: int, u: torch.Tensor, v: torch.Tensor) -> torch.Tensor:
+    """Implicit shape in its unit frame: <= 1 inside. ``u, v`` are any shape."""
+    if shape == 0:  # disk
+        return torch.sqrt(u**2 + v**2)
+    if shape == 1:  # clock hand: a bar from the centre along +u, a dot at its tip
+        bar = torch.maximum((u - 0.5).abs() / 0.5, v.abs() / 0.18)
+        dot = torch.sqrt((u - 1.0) ** 2 + v**2) / 0.35
+        return torch.minimum(bar, dot)
+    if shape == 2:  # square
+        return torch.maximum(u.abs(), v.abs())
+    if shape == 3:  # ring
+        return (torch.sqrt(u**2 + v**2) - 0.7).abs() / 0.3
+    arm_a = torch.maximum(u.abs(), v.abs() / 0.3)  # cross
+    arm_b = torch.maximum(u.abs() / 0.3, v.abs())
+    return torch.minimum(arm_a, arm_b)
+
+
+def _trajectories(
+    labels: torch.Tensor, length: int, g: torch.Generator
+) -> dict[str, torch.Tensor]:
+    """Forward-time parameters per clip and frame: x, y, angle, radius (N, L) each."""
+    n = labels.shape[0]
+    u = torch.rand(n, 6, generator=g)
+    t = torch.linspace(0.0, 1.0, length).view(1, length)  # (1, L), video time in [0, 1]
+    x = (0.35 + 0.3 * u[:, 0:1]).expand(n, length).clone()
+    y = (0.35 + 0.3 * u[:, 1:2]).expand(n, length).clone()
+    angle = (2 * math.pi * u[:, 2:3]).expand(n, length).clone()
+    radius = (0.17 + 0.05 * u[:, 3:4]).expand(n, length).clone()
+    pair = torch.div(labels, 2, rounding_mode="floor").view(n, 1)
+    # translation: travel 0.3-0.45 of the width to the right (y down, x right)
+    travel = 0.3 + 0.15 * u[:, 4:5]
+    x0 = 0.22 + (0.56 - travel) * u[:, 0:1]
+    x = torch.where(pair == 0, x0 + travel * t, x)
+    # rotation: the angle grows by 0.6-1 turn; with y pointing down that is clockwise
+    turn = 2 * math.pi * (0.6 + 0.4 * u[:, 4:5])
+    angle = torch.where(pair == 1, angle + turn * t, angle)
+    radius = torch.where(pair == 1, torch.full_like(radius, 0.27), radius)
+    x = torch.where(pair == 1, 0.45 + 0.1 * u[:, 0:1], x)
+    y = torch.where(pair == 1, 0.45 + 0.1 * u[:, 1:2], y)
+    # scale: the radius grows by a factor 2-3 (log-linear)
+    ratio = 2.0 + u[:, 4:5]
+    r0 = 0.11 + 0.02 * u[:, 3:4]
+    radius = torch.where(pair == 2, r0 * ratio**t, radius)
+    # bounce: |sin| path up and down, 1.5-2.5 bounces per video
+    bounces = 1.5 + u[:, 5:6]
+    hop = 0.72 - 0.4 * torch.sin(math.pi * bounces * t).abs()
+    y = torch.where(labels.view(n, 1) == 6, hop, y)
+    return {"x": x, "y": y, "angle": angle, "radius": radius}
+
+
+def render_actions(
+    labels: torch.Tensor,
+    length: int,
+    frame_size: int,
+    generator: torch.Generator,
+    device: torch.device | str | None = None,
+) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
+    """Draw one video per label, with its trajectory (before time reversal).
+
+    Args:
+        labels: class indices into :data:`CLASSES`, shape (N,).
+        length: frames per video ``L``.
+        frame_size: side ``S``.
+        generator: CPU generator for the random parameters.
+        device: where to render.
+
+    Returns:
+        ``(videos, params)``: uint8 videos (N, L, 3, S, S) and the trajectories
+        (N, L) as shown, i.e. already reversed for the reversed class of a pair.
+    """
+    if length < 2:
+        raise ValueError(f"videos need at least 2 frames to show motion; got {length}")
+    n, s = labels.shape[0], frame_size
+    params = _trajectories(labels.cpu(), length, generator)
+    colour = PALETTE[torch.randint(len(PALETTE), (n,), generator=generator)]
+    # the second class of each pair is the first one played backwards
+    reverse = torch.zeros(n, dtype=torch.bool)
+    for _, backwards in MOTION_PAIRS:
+        reverse |= labels.cpu() == backwards
+    params = {
+        k: torch.where(reverse.view(n, 1), v.flip(1), v) for k, v in params.items()
+    }
+    params = {k: v.to(device) for k, v in params.items()}
+    labels = labels.to(device)
+    coords = (torch.arange(s, device=device, dtype=torch.float32) + 0.5) / s
+    py, px = torch.meshgrid(coords, coords, indexing="ij")  # (S, S)
+    dx = px.view(1, 1, s, s) - params["x"].view(n, length, 1, 1)  # (N, L, S, S)
+    dy = py.view(1, 1, s, s) - params["y"].view(n, length, 1, 1)
+    theta = params["angle"].view(n, length, 1, 1)
+    radius = params["radius"].view(n, length, 1, 1)
+    # rotate pixel offsets by -theta into the shape's frame, in units of its radius
+    u = (torch.cos(theta) * dx + torch.sin(theta) * dy) / radius
+    v = (-torch.sin(theta) * dx + torch.cos(theta) * dy) / radius
+    level = torch.full_like(u, 2.0)
+    shape_of = torch.tensor(_SHAPE_OF_CLASS, device=device)[labels]  # (N,)
+    for shape in range(5):
+        rows = shape_of == shape
+        if rows.any():
+            level[rows] = _levels(shape, u[rows], v[rows])
+    edge = radius * s  # pixels per unit, for a one-pixel soft edge
+    alpha = ((1.0 - level) * edge + 0.5).clamp(0.0, 1.0)  # (N, L, S, S)
+    rgb = alpha.unsqueeze(2) * colour.to(device).view(n, 1, 3, 1, 1)  # (N,L,3,S,S)
+    return (rgb * 255).round().to(torch.uint8), params
+
+
+def make_actions(
+    n_per_class: int,
+    length: int,
+    frame_size: int = 32,
+    seed: int = 0,
+    device: torch.device | str | None = None,
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """A balanced, shuffled synthetic action dataset.
+
+    Args:
+        n_per_class: videos of each of the 8 classes.
+        length: frames per video ``L``.
+        frame_size: side ``S`` of a frame.
+        seed: seed of the generator; the same seed gives the same videos.
+        device: where to render and keep the tensors.
+
+    Returns:
+        ``(videos, labels)``: uint8 (N, L, 3, S, S) and long (N,), ``N = 8 n``.
+    """
+    if n_per_class < 1:
+        raise ValueError(f"n_per_class must be >= 1; got {n_per_class}")
+    g = torch.Generator().manual_seed(seed)
+    labels = torch.arange(len(CLASSES)).repeat_interleave(n_per_class)
+    labels = labels[torch.randperm(labels.shape[0], generator=g)]
+    videos, _ = render_actions(labels, length, frame_size, g, device)
+    return videos, labels.to(device)
+
+
+def make_moving_digits(
+    n: int,
+    length: int,
+    frame_size: int = 32,
+    digit_size: int = 12,
+    seed: int = 0,
+    device: torch.device | str | None = None,
+) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    """Two embedded digits moving at constant speed, bouncing off the borders.
+
+    Returns:
+        ``(videos, digits, velocity)``: float videos (N, L, 1, S, S) in [0, 1],
+        the two digit labels (N, 2), and each digit's velocity at every frame
+        in pixels per frame (N, L, 2, 2) as (digit, (dx, dy)).
+    """
+    g = torch.Generator().manual_seed(seed)
+    images, labels = load_digits("all", digit_size)
+    pick = torch.randint(images.shape[0], (n, 2), generator=g)
+    room = frame_size - digit_size  # top-left corner range [0, room]
+    start = torch.rand(n, 2, 2, generator=g) * room  # (N, digit, xy)
+    speed = 0.6 + 0.8 * torch.rand(n, 2, 1, generator=g)
+    heading = 2 * math.pi * torch.rand(n, 2, 1, generator=g)
+    vel = speed * torch.cat([torch.cos(heading), torch.sin(heading)], -1)  # (N, 2, 2)
+    t = torch.arange(length, dtype=torch.float32).view(1, length, 1, 1)
+    free = start.unsqueeze(1) + vel.unsqueeze(1) * t  # (N, L, digit, xy), unbounded
+    # reflect into [0, room]: a triangle wave of period 2 room
+    phase = torch.remainder(free, 2 * room)
+    pos = torch.where(phase > room, 2 * room - phase, phase)
+    direction = torch.where(phase > room, -1.0, 1.0)
+    velocity = direction * vel.unsqueeze(1)  # (N, L, 2, 2)
+    # paste each digit with an integer-free translation via grid_sample
+    d = digit_size
+    coords = torch.arange(frame_size, dtype=torch.float32)  # pixel index
+    gx = coords.view(1, 1, 1, 1, frame_size) - pos[..., 0, None, None]  # (N,L,2,1,S)
+    gy = coords.view(1, 1, 1, frame_size, 1) - pos[..., 1, None, None]  # (N,L,2,S,1)
+    grid = torch.stack(
+        torch.broadcast_tensors((gx + 0.5) / d * 2 - 1, (gy + 0.5) / d * 2 - 1), -1
+    )  # (N, L, 2, S, S, 2) in the digit's normalised coordinates
+    src = images[pick].view(n, 1, 2, 1, d, d).expand(n, length, 2, 1, d, d)
+    out = F.grid_sample(
+        src.reshape(-1, 1, d, d),
+        grid.reshape(-1, frame_size, frame_size, 2),
+        mode="bilinear",
+        padding_mode="zeros",
+        align_corners=False,
+    ).view(n, length, 2, frame_size, frame_size)
+    videos = out.amax(2, keepdim=True).clamp(0, 1)  # (N, L, 1, S, S)
+    return videos.to(device), labels[pick].to(device), velocity.to(device)
+
+
+def make_untrimmed(
+    n: int,
+    length: int,
+    frame_size: int = 32,
+    max_segments: int = 3,
+    min_segment: int = 8,
+    seed: int = 0,
+    device: torch.device | str | None = None,
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """Long videos with action segments separated by empty frames.
+
+    The timeline is cut into ``max_segments`` equal slots; each slot holds one
+    segment with probability 0.8 (at least one per video), of random length
+    between ``min_segment`` and 90% of the slot, at a random offset.
+
+    Returns:
+        ``(videos, segments)``: uint8 videos (N, L, 3, S, S) and segments
+        (N, max_segments, 3) as (start, end, class) with ``end`` exclusive;
+        rows of absent segments are (-1, -1, -1).
+    """
+    slot = length // max_segments
+    if int(0.9 * slot) < min_segment:
+        raise ValueError(
+            f"length {length} is too short for {max_segments} segments of at least "
+            f"{min_segment} frames; use a longer video or fewer segments"
+        )
+    g = torch.Generator().manual_seed(seed)
+    k = max_segments
+    present = torch.rand(n, k, generator=g) < 0.8
+    present[torch.arange(n), torch.randint(k, (n,), generator=g)] = True
+    longest = int(0.9 * slot)
+    seg_len = torch.randint(min_segment, longest + 1, (n, k), generator=g)
+    offset = (torch.rand(n, k, generator=g) * (slot - seg_len + 1)).long()
+    start = torch.arange(k).view(1, k) * slot + offset
+    cls = torch.randint(len(CLASSES), (n, k), generator=g)
+    clips, _ = render_actions(cls.flatten(), longest, frame_size, g)
+    clips = clips.view(n, k, longest, 3, frame_size, frame_size)
+    # which segment covers frame t, and which of its frames it shows
+    t = torch.arange(length).view(1, 1, length)
+    inside = (t >= start[..., None]) & (t < (start + seg_len)[..., None])
+    inside &= present[..., None]  # (N, K, L)
+    covered = inside.any(1)  # (N, L)
+    seg = inside.float().argmax(1)  # (N, L)
+    frame = (t[:, 0] - start.gather(1, seg)).clamp(0, longest - 1)  # (N, L)
+    videos = clips[torch.arange(n).view(n, 1), seg, frame]  # (N, L, 3, S, S)
+    videos = videos * covered.view(n, length, 1, 1, 1).to(videos.dtype)
+    segments = torch.stack([start, start + seg_len, cls], -1)  # (N, K, 3)
+    segments = torch.where(present[..., None], segments, torch.full_like(segments, -1))
+    return videos.to(device), segments.to(device)
+
+
+def load_ucf101(
+    root: str | Path,
+    annotation_path: str | Path,
+    frames: int,
+    frame_size: int,
+    split: str = "train",
+    fold: int = 1,
+    step_between_clips: int | None = None,
+    frame_rate: int | None = None,
+    n: int | None = None,
+    device: torch.device | str | None = None,
+) -> tuple[torch.Tensor, torch.Tensor, list[str]]:
+    """UCF-101 clips through :class:`torchvision.datasets.UCF101`, as tensors.
+
+    Args:
+        root: the folder of class folders of ``.avi`` files (``UCF-101/``).
+        annotation_path: the folder with ``trainlist0{fold}.txt`` /
+            ``testlist0{fold}.txt`` and ``classInd.txt``.
+        frames: frames per clip ``T``.
+        frame_size: side ``S`` to resize the frames to.
+        split: ``train`` or ``test``.
+        fold: which of the three official splits.
+        step_between_clips: frames between clip starts (default: one clip per
+            ``frames`` frames).
+        frame_rate: resample videos to this many frames per second (low fps).
+        n: keep ``n`` clips spread evenly over the dataset.
+        device: where to put the tensors.
+
+    Returns:
+        ``(videos, labels, classes)``: uint8 (N, T, 3, S, S), long (N,), names.
+
+    Raises:
+        DatasetUnavailable: the files are missing or cannot be decoded; the
+            message names the synthetic alternative.
+    """
+    from torchvision.datasets import UCF101
+
+    root, annotation_path = Path(root), Path(annotation_path)
+    if split not in ("train", "test"):
+        raise ValueError(f"Unknown split {split!r}; use 'train' or 'test'.")
+    if not root.is_dir() or not annotation_path.is_dir():
+        raise DatasetUnavailable(
+            f"UCF-101 not found (videos: {root}, splits: {annotation_path}). Download "
+            "UCF101.rar and UCF101TrainTestSplits-RecognitionTask.zip from "
+            "https://www.crcv.ucf.edu/data/UCF101.php and unpack them there, or use "
+            "the synthetic actions: COURSEWORK_PROFILE=cpu, or "
+            "coursework.data.video.make_actions(...)."
+        )
+    try:
+        ds = UCF101(
+            str(root),
+            str(annotation_path),
+            frames_per_clip=frames,
+            step_between_clips=step_between_clips or frames,
+            frame_rate=frame_rate,
+            fold=fold,
+            train=split == "train",
+            output_format="TCHW",
+        )
+    except (ImportError, OSError, RuntimeError) as exc:
+        raise DatasetUnavailable(
+            f"Could not decode UCF-101 ({type(exc).__name__}: {exc}). torchvision "
+            "reads video with torchcodec, which needs FFmpeg's shared libraries "
+            "(e.g. `apt-get install ffmpeg`). Or use the synthetic actions: "
+            "coursework.data.video.make_actions(...)."
+        ) from exc
+    count = len(ds)
+    if count == 0:
+        raise DatasetUnavailable(f"UCF-101 at {root} has no {split} clips of {frames}")
+    keep = range(count) if n is None or n >= count else torch.linspace(0, count - 1, n)
+    videos, labels = [], []
+    for i in keep:
+        video, _, label = ds[int(i)]  # (T, 3, H, W) uint8
+        video = F.interpolate(
+            video.float(), size=(frame_size, frame_size), mode="bilinear"
+        )
+        videos.append(video.round().clamp(0, 255).to(torch.uint8))
+        labels.append(label)
+    x = torch.stack(videos)  # (N, T, 3, S, S)
+    return x.to(device), torch.tensor(labels, device=device), list(ds.classes)

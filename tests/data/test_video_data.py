@@ -1,0 +1,181 @@
+"""The synthetic video generators: labels, time reversal, determinism; UCF-101."""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+import torch
+
+from coursework.data.real import DatasetUnavailable
+from coursework.data.video import (
+    CLASSES,
+    MOTION_PAIRS,
+    load_ucf101,
+    make_actions,
+    make_moving_digits,
+    make_untrimmed,
+    render_actions,
+)
+
+
+def _centre_of_mass(videos: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """x and y centre of mass per frame: (N, L) each, in pixels."""
+    m = videos.float().sum(2)  # (N, L, H, W)
+    h, w = m.shape[-2:]
+    xs = torch.arange(w).float().view(1, 1, 1, w)
+    ys = torch.arange(h).float().view(1, 1, h, 1)
+    total = m.sum((-1, -2)).clamp(min=1e-6)
+    return (m * xs).sum((-1, -2)) / total, (m * ys).sum((-1, -2)) / total
+
+
+def _mass(videos: torch.Tensor) -> torch.Tensor:
+    return videos.float().sum((2, 3, 4))  # (N, L)
+
+
+def test_shapes_dtype_and_balance():
+    videos, labels = make_actions(3, 10, 24, seed=0)
+    assert videos.shape == (3 * len(CLASSES), 10, 3, 24, 24)
+    assert videos.dtype == torch.uint8
+    assert torch.bincount(labels, minlength=len(CLASSES)).tolist() == [3] * 8
+
+
+def test_same_seed_same_videos_other_seed_differs():
+    a, la = make_actions(2, 6, 16, seed=3)
+    b, lb = make_actions(2, 6, 16, seed=3)
+    c, _ = make_actions(2, 6, 16, seed=4)
+    assert torch.equal(a, b) and torch.equal(la, lb)
+    assert not torch.equal(a, c)
+
+
+def test_move_right_and_left_centre_of_mass():
+    videos, labels = make_actions(6, 12, 32, seed=1)
+    x, _ = _centre_of_mass(videos)
+    dx = x[:, -1] - x[:, 0]
+    assert bool((dx[labels == CLASSES.index("move right")] > 3).all())
+    assert bool((dx[labels == CLASSES.index("move left")] < -3).all())
+
+
+def test_grow_and_shrink_mass():
+    videos, labels = make_actions(6, 12, 32, seed=2)
+    m = _mass(videos)
+    assert bool((m[labels == CLASSES.index("grow")].diff(dim=1) > 0).all())
+    assert bool((m[labels == CLASSES.index("shrink")].diff(dim=1) < 0).all())
+
+
+def test_rotation_direction_on_screen():
+    """The hand's centre of mass turns clockwise on screen (y points down)."""
+    g = torch.Generator().manual_seed(0)
+    cw, acw = CLASSES.index("rotate clockwise"), CLASSES.index("rotate anticlockwise")
+    labels = torch.tensor([cw] * 4 + [acw] * 4)
+    videos, params = render_actions(labels, 16, 48, g)
+    x, y = _centre_of_mass(videos)
+    cx, cy = params["x"] * 48 - 0.5, params["y"] * 48 - 0.5  # pixel index units
+    angle = torch.atan2(y - cy, x - cx)  # atan2(down, right): grows clockwise
+    step = torch.remainder(angle.diff(dim=1) + math.pi, 2 * math.pi) - math.pi
+    assert bool((step[:4] > 0).all()) and bool((step[4:] < 0).all())
+
+
+@pytest.mark.parametrize("pair", MOTION_PAIRS)
+def test_reversed_class_is_the_time_reversal(pair):
+    """Same parameters, opposite classes: one video is the other played backwards."""
+    a, b = pair
+    fwd, _ = render_actions(
+        torch.tensor([a] * 3), 9, 20, torch.Generator().manual_seed(7)
+    )
+    bwd, _ = render_actions(
+        torch.tensor([b] * 3), 9, 20, torch.Generator().manual_seed(7)
+    )
+    assert torch.equal(fwd.flip(1), bwd)
+
+
+def test_bag_of_frames_identical_within_pairs():
+    """Sorted frames are equal: a single-frame model cannot separate a pair."""
+    for a, b in MOTION_PAIRS:
+        fwd, _ = render_actions(
+            torch.tensor([a]), 7, 16, torch.Generator().manual_seed(1)
+        )
+        bwd, _ = render_actions(
+            torch.tensor([b]), 7, 16, torch.Generator().manual_seed(1)
+        )
+        key = lambda v: sorted(v[0].flatten(1).tolist())  # noqa: E731
+        assert key(fwd) == key(bwd)
+
+
+def test_moving_digits_velocity_matches_motion():
+    videos, digits, velocity = make_moving_digits(4, 6, 32, seed=0)
+    assert videos.shape == (4, 6, 1, 32, 32) and digits.shape == (4, 2)
+    assert velocity.shape == (4, 6, 2, 2)
+    assert float(videos.min()) >= 0 and float(videos.max()) <= 1
+    speed = velocity.norm(dim=-1)
+    assert torch.allclose(speed[:, 0], speed[:, -1])  # bouncing keeps the speed
+
+
+def test_untrimmed_segments_match_content():
+    videos, segments = make_untrimmed(5, 60, 24, max_segments=3, min_segment=8)
+    assert videos.shape == (5, 60, 3, 24, 24) and segments.shape == (5, 3, 3)
+    active = _mass(videos) > 0  # (N, L)
+    for v in range(5):
+        covered = torch.zeros(60, dtype=torch.bool)
+        for s, e, k in segments[v].tolist():
+            if k < 0:
+                continue
+            assert 0 <= s < e <= 60 and e - s >= 8
+            covered[s:e] = True
+        assert (segments[v, :, 2] >= 0).any()
+        assert torch.equal(active[v], covered)
+
+
+def test_untrimmed_too_short_is_a_clear_error():
+    with pytest.raises(ValueError, match="too short"):
+        make_untrimmed(2, 12, 16, max_segments=3, min_segment=8)
+
+
+def test_ucf101_missing_names_the_synthetic_alternative(tmp_path):
+    with pytest.raises(DatasetUnavailable, match="make_actions"):
+        load_ucf101(tmp_path / "nope", tmp_path / "splits", frames=4, frame_size=16)
+
+
+def _torchcodec_reason() -> str | None:
+    try:
+        import torchcodec._core  # noqa: F401  (loads the FFmpeg libraries)
+        from torchcodec.decoders import VideoDecoder  # noqa: F401
+        from torchcodec.encoders import VideoEncoder  # noqa: F401
+    except Exception as exc:  # ImportError, OSError, RuntimeError
+        return (
+            "torchvision 0.29 decodes video with torchcodec, which needs FFmpeg "
+            f"shared libraries (libavcodec, libavformat); unavailable here: {exc!r}"
+        )
+    return None
+
+
+def test_ucf101_loads_a_tiny_written_dataset(tmp_path):
+    reason = _torchcodec_reason()
+    if reason:
+        pytest.skip(reason)
+    from torchcodec.encoders import VideoEncoder
+
+    root, splits = tmp_path / "UCF-101", tmp_path / "splits"
+    names = ["ApplyEyeMakeup", "Archery"]
+    splits.mkdir()
+    train, test = [], []
+    for k, name in enumerate(names):
+        (root / name).mkdir(parents=True)
+        for g in (1, 2):
+            rel = f"{name}/v_{name}_g0{g}_c01.avi"
+            frames = torch.full((8, 3, 32, 32), 40 + 150 * k, dtype=torch.uint8)
+            VideoEncoder(frames, frame_rate=10).to_file(str(root / rel))
+            (train if g == 1 else test).append(rel)
+    (splits / "classInd.txt").write_text(
+        "".join(f"{i + 1} {n}\n" for i, n in enumerate(names))
+    )
+    (splits / "trainlist01.txt").write_text(
+        "".join(f"{r} {names.index(r.split('/')[0]) + 1}\n" for r in train)
+    )
+    (splits / "testlist01.txt").write_text("".join(f"{r}\n" for r in test))
+    x, y, classes = load_ucf101(root, splits, frames=4, frame_size=16, split="test")
+    assert classes == names
+    assert x.shape == (4, 4, 3, 16, 16) and x.dtype == torch.uint8
+    assert sorted(y.tolist()) == [0, 0, 1, 1]
+    # the second class was written brighter
+    assert float(x[y == 1].float().mean()) > float(x[y == 0].float().mean()) + 50
