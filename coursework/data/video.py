@@ -191,13 +191,15 @@ def make_moving_digits(
     digit_size: int = 12,
     seed: int = 0,
     device: torch.device | str | None = None,
-) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]:
     """Two embedded digits moving at constant speed, bouncing off the borders.
 
     Returns:
-        ``(videos, digits, velocity)``: float videos (N, L, 1, S, S) in [0, 1],
-        the two digit labels (N, 2), and each digit's velocity at every frame
-        in pixels per frame (N, L, 2, 2) as (digit, (dx, dy)).
+        ``(videos, digits, flow, valid)``: float videos (N, L, 1, S, S) in
+        [0, 1]; the two digit labels (N, 2); the true flow (N, L, 2, S, S),
+        the displacement (dx, dy) in pixels of each digit pixel from frame t
+        to frame t + 1 (zero elsewhere); and ``valid`` (N, L, 1, S, S), the
+        pixels where exactly one digit is visible, where the flow is defined.
     """
     g = torch.Generator().manual_seed(seed)
     images, labels = load_digits("all", digit_size)
@@ -207,14 +209,14 @@ def make_moving_digits(
     speed = 0.6 + 0.8 * torch.rand(n, 2, 1, generator=g)
     heading = 2 * math.pi * torch.rand(n, 2, 1, generator=g)
     vel = speed * torch.cat([torch.cos(heading), torch.sin(heading)], -1)  # (N, 2, 2)
-    t = torch.arange(length, dtype=torch.float32).view(1, length, 1, 1)
-    free = start.unsqueeze(1) + vel.unsqueeze(1) * t  # (N, L, digit, xy), unbounded
+    t = torch.arange(length + 1, dtype=torch.float32).view(1, length + 1, 1, 1)
+    free = start.unsqueeze(1) + vel.unsqueeze(1) * t  # (N, L+1, digit, xy)
     # reflect into [0, room]: a triangle wave of period 2 room
     phase = torch.remainder(free, 2 * room)
     pos = torch.where(phase > room, 2 * room - phase, phase)
-    direction = torch.where(phase > room, -1.0, 1.0)
-    velocity = direction * vel.unsqueeze(1)  # (N, L, 2, 2)
-    # paste each digit with an integer-free translation via grid_sample
+    step = pos[:, 1:] - pos[:, :-1]  # (N, L, digit, xy): displacement to frame t + 1
+    pos = pos[:, :-1]
+    # paste each digit at a sub-pixel position via grid_sample
     d = digit_size
     coords = torch.arange(frame_size, dtype=torch.float32)  # pixel index
     gx = coords.view(1, 1, 1, 1, frame_size) - pos[..., 0, None, None]  # (N,L,2,1,S)
@@ -223,15 +225,21 @@ def make_moving_digits(
         torch.broadcast_tensors((gx + 0.5) / d * 2 - 1, (gy + 0.5) / d * 2 - 1), -1
     )  # (N, L, 2, S, S, 2) in the digit's normalised coordinates
     src = images[pick].view(n, 1, 2, 1, d, d).expand(n, length, 2, 1, d, d)
-    out = F.grid_sample(
+    ink = F.grid_sample(
         src.reshape(-1, 1, d, d),
         grid.reshape(-1, frame_size, frame_size, 2),
         mode="bilinear",
         padding_mode="zeros",
         align_corners=False,
     ).view(n, length, 2, frame_size, frame_size)
-    videos = out.amax(2, keepdim=True).clamp(0, 1)  # (N, L, 1, S, S)
-    return videos.to(device), labels[pick].to(device), velocity.to(device)
+    videos = ink.amax(2, keepdim=True).clamp(0, 1)  # (N, L, 1, S, S)
+    owner = ink.argmax(2)  # (N, L, S, S): the brighter digit at each pixel
+    flow = step.gather(2, owner.flatten(2).unsqueeze(-1).expand(-1, -1, -1, 2))
+    flow = flow.view(n, length, frame_size, frame_size, 2).permute(0, 1, 4, 2, 3)
+    visible = ink > 0.3  # (N, L, 2, S, S)
+    valid = (visible.sum(2, keepdim=True) == 1) & (ink.sum(2, keepdim=True) > 0.3)
+    flow = flow * (ink.amax(2, keepdim=True) > 0.05)  # zero on the background
+    return videos.to(device), labels[pick].to(device), flow.to(device), valid.to(device)
 
 
 def make_untrimmed(

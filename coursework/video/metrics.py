@@ -121,5 +121,7 @@ def endpoint_error(
     err = torch.linalg.vector_norm(flow - target, dim=-3)  # (..., H, W)
     if mask is None:
         return err.mean()
+    if mask.dim() == err.dim() + 1:  # (..., 1, H, W), like the flow's layout
+        mask = mask.squeeze(-3)
     mask = mask.to(err.dtype).expand_as(err)
     return (err * mask).sum() / mask.sum().clamp(min=1)

@@ -102,13 +102,22 @@ def test_bag_of_frames_identical_within_pairs():
         assert key(fwd) == key(bwd)
 
 
-def test_moving_digits_velocity_matches_motion():
-    videos, digits, velocity = make_moving_digits(4, 6, 32, seed=0)
+def test_moving_digits_shapes_and_true_flow_moves_the_ink():
+    videos, digits, flow, valid = make_moving_digits(4, 6, 32, seed=0)
     assert videos.shape == (4, 6, 1, 32, 32) and digits.shape == (4, 2)
-    assert velocity.shape == (4, 6, 2, 2)
+    assert flow.shape == (4, 6, 2, 32, 32) and valid.shape == (4, 6, 1, 32, 32)
     assert float(videos.min()) >= 0 and float(videos.max()) <= 1
-    speed = velocity.norm(dim=-1)
-    assert torch.allclose(speed[:, 0], speed[:, -1])  # bouncing keeps the speed
+    speed = flow.norm(dim=2)[valid[:, :, 0]]
+    assert float(speed.min()) > 0.1 and float(speed.max()) < 2.0
+    # warping frame t by the true flow lands the ink of frame t + 1
+    from coursework.video.flow import shift
+
+    for t in range(5):
+        moved = shift(videos[:, t], flow[:, t])
+        inside = valid[:, t] & valid[:, t + 1]
+        err = (moved - videos[:, t + 1]).abs()[inside].mean()
+        still = (videos[:, t] - videos[:, t + 1]).abs()[inside].mean()
+        assert err < 0.5 * still
 
 
 def test_untrimmed_segments_match_content():
