@@ -451,14 +451,27 @@ c3d = train_and_test(
 
 
 # %% exercise="video.horn_schunck_step"
-def horn_schunck_step(u, v, ix, iy, it, alpha):
-    """One Horn-Schunck update. All tensors (..., H, W); returns (u, v)."""
+def horn_schunck_step(
+    u: torch.Tensor,
+    v: torch.Tensor,
+    ix: torch.Tensor,
+    iy: torch.Tensor,
+    it: torch.Tensor,
+    alpha: float,
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """One Horn-Schunck update. All tensors (..., H, W), any float dtype; returns (u, v).
+
+    Use neighbour_average(u) for u_bar (and the same for v).
+    """
     ### BEGIN SOLUTION
     u_bar, v_bar = neighbour_average(u), neighbour_average(v)
     r = (ix * u_bar + iy * v_bar + it) / (alpha**2 + ix**2 + iy**2)
     return u_bar - ix * r, v_bar - iy * r
     ### END SOLUTION
 
+
+# %%
+check("video.horn_schunck_step", horn_schunck_step)
 
 # %% [markdown]
 # We know the true flow of the moving digits: every pixel of a digit moves

@@ -114,7 +114,7 @@ def show_flow(
     ax[2].set_title("flow (colour)", fontsize=8)
     lim = float(flow.abs().max()) or 1.0
     for a, comp, name in ((ax[3], 0, "horizontal u"), (ax[4], 1, "vertical v")):
-        a.imshow(flow[comp].detach().cpu(), cmap="RdBu_r", vmin=-lim, vmax=lim)
+        a.imshow(flow[comp].detach().cpu().numpy(), cmap="RdBu_r", vmin=-lim, vmax=lim)
         a.set_title(name, fontsize=8)
     ax[5].imshow(colour_wheel())
     ax[5].set_title("colour wheel", fontsize=8)
