@@ -1,0 +1,896 @@
+# ---
+# jupyter:
+#   jupytext:
+#     text_representation:
+#       format_name: percent
+# ---
+
+# %% [markdown]
+# # 03 · Autoencoders and variational autoencoders
+#
+# This notebook follows the lecture on generative models. It starts with
+# autoencoders that are not generative models: undercomplete, sparse and
+# denoising ones, and the use of their codes as features. Then it turns the
+# autoencoder into a latent-variable model, the **VAE**, which we train by
+# maximising a lower bound on $\log p(x)$, and we estimate $\log p(x)$ itself
+# with importance sampling. We look inside the latent space (samples, the 2-D
+# manifold, traversals, interpolation), make it disentangled with a
+# **β-VAE**, and make it discrete with a **VQ-VAE**.
+#
+# Papers: Kingma & Welling, *Auto-Encoding Variational Bayes* (ICLR 2014,
+# arXiv:1312.6114); Vincent et al., *Extracting and Composing Robust Features
+# with Denoising Autoencoders* (ICML 2008); Burda, Grosse & Salakhutdinov,
+# *Importance Weighted Autoencoders* (ICLR 2016, arXiv:1509.00519); Higgins et
+# al., *β-VAE* (ICLR 2017); van den Oord, Vinyals & Kavukcuoglu, *Neural
+# Discrete Representation Learning* (NeurIPS 2017, arXiv:1711.00937).
+#
+# Every size below (images, epochs, widths, batch size) comes from the
+# `profile`: `ci` runs in about a minute, `cpu` in about ten, `gpu` uses MNIST.
+
+# %%
+from coursework.runtime import record_metrics, seed_everything, setup
+
+profile, device = setup()
+
+# %%
+import math
+
+import matplotlib.pyplot as plt
+import torch
+from sklearn.decomposition import PCA
+from sklearn.linear_model import LogisticRegression
+
+from coursework.data import load_images, make_shapes
+from coursework.exercises import check
+from coursework.plot import compare_rows, plot_history, show_images
+from coursework.plot.vae import plot_factor_heatmap, plot_manifold, plot_traversals
+from coursework.train import TensorLoader, evaluate, fit
+from coursework.vae import (
+    VAE,
+    VQVAE,
+    Autoencoder,
+    bernoulli_log_likelihood,
+    codebook_perplexity,
+    importance_log_weights,
+    l1_sparsity,
+    mutual_information_gap,
+    mutual_information_matrix,
+    principal_angles,
+    squared_error,
+    subspace_overlap,
+    vq_losses,
+)
+from coursework.widgets.vae import latent_explorer
+
+# %% [markdown]
+# ## Data
+#
+# Handwritten digits: scikit-learn's 8 × 8 digits upsampled to
+# `profile.image_size` on `ci`/`cpu`, MNIST on `gpu`. The autoencoders use the
+# grey values in [0, 1]; the VAE uses binarised digits, so that a Bernoulli
+# likelihood is exact and $\log p(x)$ is a number of nats we can compare.
+
+# %%
+x_train, y_train = load_images(profile, "train", device=device)
+x_test, y_test = load_images(profile, "test", device=device)
+xb_train, _ = load_images(profile, "train", binarize=True, device=device)
+xb_test, _ = load_images(profile, "test", binarize=True, device=device)
+image_shape = tuple(x_train.shape[1:])
+n_pixels = math.prod(image_shape)
+batch = profile.batch_size
+print(f"train {tuple(x_train.shape)}, test {tuple(x_test.shape)}, {n_pixels} pixels")
+show_images(xb_train[:16], nrow=16, title="binarised training digits")
+plt.show()
+
+# %% [markdown]
+# ## 1. Undercomplete autoencoders, and PCA
+#
+# An autoencoder maps $x$ to a code $h = f(x)$ and back, $\hat x = g(h)$, and
+# is trained to reconstruct: $\min \sum_n \lVert g(f(x_n)) - x_n\rVert^2$.
+# With a code smaller than the input (*undercomplete*) it has to keep what
+# matters most. When $f$ and $g$ are linear, the best it can do is known in
+# closed form (Baldi & Hornik, 1989): $g \circ f$ projects onto the span of
+# the top-$d$ principal components. The weights are not the components
+# themselves (any invertible mix is as good), so we compare **subspaces**:
+# the principal angles $\theta_i$ between span($W_\text{dec}$) and the PCA
+# subspace, with $\cos\theta_i$ the singular values of $Q_1^\top Q_2$.
+
+# %%
+code_dim = 8
+
+
+def reconstruction_loss(model, batch):
+    """Mean squared error per image, summed over pixels."""
+    x = batch[0]
+    x_hat, _ = model(x)
+    return squared_error(x_hat, x).mean()
+
+
+seed_everything(0)
+linear_ae = Autoencoder(image_shape, code_dim).to(device)
+# A linear model is cheap: give it several times the epochs, so it converges.
+hist_linear = fit(
+    linear_ae,
+    TensorLoader(x_train, batch_size=batch),
+    reconstruction_loss,
+    torch.optim.Adam(linear_ae.parameters(), lr=3e-3),
+    epochs=4 * profile.epochs,
+    val_loader=TensorLoader(x_test, batch_size=4 * batch, shuffle=False),
+    desc="linear AE",
+)
+
+pca = PCA(n_components=code_dim).fit(x_train.flatten(1).cpu().numpy())
+pca_basis = torch.tensor(pca.components_.T, dtype=torch.float32)  # (pixels, d)
+decoder_columns = linear_ae.decoder[0].weight.detach().cpu()  # (pixels, d)
+angles = torch.rad2deg(principal_angles(decoder_columns, pca_basis))
+overlap = subspace_overlap(decoder_columns, pca_basis)
+print("principal angles (degrees):", [round(a, 1) for a in angles.tolist()])
+print(f"subspace overlap (1 = same subspace): {overlap:.3f}")
+
+# %% [markdown]
+# A nonlinear undercomplete autoencoder (an MLP with one hidden layer on each
+# side) with the same code size can do better than any linear projection.
+# We compare test reconstruction errors (squared error per image).
+
+# %%
+seed_everything(0)
+mlp_ae = Autoencoder(image_shape, code_dim, hidden=[profile.width]).to(device)
+hist_mlp = fit(
+    mlp_ae,
+    TensorLoader(x_train, batch_size=batch),
+    reconstruction_loss,
+    torch.optim.Adam(mlp_ae.parameters(), lr=1e-3),
+    epochs=profile.epochs,
+    val_loader=TensorLoader(x_test, batch_size=4 * batch, shuffle=False),
+    desc="MLP AE",
+)
+x_test_flat = x_test.flatten(1).cpu().numpy()
+x_pca = torch.tensor(pca.inverse_transform(pca.transform(x_test_flat))).float()
+x_pca = x_pca.view(-1, *image_shape).to(device)
+with torch.no_grad():
+    x_linear, x_mlp = linear_ae(x_test)[0], mlp_ae(x_test)[0]
+errors = {
+    name: float(squared_error(rec, x_test).mean())
+    for name, rec in [("PCA", x_pca), ("linear AE", x_linear), ("MLP AE", x_mlp)]
+}
+print({k: round(v, 3) for k, v in errors.items()})
+compare_rows(
+    {
+        "input": x_test[:12],
+        "PCA": x_pca[:12].clamp(0, 1),
+        "linear AE": x_linear[:12].clamp(0, 1),
+        "MLP AE": x_mlp[:12].clamp(0, 1),
+    }
+)
+plt.show()
+plot_history({"linear AE": hist_linear, "MLP AE": hist_mlp}, title="squared error")
+plt.show()
+
+# %% [markdown]
+# ## 2. Overcomplete, sparse autoencoders
+#
+# With a code *larger* than the input the autoencoder could copy its input;
+# a regulariser must make it learn something. The sparse autoencoder adds an
+# L1 penalty on a non-negative (ReLU) code,
+# $\mathcal{L} = \lVert \hat x - x\rVert^2 + \lambda \lVert h\rVert_1$,
+# so each image is explained by a few active units. We train the same
+# overcomplete model with and without the penalty and count active units.
+
+# %%
+over_dim = 2 * n_pixels
+sparsity_weight = 0.05
+
+
+def sparse_loss(model, batch, weight=sparsity_weight):
+    x = batch[0]
+    x_hat, h = model(x)
+    rec = squared_error(x_hat, x).mean()
+    return {"loss": rec + weight * l1_sparsity(h).mean(), "rec": rec}
+
+
+sparse_models, sparse_stats = {}, {}
+for name, weight in [("no penalty", 0.0), (f"L1 = {sparsity_weight}", sparsity_weight)]:
+    seed_everything(0)
+    model = Autoencoder(image_shape, over_dim, code_activation="relu").to(device)
+    fit(
+        model,
+        TensorLoader(x_train, batch_size=batch),
+        lambda m, b, w=weight: sparse_loss(m, b, w),
+        torch.optim.Adam(model.parameters(), lr=1e-3),
+        epochs=profile.epochs,
+        desc=f"overcomplete AE, {name}",
+    )
+    with torch.no_grad():
+        x_hat, h = model(x_test)
+    sparse_models[name] = model
+    sparse_stats[name] = {
+        "test squared error": float(squared_error(x_hat, x_test).mean()),
+        "active units per image": float((h > 1e-3).float().sum(1).mean()),
+        "code size": over_dim,
+    }
+for name, stats in sparse_stats.items():
+    print(f"{name:>12}: " + ", ".join(f"{k} {v:.3g}" for k, v in stats.items()))
+
+# %% [markdown]
+# The decoder columns of the sparse model are its "atoms": each image is a sum
+# of a few of them. Below, the atoms used most often on the test set.
+
+# %%
+sparse = sparse_models[f"L1 = {sparsity_weight}"]
+with torch.no_grad():
+    usage = (sparse.encode(x_test) > 1e-3).float().mean(0)
+top = usage.argsort(descending=True)[:32]
+atoms = sparse.decoder[0].weight.detach().T[top].view(-1, *image_shape)  # (32, C, H, W)
+atoms = (atoms - atoms.amin((1, 2, 3), keepdim=True)) / (
+    atoms.amax((1, 2, 3), keepdim=True) - atoms.amin((1, 2, 3), keepdim=True)
+)
+show_images(atoms, nrow=16, title="most used decoder atoms of the sparse AE")
+plt.show()
+
+# %% [markdown]
+# ## 3. Denoising autoencoders
+#
+# Vincent et al. (2008) corrupt the input and ask for the clean image:
+# $\min \lVert g(f(\tilde x)) - x \rVert^2$ with
+# $\tilde x \sim q(\tilde x\mid x)$. The autoencoder cannot copy; it has to
+# learn where digits live and project noisy images back there.
+#
+# **Exercise.** Implement the corruption: add Gaussian noise with standard
+# deviation $\sigma$ and clip back to the pixel range,
+# $\tilde x = \mathrm{clip}(x + \sigma\varepsilon, 0, 1)$,
+# $\varepsilon \sim \mathcal N(0, I)$.
+
+
+# %% exercise="vae.add_noise"
+def add_noise(x: torch.Tensor, noise_std: float) -> torch.Tensor:
+    """Corrupt images with Gaussian noise of std `noise_std`, clipped to [0, 1].
+
+    Args:
+        x: images of any shape with values in [0, 1].
+        noise_std: the standard deviation sigma >= 0 (sigma = 0 returns x).
+
+    Returns:
+        A tensor of the same shape, dtype and device as x, values in [0, 1].
+    """
+    ### BEGIN SOLUTION
+    return (x + noise_std * torch.randn_like(x)).clamp(0.0, 1.0)
+    ### END SOLUTION
+
+
+# %%
+check("vae.add_noise", add_noise)
+
+# %% [markdown]
+# The denoising autoencoder has the same architecture as the MLP autoencoder
+# above (a wider code); only the training input changes, drawn fresh with
+# **your** `add_noise` at every step.
+
+# %%
+noise_std = 0.4
+dae_code = 4 * code_dim
+
+
+def denoising_loss(model, batch):
+    x = batch[0]
+    x_hat, _ = model(add_noise(x, noise_std))
+    return squared_error(x_hat, x).mean()
+
+
+ae_models = {}
+for name, loss_fn in [
+    ("plain AE", reconstruction_loss),
+    ("denoising AE", denoising_loss),
+]:
+    seed_everything(0)
+    model = Autoencoder(image_shape, dae_code, hidden=[profile.width]).to(device)
+    fit(
+        model,
+        TensorLoader(x_train, batch_size=batch),
+        loss_fn,
+        torch.optim.Adam(model.parameters(), lr=1e-3),
+        epochs=profile.epochs,
+        desc=name,
+    )
+    ae_models[name] = model
+
+seed_everything(1)
+x_noisy = add_noise(x_test, noise_std)
+with torch.no_grad():
+    denoised = {name: m(x_noisy)[0].clamp(0, 1) for name, m in ae_models.items()}
+noisy_error = float(squared_error(x_noisy, x_test).mean())
+clean_errors = {n: float(squared_error(d, x_test).mean()) for n, d in denoised.items()}
+print(
+    f"squared error to the clean image: noisy input {noisy_error:.2f}, "
+    + ", ".join(f"{n} {e:.2f}" for n, e in clean_errors.items())
+)
+compare_rows(
+    {
+        "clean": x_test[:12],
+        "noisy": x_noisy[:12],
+        **{n: d[:12] for n, d in denoised.items()},
+    }
+)
+plt.show()
+
+# %% [markdown]
+# ## 4. Autoencoder codes as features
+#
+# Throw the decoder away and keep the encoder as a feature extractor: a
+# logistic-regression classifier on the frozen codes, against one on the raw
+# pixels. Unsupervised features matter most when labels are scarce, so we
+# train with a few labels per class and with all of them, and test on the
+# held-out digits.
+
+
+# %%
+def features(encoder, x):
+    with torch.no_grad():
+        return encoder(x).flatten(1).cpu().numpy()
+
+
+def logistic_accuracy(f_train, labels, f_test, labels_test):
+    clf = LogisticRegression(max_iter=2000).fit(f_train, labels)
+    return float((clf.predict(f_test) == labels_test).mean())
+
+
+y_tr, y_te = y_train.cpu().numpy(), y_test.cpu().numpy()
+few = torch.cat(
+    [torch.nonzero(y_train.cpu() == c)[:10, 0] for c in range(10)]
+).numpy()  # 10 labelled images per class
+extractors = {
+    "raw pixels": lambda x: x,
+    "AE code": ae_models["plain AE"].encode,
+    "denoising AE code": ae_models["denoising AE"].encode,
+}
+feature_accuracy = {}
+for name, enc in extractors.items():
+    f_tr, f_te = features(enc, x_train), features(enc, x_test)
+    feature_accuracy[name] = {
+        "10 labels / class": logistic_accuracy(f_tr[few], y_tr[few], f_te, y_te),
+        "all labels": logistic_accuracy(f_tr, y_tr, f_te, y_te),
+    }
+    print(
+        f"{name:>18}: "
+        + ", ".join(f"{k} {v:.3f}" for k, v in feature_accuracy[name].items())
+    )
+
+# %% [markdown]
+# ## 5. The variational autoencoder
+#
+# A VAE is a latent-variable model $p_\theta(x) = \int p_\theta(x\mid z)\,p(z)\,dz$
+# with prior $p(z) = \mathcal N(0, I)$ and a decoder that outputs the logits
+# of independent Bernoulli pixels. The integral is intractable, so an
+# encoder $q_\phi(z\mid x) = \mathcal N(\mu_\phi(x), \operatorname{diag}\sigma^2_\phi(x))$
+# approximates the posterior, and we maximise the **evidence lower bound**
+#
+# $$\log p_\theta(x) \;\ge\; \mathcal L(x) = \mathbb E_{q_\phi(z\mid x)}\big[\log p_\theta(x\mid z)\big] - \mathrm{KL}\big(q_\phi(z\mid x)\,\Vert\, p(z)\big).$$
+#
+# **The reparameterisation trick.** To backpropagate through the sampling of
+# $z$, write it as a deterministic function of the parameters and an
+# independent noise: $z = \mu + \sigma \odot \varepsilon$,
+# $\varepsilon\sim\mathcal N(0, I)$, $\sigma = \exp(\tfrac12 \log\sigma^2)$.
+# The encoder outputs $\log\sigma^2$ (`logvar`) so that $\sigma > 0$ comes for free.
+
+
+# %% exercise="vae.reparameterize"
+def reparameterize(
+    mu: torch.Tensor, logvar: torch.Tensor, eps: torch.Tensor
+) -> torch.Tensor:
+    """z = mu + sigma * eps with sigma = exp(logvar / 2).
+
+    Shapes: mu, logvar, eps (B, D). Returns z of shape (B, D), same dtype and device.
+    """
+    ### BEGIN SOLUTION
+    return mu + torch.exp(0.5 * logvar) * eps
+    ### END SOLUTION
+
+
+# %%
+check("vae.reparameterize", reparameterize)
+
+# %% [markdown]
+# **The KL term in closed form** (Kingma & Welling, appendix B): for a
+# diagonal Gaussian against $\mathcal N(0, I)$,
+#
+# $$\mathrm{KL}\big(\mathcal N(\mu, \sigma^2)\,\Vert\,\mathcal N(0, I)\big) = \tfrac12 \sum_{j=1}^{D}\big(\mu_j^2 + \sigma_j^2 - \log\sigma_j^2 - 1\big).$$
+
+
+# %% exercise="vae.gaussian_kl"
+def gaussian_kl(mu: torch.Tensor, logvar: torch.Tensor) -> torch.Tensor:
+    """KL( N(mu, diag(exp(logvar))) || N(0, I) ) for each example.
+
+    Shapes: mu, logvar (B, D). Returns (B,): summed over D, not averaged.
+    """
+    ### BEGIN SOLUTION
+    return 0.5 * (mu.pow(2) + logvar.exp() - logvar - 1.0).sum(-1)
+    ### END SOLUTION
+
+
+# %%
+check("vae.gaussian_kl", gaussian_kl)
+
+# %% [markdown]
+# **The ELBO** with one sample $z \sim q(z\mid x)$ and a Bernoulli decoder:
+# $\log p(x\mid z) = \sum_i x_i\log p_i + (1-x_i)\log(1-p_i)$ with
+# $p = \mathrm{sigmoid}(\text{logits})$, which is minus the binary
+# cross-entropy summed over pixels (compute it from the logits, which is
+# numerically stable). The ELBO is then $\log p(x\mid z) - \beta\,\mathrm{KL}$,
+# with $\beta = 1$ for the VAE (the β-VAE below uses other values). Use your
+# `gaussian_kl`.
+
+
+# %% exercise="vae.elbo"
+def elbo(
+    x: torch.Tensor,
+    logits: torch.Tensor,
+    mu: torch.Tensor,
+    logvar: torch.Tensor,
+    beta: float = 1.0,
+) -> torch.Tensor:
+    """One-sample ELBO per example, in nats.
+
+    Args:
+        x: binary images (B, C, H, W).
+        logits: decoder logits for z ~ q(z|x), (B, C, H, W).
+        mu, logvar: encoder outputs, (B, D) each.
+        beta: weight of the KL term.
+
+    Returns:
+        (B,) log p(x|z) - beta * KL(q(z|x) || p(z)).
+    """
+    ### BEGIN SOLUTION
+    bce = torch.nn.functional.binary_cross_entropy_with_logits(
+        logits, x, reduction="none"
+    )
+    return -bce.flatten(1).sum(1) - beta * gaussian_kl(mu, logvar)
+    ### END SOLUTION
+
+
+# %%
+check("vae.elbo", elbo)
+
+# %% [markdown]
+# Training uses **your** three functions: encode, reparameterise, decode, and
+# minimise $-\mathcal L$ averaged over the batch. We log the two terms too.
+
+# %%
+latent_dim = 16
+
+
+def vae_loss(model, batch, beta=1.0):
+    x = batch[0]
+    mu, logvar = model.encode(x)
+    z = reparameterize(mu, logvar, torch.randn_like(mu))
+    logits = model.decode(z)
+    bound = elbo(x, logits, mu, logvar, beta)
+    kl = gaussian_kl(mu, logvar)
+    return {"loss": -bound.mean(), "kl": kl.mean(), "rec": -(bound + beta * kl).mean()}
+
+
+def train_vae(x, latent, epochs, beta=1.0, desc="VAE", val=None):
+    model = VAE(tuple(x.shape[1:]), latent, [profile.width, profile.width]).to(device)
+    hist = fit(
+        model,
+        TensorLoader(x, batch_size=batch),
+        lambda m, b: vae_loss(m, b, beta),
+        torch.optim.Adam(model.parameters(), lr=1e-3),
+        epochs=epochs,
+        val_loader=None
+        if val is None
+        else TensorLoader(val, batch_size=4 * batch, shuffle=False),
+        desc=desc,
+    )
+    return model.eval(), hist
+
+
+seed_everything(0)
+vae, hist_vae = train_vae(xb_train, latent_dim, profile.epochs, val=xb_test)
+plot_history(
+    hist_vae, keys=("loss", "kl"), title="negative ELBO and its KL term (nats)"
+)
+plt.show()
+
+seed_everything(0)
+with torch.no_grad():
+    logits, *_ = vae(xb_test[:12])
+compare_rows({"input": xb_test[:12], "reconstruction p(x|z)": torch.sigmoid(logits)})
+plt.show()
+
+# %% [markdown]
+# ## 6. Estimating log p(x): naive Monte Carlo vs importance weighting
+#
+# The ELBO is a bound; how far is it from $\log p(x)$? Any proposal $r(z)$
+# gives an unbiased estimate of $p(x)$,
+# $\hat p(x) = \frac1K\sum_k \frac{p(x, z_k)}{r(z_k)}$, $z_k\sim r$, and the
+# log of the average is a lower bound in expectation (Jensen).
+#
+# * **Naive Monte Carlo**: sample from the prior, $r = p(z)$, so
+#   $w_k = p(x\mid z_k)$. Almost no prior sample explains a given digit, so
+#   the estimate has an enormous variance and needs huge $K$.
+# * **Importance weighting** (Burda et al., 2016): sample from the encoder,
+#   $r = q(z\mid x)$. The expectation of the log-average is the IWAE bound
+#   $\mathcal L_K = \mathbb E\big[\log\frac1K\sum_{k=1}^K \frac{p(x, z_k)}{q(z_k\mid x)}\big]$,
+#   and $\mathcal L_1 = \text{ELBO} \le \mathcal L_K \le \mathcal L_{K+1} \le \log p(x)$.
+#
+# **Exercise.** Given the log-weights $\log w_{bk}$ (shape (B, K)), return
+# $\log\frac1K\sum_k w_{bk}$ per example. The weights are tiny
+# ($\log w \approx -100$ nats), so `exp` underflows: use `torch.logsumexp`.
+
+
+# %% exercise="vae.iwae_bound"
+def iwae_bound(log_w: torch.Tensor) -> torch.Tensor:
+    """log( (1/K) sum_k exp(log_w[:, k]) ) for log_w of shape (B, K). Returns (B,)."""
+    ### BEGIN SOLUTION
+    return torch.logsumexp(log_w, dim=1) - math.log(log_w.shape[1])
+    ### END SOLUTION
+
+
+# %%
+check("vae.iwae_bound", iwae_bound)
+
+# %% [markdown]
+# We estimate both on the test digits, repeating each estimate a few times
+# with fresh samples to see its spread. The package's
+# `importance_log_weights` draws all $K$ samples of a batch in one call and
+# returns $\log w$; **your** `iwae_bound` averages them.
+
+# %%
+ks = [1, 5, 50]
+repeats = 5
+
+
+@torch.no_grad()
+def estimate(model, x, k, proposal, seed):
+    g = torch.Generator().manual_seed(seed)
+    return torch.cat(
+        [
+            iwae_bound(importance_log_weights(model, xb, k, proposal, generator=g))
+            for xb in x.split(4 * batch)
+        ]
+    )  # (N,)
+
+
+@torch.no_grad()
+def test_elbo(model, x, seed):
+    """Mean one-sample ELBO (analytic KL) over x, with seeded noise."""
+    torch.manual_seed(seed)
+    return -vae_loss(model, (x,))["loss"]
+
+
+table = []
+for proposal, label in [
+    ("prior", "naive MC (z ~ p(z))"),
+    ("posterior", "IWAE (z ~ q(z|x))"),
+]:
+    for k in ks:
+        runs = torch.stack(
+            [estimate(vae, xb_test, k, proposal, seed=r).mean() for r in range(repeats)]
+        )
+        table.append((label, k, float(runs.mean()), float(runs.std())))
+elbo_test = float(
+    torch.stack([test_elbo(vae, xb_test, seed=r) for r in range(repeats)]).mean()
+)
+print(f"ELBO (analytic KL, one z per image), test mean: {elbo_test:.2f} nats")
+print(f"{'estimator':<22}{'K':>4}{'mean log p(x)':>15}{'spread over repeats':>21}")
+for label, k, mean, spread in table:
+    print(f"{label:<22}{k:>4}{mean:>15.2f}{spread:>21.3f}")
+iwae = {k: mean for label, k, mean, _ in table if label.startswith("IWAE")}
+naive = {k: mean for label, k, mean, _ in table if label.startswith("naive")}
+print(f"IWAE_1 - ELBO = {iwae[1] - elbo_test:+.2f} nats (equal in expectation)")
+print(
+    f"ELBO <= IWAE_5 <= IWAE_50: {elbo_test <= iwae[5] <= iwae[50]} "
+    f"(gains {iwae[5] - elbo_test:.2f} and {iwae[50] - iwae[5]:.2f} nats)"
+)
+print(f"naive MC with K=50 is {iwae[50] - naive[50]:.1f} nats below IWAE_50")
+
+# %% [markdown]
+# The importance-weighted estimates tighten with $K$, each above the ELBO; the
+# naive estimate with the same $K$ is far lower (it would need astronomically
+# many prior samples). The plot shows the spread of the single-image
+# estimates $\log\hat p(x)$ around the IWAE-50 value, for one test digit.
+
+# %%
+one = xb_test[:1].expand(200, *image_shape)
+with torch.no_grad():
+    g = torch.Generator().manual_seed(0)
+    spread = {
+        f"{p}, K={k}": iwae_bound(
+            importance_log_weights(vae, one, k, p, generator=g)
+        ).cpu()
+        for p in ("prior", "posterior")
+        for k in (5, 50)
+    }
+fig, ax = plt.subplots(figsize=(7, 3))
+ax.boxplot(list(spread.values()), vert=False)
+ax.set_yticks(range(1, len(spread) + 1), list(spread))
+ax.set_xlabel(r"estimate of $\log p(x)$ for one digit (nats), 200 repeats")
+plt.tight_layout()
+plt.show()
+
+# %% [markdown]
+# ## 7. Sampling from the prior
+#
+# The VAE is a generative model: draw $z\sim\mathcal N(0, I)$ and decode. We
+# show the Bernoulli means $p = \mathrm{sigmoid}(\text{logits})$.
+
+# %%
+seed_everything(0)
+show_images(vae.sample(32), nrow=16, title="VAE samples: mean of p(x|z), z ~ N(0, I)")
+plt.show()
+
+# %% [markdown]
+# ## 8. The 2-D latent manifold
+#
+# With a 2-D latent space we can look at all of it: decode a grid of points
+# placed at equal prior quantiles, $z = \Phi^{-1}(u)$ for $u$ on a regular
+# grid in $(0, 1)^2$ (Kingma & Welling, fig. 4). Neighbouring images morph
+# into each other. Next to it, the encoder means of the test digits,
+# coloured by their label.
+
+# %%
+seed_everything(0)
+vae2d, hist_2d = train_vae(xb_train, 2, profile.epochs, desc="VAE, 2-D latent")
+fig, axes = plt.subplots(1, 2, figsize=(13, 6.5))
+plot_manifold(lambda z: torch.sigmoid(vae2d.decode(z.to(device))), n=15, ax=axes[0])
+with torch.no_grad():
+    mu2d, _ = vae2d.encode(xb_test)
+scatter = axes[1].scatter(*mu2d.cpu().T, c=y_test.cpu(), cmap="tab10", s=8)
+axes[1].set_title("encoder means of test digits")
+fig.colorbar(scatter, ax=axes[1])
+plt.tight_layout()
+plt.show()
+
+# %% [markdown]
+# ## 9. Latent traversals and interpolation
+#
+# Change one latent coordinate of an encoded digit, keep the others: a
+# **traversal**. We sweep the dimensions the model uses most (largest average
+# KL; unused dimensions have KL ≈ 0 and do nothing). The explorer below has a
+# slider per dimension when the notebook runs live; it always draws the
+# static traversal figure first.
+
+# %%
+with torch.no_grad():
+    mu_test, logvar_test = vae.encode(xb_test)
+    kl_per_dim = (0.5 * (mu_test**2 + logvar_test.exp() - logvar_test - 1)).mean(0)
+active = kl_per_dim.argsort(descending=True)[:6].tolist()
+print("KL per latent dim (nats):", [round(v, 2) for v in kl_per_dim.tolist()])
+
+
+def decode_mean(z):
+    return torch.sigmoid(vae.decode(z.to(device)))
+
+
+explorer = latent_explorer(decode_mean, mu_test[0], dims=active, span=3.0)
+explorer.widget if explorer is not None else None
+
+# %% [markdown]
+# **Interpolation**: encode two digits and decode points on the straight line
+# between their means, $z_t = (1-t)\mu_a + t\mu_b$.
+
+# %%
+ts = torch.linspace(0, 1, 10, device=device)[:, None]
+pairs = [(0, 1), (2, 3), (4, 5)]
+rows = {}
+with torch.no_grad():
+    for a, b in pairs:
+        z_line = (1 - ts) * mu_test[a] + ts * mu_test[b]  # (10, D)
+        rows[f"{int(y_test[a])} → {int(y_test[b])}"] = decode_mean(z_line)
+compare_rows(rows)
+plt.show()
+
+# %% [markdown]
+# ## 10. β-VAE: disentangling factors of variation
+#
+# Higgins et al. (2017) weight the KL term by $\beta > 1$:
+# $\mathcal L_\beta = \mathbb E_q[\log p(x\mid z)] - \beta\,\mathrm{KL}(q(z\mid x)\Vert p(z))$.
+# The stronger pull towards the factorised prior makes the model spend its
+# few informative dimensions on independent factors of the data. We test it
+# on procedural shapes whose generating factors we know: shape, scale,
+# rotation, and x/y position. For every latent dimension and factor, we
+# compute the mutual information $I(z_j; v_f)$ (histograms, divided by
+# $H(v_f)$, so 1 means "$z_j$ determines $v_f$"), and the Mutual Information
+# Gap (Chen et al., 2018): for each factor, the gap between the two most
+# informative dimensions, averaged. A disentangled code has one bright cell
+# per factor row in the heatmap and a larger gap. (Rotation is hard to read
+# off: a square looks the same every 90°, an ellipse every 180°.)
+
+# %%
+shape_factors = ("shape", "scale", "rotation", "x", "y")
+n_shapes = min(8 * profile.n_train, 50_000)  # rendered in one batch, so capped
+x_shapes, factors = make_shapes(n_shapes, image_size=profile.image_size, device=device)
+factor_table = torch.stack(
+    [
+        factors[f].cpu() if f == "shape" else factors[f].cpu().double()
+        for f in shape_factors
+    ],
+    1,
+)  # (N, F): an integer column for shape, floats otherwise
+show_images(x_shapes[:16], nrow=16, title="shapes: shape, scale, rotation, x, y vary")
+plt.show()
+
+betas = [1.0, 4.0]
+shape_latent = 8
+beta_models, beta_mi = {}, {}
+for beta in betas:
+    seed_everything(0)
+    model, _ = train_vae(
+        x_shapes, shape_latent, profile.epochs, beta=beta, desc=f"β-VAE, β={beta:g}"
+    )
+    with torch.no_grad():
+        mu_s = torch.cat([model.encode(xb)[0] for xb in x_shapes.split(1024)]).cpu()
+    beta_models[beta] = model
+    beta_mi[beta] = mutual_information_matrix(mu_s.double(), factor_table, bins=10)
+
+fig, axes = plt.subplots(1, len(betas), figsize=(5 * len(betas), 4))
+for ax, beta in zip(axes, betas):
+    mig = float(mutual_information_gap(beta_mi[beta]))
+    plot_factor_heatmap(
+        beta_mi[beta], shape_factors, ax=ax, title=f"β = {beta:g}: MIG = {mig:.3f}"
+    )
+plt.tight_layout()
+plt.show()
+mig = {beta: float(mutual_information_gap(beta_mi[beta])) for beta in betas}
+print("MIG:", {f"beta={b:g}": round(v, 3) for b, v in mig.items()})
+
+# %% [markdown]
+# Traversals of the β-VAE's most informative dimensions, each labelled with
+# the factor it shares most information with.
+
+# %%
+best = beta_models[betas[-1]]
+mi_best = beta_mi[betas[-1]]
+top_dims = mi_best.max(1).values.argsort(descending=True)[:5].tolist()
+labels = [f"z[{d}] ~ {shape_factors[int(mi_best[d].argmax())]}" for d in top_dims]
+with torch.no_grad():
+    z0 = best.encode(x_shapes[:1])[0][0]
+plot_traversals(
+    lambda z: torch.sigmoid(best.decode(z.to(device))),
+    z0,
+    top_dims,
+    span=2.5,
+    steps=9,
+    labels=labels,
+    title=f"β = {betas[-1]:g} traversals",
+)
+plt.show()
+
+# %% [markdown]
+# ## 11. VQ-VAE: a discrete latent space
+#
+# van den Oord et al. (2017) replace the Gaussian code with a grid of
+# **discrete** codes. A convolutional encoder gives $z_e(x)$ at every
+# position; each vector is replaced by its nearest entry of a learned
+# codebook $\{e_k\}_{k=1}^K$:
+# $z_q = e_{k^*}$, $k^* = \arg\min_k \lVert z_e - e_k\rVert_2$.
+# The argmin has no gradient, so the **straight-through estimator** copies
+# the decoder's gradient to the encoder: $z_q^{\text{st}} = z_e + \mathrm{sg}[z_q - z_e]$
+# (value $z_q$, gradient as if it were $z_e$). The loss is
+#
+# $$\mathcal L = -\log p(x\mid z_q) + \lVert \mathrm{sg}[z_e] - e\rVert^2 + \beta\lVert z_e - \mathrm{sg}[e]\rVert^2,$$
+#
+# the reconstruction, a codebook term that moves codes to the encoder
+# outputs, and a commitment term ($\beta = 0.25$) that keeps the encoder near
+# its codes.
+#
+# **Exercise.** Quantise rows of `z` (N, D) with a codebook (K, D): find the
+# nearest code of each row and return the straight-through copy and the
+# indices.
+
+
+# %% exercise="vae.vector_quantize"
+def vector_quantize(
+    z: torch.Tensor, codebook: torch.Tensor
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """Nearest-code quantisation with a straight-through gradient.
+
+    Args:
+        z: (N, D) vectors.
+        codebook: (K, D) codes.
+
+    Returns:
+        z_q_st (N, D): the nearest codes in value, with the gradient of z;
+        indices (N,) long: which code each row took.
+    """
+    ### BEGIN SOLUTION
+    dist = (
+        z.pow(2).sum(1, keepdim=True)
+        - 2 * z @ codebook.T
+        + codebook.pow(2).sum(1)[None]
+    )
+    indices = dist.argmin(1)
+    return z + (codebook[indices] - z).detach(), indices
+    ### END SOLUTION
+
+
+# %%
+check("vae.vector_quantize", vector_quantize)
+
+# %% [markdown]
+# The VQ-VAE below quantises with **your** function. We report the codebook
+# **perplexity** $\exp(H(p))$ of the code frequencies $p$: the effective
+# number of codes in use (at most $K$).
+
+# %%
+num_codes, commitment_weight = 64, 0.25
+side = 4 * (profile.image_size // 4)  # the two stride-2 convs need a multiple of 4
+x_vq, x_vq_test = xb_train[..., :side, :side], xb_test[..., :side, :side]
+
+
+def vqvae_loss(model, batch):
+    x = batch[0]
+    logits, z_e, z_q, indices = model(x, quantize=vector_quantize)
+    rec = -bernoulli_log_likelihood(logits, x).mean()
+    codebook, commitment = (t.mean() for t in vq_losses(z_e, z_q))
+    return {
+        "loss": rec + codebook + commitment_weight * commitment,
+        "rec": rec,
+        "commitment": commitment,
+    }
+
+
+seed_everything(0)
+vqvae = VQVAE(
+    image_shape[0], width=max(profile.width // 8, 16), code_dim=16, num_codes=num_codes
+).to(device)
+hist_vq = fit(
+    vqvae,
+    TensorLoader(x_vq, batch_size=batch),
+    vqvae_loss,
+    torch.optim.Adam(vqvae.parameters(), lr=2e-3),
+    epochs=profile.epochs,
+    val_loader=TensorLoader(x_vq_test, batch_size=4 * batch, shuffle=False),
+    desc="VQ-VAE",
+)
+vqvae.eval()
+with torch.no_grad():
+    logits_vq, _, _, idx_vq = vqvae(x_vq_test)
+perplexity = float(codebook_perplexity(idx_vq, num_codes))
+used = int(torch.unique(idx_vq).numel())
+vq_rec = float(
+    evaluate(
+        vqvae, TensorLoader(x_vq_test, batch_size=4 * batch, shuffle=False), vqvae_loss
+    )["rec"]
+)
+print(f"codes used on the test set: {used}/{num_codes}, perplexity {perplexity:.1f}")
+print(
+    f"test reconstruction -log p(x|z_q): {vq_rec:.1f} nats; "
+    f"each image is {idx_vq[0].numel()} codes = {idx_vq[0].numel() * math.log2(num_codes):.0f} bits"
+)
+compare_rows({"input": x_vq_test[:12], "VQ-VAE": torch.sigmoid(logits_vq[:12])})
+plt.show()
+plot_history(hist_vq, keys=("rec", "commitment"), title="VQ-VAE training", logy=True)
+plt.show()
+fig, ax = plt.subplots(1, 2, figsize=(8, 3))
+ax[0].bar(range(num_codes), torch.bincount(idx_vq.flatten().cpu(), minlength=num_codes))
+ax[0].set_xlabel("code")
+ax[0].set_title("code usage (test set)")
+ax[1].imshow(idx_vq[0].cpu(), cmap="tab20")
+ax[1].set_title("code map of the first test digit")
+ax[1].set_axis_off()
+plt.tight_layout()
+plt.show()
+
+# %% [markdown]
+# ## Summary
+#
+# The figures the benchmark reports: the test-set negative ELBO and the
+# negative IWAE bound with $K = 50$ (nats per binarised digit; lower is
+# better), the accuracy of the logistic classifier on denoising-AE codes,
+# the β-VAE's mutual information gap for β = 1 and the larger β, the linear
+# AE's subspace overlap with PCA and the VQ-VAE codebook perplexity.
+
+# %%
+record_metrics(
+    "03_vae",
+    neg_elbo=-elbo_test,
+    iwae50=-iwae[50],
+    iwae5=-iwae[5],
+    naive_mc50=-naive[50],
+    pca_subspace_overlap=float(overlap),
+    dae_feature_accuracy=feature_accuracy["denoising AE code"]["all labels"],
+    pixel_accuracy=feature_accuracy["raw pixels"]["all labels"],
+    mig_beta1=mig[betas[0]],
+    mig_beta_high=mig[betas[-1]],
+    vq_perplexity=perplexity,
+)
