@@ -1,0 +1,228 @@
+"""The student's side of the checks: rebuild the definitions, call them on request.
+
+This process runs under the sandbox limits and holds nothing worth
+protecting: it knows no expected output, no comparison and no grade. The
+checker (:mod:`coursework.grading.collect`) sends it pickled requests over a
+pipe; it answers with ``torch.save`` payloads of plain data (tensors, numbers,
+strings, tuples, lists, dicts), which the checker loads with
+``weights_only=True``, so a hostile answer cannot run code in the checker.
+
+Requests: ``define`` (execute the kept top-level statements), ``call`` (run
+one function on one case, keeping the autograd graph) and ``backward`` (the
+vector-Jacobian product of the last call, for gradient checks).
+"""
+
+from __future__ import annotations
+
+import ast
+import io
+import linecache
+import os
+import pickle
+import signal
+import struct
+import sys
+import traceback
+from typing import Any
+
+import torch
+
+_HEADER = struct.Struct("<Q")
+STATEMENT_SECONDS = 10.0
+
+
+def read_message(fd: int) -> bytes | None:
+    """One length-prefixed message from ``fd``; None at end of file."""
+    head = _read_exact(fd, _HEADER.size)
+    if head is None:
+        return None
+    return _read_exact(fd, _HEADER.unpack(head)[0])
+
+
+def _read_exact(fd: int, n: int) -> bytes | None:
+    chunks, left = [], n
+    while left:
+        chunk = os.read(fd, min(left, 1 << 20))
+        if not chunk:
+            return None
+        chunks.append(chunk)
+        left -= len(chunk)
+    return b"".join(chunks)
+
+
+def write_message(fd: int, payload: bytes) -> None:
+    """Write one length-prefixed message to ``fd``."""
+    data = _HEADER.pack(len(payload)) + payload
+    view = memoryview(data)
+    while view:
+        view = view[os.write(fd, view) :]
+
+
+class _StatementTimeout(Exception):
+    pass
+
+
+def _alarm(signum: int, frame: Any) -> None:
+    raise _StatementTimeout
+
+
+def _student_error(exc: BaseException) -> str:
+    """The exception and the student's line that raised it."""
+    frames = [
+        f
+        for f in traceback.extract_tb(exc.__traceback__)
+        if f.filename.startswith("<cell")
+    ]
+    where = ""
+    if frames:
+        f = frames[-1]
+        where = f" ({f.filename[1:-1]}, line {f.lineno}: `{(f.line or '').strip()}`)"
+    text = str(exc)[:500]
+    return f"raised {type(exc).__name__}: {text}{where}"
+
+
+def _plain(x: Any, depth: int = 0) -> Any:
+    """A copy of ``x`` made of types the checker can load safely, or TypeError."""
+    if depth > 20:
+        raise TypeError("a structure nested too deeply")
+    if isinstance(x, torch.Tensor):
+        return (
+            x.detach().clone()
+            if type(x) is torch.Tensor
+            else x.detach().as_subclass(torch.Tensor).clone()
+        )
+    if x is None or isinstance(x, (bool, int, float, complex, str, torch.dtype)):
+        return x
+    if isinstance(x, torch.Size):
+        return tuple(int(v) for v in x)
+    if type(x) in (tuple, list):
+        return type(x)(_plain(v, depth + 1) for v in x)
+    if type(x) is dict and all(isinstance(k, (str, int)) for k in x):
+        return {k: _plain(v, depth + 1) for k, v in x.items()}
+    if hasattr(x, "item") and hasattr(x, "dtype") and getattr(x, "shape", None) == ():
+        return x.item()  # a NumPy scalar
+    raise TypeError(
+        f"returned a {type(x).__name__}, which grading cannot compare; return "
+        "tensors, numbers, tuples, lists or dicts"
+    )
+
+
+class Child:
+    """The request loop."""
+
+    def __init__(self) -> None:
+        self.namespace: dict[str, Any] = {"__name__": "__main__"}
+        self.graph: tuple[list[torch.Tensor], list[torch.Tensor]] | None = None
+
+    def define(self, request: dict[str, Any]) -> dict[str, Any]:
+        errors: list[str] = []
+        for cell, text in request["sources"].items():
+            lines = text.splitlines(keepends=True)
+            linecache.cache[f"<cell {cell}>"] = (
+                len(text),
+                None,
+                lines,
+                f"<cell {cell}>",
+            )
+        signal.signal(signal.SIGALRM, _alarm)
+        for cell, first, last in request["statements"]:
+            text = "".join(
+                request["sources"][cell].splitlines(keepends=True)[first - 1 : last]
+            )
+            try:
+                tree = ast.parse(text)
+                ast.increment_lineno(tree, first - 1)
+                code = compile(tree, f"<cell {cell}>", "exec")
+                signal.setitimer(signal.ITIMER_REAL, STATEMENT_SECONDS)
+                try:
+                    exec(code, self.namespace)
+                finally:
+                    signal.setitimer(signal.ITIMER_REAL, 0)
+            except _StatementTimeout:
+                errors.append(
+                    f"cell {cell}, line {first}: took over {STATEMENT_SECONDS:g} s"
+                )
+            except BaseException as exc:  # noqa: B036 - SystemExit included
+                errors.append(f"cell {cell}, line {first}: {_student_error(exc)}")
+        found = {}
+        for name in request["names"]:
+            obj = self.namespace.get(name)
+            found[name] = (
+                "absent"
+                if obj is None
+                else ("callable" if callable(obj) else type(obj).__name__)
+            )
+        return {"found": found, "errors": errors}
+
+    def call(self, request: dict[str, Any]) -> dict[str, Any]:
+        self.graph = None
+        fn = self.namespace.get(request["name"])
+        args, kwargs = request["args"], request["kwargs"]
+        leaves = [args[i] for i in request["leaves"]]
+        for t in leaves:
+            t.requires_grad_(True)
+        torch.set_rng_state(request["rng"])
+        try:
+            out = fn(*args, **kwargs)  # type: ignore[misc]
+            top = list(out) if isinstance(out, (tuple, list)) else [out]
+            diff = [
+                isinstance(o, torch.Tensor) and o.requires_grad and bool(leaves)
+                for o in top
+            ]
+            self.graph = (
+                [o for o, d in zip(top, diff) if d],
+                leaves,
+            )
+            return {"ok": True, "out": _plain(out), "diff": diff}
+        except NotImplementedError as exc:
+            return {"ok": False, "missing": True, "message": str(exc)[:500]}
+        except BaseException as exc:  # noqa: B036 - SystemExit, KeyboardInterrupt too
+            return {"ok": False, "missing": False, "message": _student_error(exc)}
+
+    def backward(self, request: dict[str, Any]) -> dict[str, Any]:
+        if self.graph is None or not self.graph[0]:
+            return {"grads": [None] * len(request["grads"])}
+        outs, leaves = self.graph
+        try:
+            grads = torch.autograd.grad(
+                outs, leaves, request["grads"], allow_unused=True
+            )
+            return {"grads": [None if g is None else g.detach() for g in grads]}
+        except BaseException as exc:  # noqa: B036
+            return {"error": _student_error(exc)}
+
+
+def main() -> None:
+    """Serve requests from the file descriptors named on the command line."""
+    fd_in, fd_out = int(sys.argv[1]), int(sys.argv[2])
+    torch.set_num_threads(int(os.environ.get("OMP_NUM_THREADS", "1")))
+    sys.setrecursionlimit(5000)
+    child = Child()
+    while True:
+        raw = read_message(fd_in)
+        if raw is None:
+            os._exit(0)
+        request = pickle.loads(raw)
+        handler = getattr(child, request["op"])
+        try:
+            reply = handler(request)
+        except BaseException as exc:  # noqa: B036
+            reply = {"ok": False, "missing": False, "message": _student_error(exc)}
+        buffer = io.BytesIO()
+        try:
+            torch.save(reply, buffer)
+        except Exception as exc:
+            buffer = io.BytesIO()
+            torch.save(
+                {
+                    "ok": False,
+                    "missing": False,
+                    "message": f"could not send the output: {exc}",
+                },
+                buffer,
+            )
+        write_message(fd_out, buffer.getvalue())
+
+
+if __name__ == "__main__":
+    main()

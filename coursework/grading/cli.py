@@ -1,0 +1,451 @@
+"""``python -m coursework grade SUBMISSIONS --out RESULTS``: grade a class's notebooks.
+
+Each submission is graded by its own worker process
+(:mod:`coursework.grading.worker`), ``--jobs`` at a time. The worker runs the
+notebook in a sandboxed kernel and then the checks in a separate process out
+of the student's reach, and hands its result back through a file signed with
+a secret made for this run. Finished results are kept, signed, in
+``RESULTS/.state``, so an interrupted run loses nothing: a re-run reuses
+every result whose notebook, checks and settings are unchanged (``--force``
+regrades everything). The gradebook and feedback are rewritten from memory
+at the end, atomically.
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import hashlib
+import json
+import os
+import secrets
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from collections import Counter
+from concurrent.futures import ThreadPoolExecutor, as_completed
+from dataclasses import asdict
+from pathlib import Path
+from typing import Any
+
+from coursework.grading.sandbox import Limits, kill_tree
+from coursework.grading.worker import sign, write_atomic
+
+USAGE_EXAMPLE = "python -m coursework grade submissions.zip --out results --jobs 2"
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The command-line options."""
+    d = Limits()
+    p = argparse.ArgumentParser(
+        prog="coursework grade",
+        description="Grade a folder or zip of submitted notebooks.",
+        epilog=f"example: {USAGE_EXAMPLE}",
+    )
+    p.add_argument(
+        "submissions", type=Path, help="folder of .ipynb files, or a zip export"
+    )
+    p.add_argument("--out", type=Path, required=True, help="results folder")
+    p.add_argument(
+        "--checks",
+        type=Path,
+        action="append",
+        default=[],
+        help="folder of private check modules (repeatable)",
+    )
+    p.add_argument(
+        "--notebook",
+        help="the course notebook, e.g. 03_vae (default: the notebooks' metadata)",
+    )
+    p.add_argument(
+        "--map",
+        type=Path,
+        help="CSV with columns file,student naming who submitted which file",
+    )
+    p.add_argument(
+        "--id-pattern",
+        help="regex with a group 'id' taking the student id from the file name",
+    )
+    p.add_argument(
+        "--jobs", type=int, default=1, help="submissions graded in parallel (default 1)"
+    )
+    p.add_argument(
+        "--force", action="store_true", help="regrade submissions already graded"
+    )
+    p.add_argument(
+        "--profile",
+        default=d.profile,
+        help=f"COURSEWORK_PROFILE for student code (default {d.profile})",
+    )
+    p.add_argument(
+        "--device",
+        default=d.device,
+        choices=("cpu", "cuda"),
+        help="cpu hides CUDA (default)",
+    )
+    p.add_argument(
+        "--threads", type=int, default=d.threads, help="torch threads per submission"
+    )
+    p.add_argument(
+        "--cell-timeout",
+        type=float,
+        default=d.cell_seconds,
+        help="seconds per notebook cell",
+    )
+    p.add_argument(
+        "--notebook-timeout",
+        type=float,
+        default=d.notebook_seconds,
+        help="seconds per notebook",
+    )
+    p.add_argument(
+        "--exercise-timeout",
+        type=float,
+        default=d.exercise_seconds,
+        help="seconds for the checks of one exercise",
+    )
+    p.add_argument(
+        "--memory-mb",
+        type=int,
+        default=d.memory_mb,
+        help="resident memory cap per student process",
+    )
+    p.add_argument(
+        "--cpu-seconds",
+        type=int,
+        default=d.cpu_seconds,
+        help="CPU-time limit per student process",
+    )
+    p.add_argument(
+        "--no-process-limit", action="store_true", help="do not set RLIMIT_NPROC"
+    )
+    p.add_argument("--quiet", action="store_true", help="no progress bar")
+    return p
+
+
+def _limits(args: argparse.Namespace) -> Limits:
+    return Limits(
+        cell_seconds=args.cell_timeout,
+        notebook_seconds=args.notebook_timeout,
+        exercise_seconds=args.exercise_timeout,
+        cpu_seconds=args.cpu_seconds,
+        memory_mb=args.memory_mb,
+        process_margin=None if args.no_process_limit else Limits().process_margin,
+        threads=args.threads,
+        profile=args.profile,
+        device=args.device,
+    )
+
+
+class StateStore:
+    """Signed per-student results in ``RESULTS/.state``, loaded once at start."""
+
+    def __init__(self, out: Path) -> None:
+        self.folder = out / ".state"
+        self.folder.mkdir(parents=True, exist_ok=True)
+        key_path = self.folder / "key"
+        if not key_path.exists():
+            write_atomic(key_path, secrets.token_hex(32).encode())
+            os.chmod(key_path, 0o600)
+        self.key = key_path.read_bytes().strip()
+        self.records: dict[str, dict[str, Any]] = {}
+        for path in sorted(self.folder.glob("*.json")):
+            try:
+                signed = json.loads(path.read_text())
+                payload = signed["record"].encode()
+                if secrets.compare_digest(signed["hmac"], sign(payload, self.key)):
+                    record = json.loads(payload)
+                    self.records[record["student"]] = record
+            except (OSError, ValueError, KeyError, TypeError):
+                continue
+
+    def save(self, record: dict[str, Any]) -> None:
+        payload = json.dumps(record, sort_keys=True).encode()
+        signed = {"record": payload.decode(), "hmac": sign(payload, self.key)}
+        write_atomic(
+            self.folder / f"{record['student']}.json", json.dumps(signed).encode()
+        )
+
+
+def _fingerprint(ids: list[str], checks: list[Path], limits: Limits) -> str:
+    h = hashlib.sha256(json.dumps([ids, asdict(limits)], sort_keys=True).encode())
+    for folder in checks:
+        for path in sorted(folder.glob("*.py")):
+            h.update(path.read_bytes())
+    return h.hexdigest()[:16]
+
+
+class Runner:
+    """Runs worker processes and verifies what they hand back."""
+
+    def __init__(
+        self, limits: Limits, exercises: list[str], checks: list[Path], out: Path
+    ) -> None:
+        self.limits, self.exercises, self.checks, self.out = (
+            limits,
+            exercises,
+            checks,
+            out,
+        )
+        self.private = Path(tempfile.mkdtemp(prefix="coursework-grader-"))
+        os.chmod(self.private, 0o700)
+        self.running: dict[int, subprocess.Popen[bytes]] = {}
+        self.lock = threading.Lock()
+        self.stopping = False
+
+    def snapshot(self, sub: Any) -> Any:
+        """Copy a submission to the private folder, out of other students' reach."""
+        folder = self.private / "submissions" / sub.student
+        if sub.folder is not None:
+            shutil.copytree(sub.folder, folder, symlinks=True, dirs_exist_ok=True)
+            path = folder / sub.path.relative_to(sub.folder)
+        else:
+            folder.mkdir(parents=True, exist_ok=True)
+            path = folder / sub.path.name
+            shutil.copy2(sub.path, path)
+        return dataclasses.replace(
+            sub, path=path, folder=folder if sub.folder else None
+        )
+
+    def grade(self, sub: Any) -> dict[str, Any]:
+        """Grade one submission in a fresh worker process; never raises."""
+        secret = secrets.token_hex(32).encode()
+        tag = secrets.token_hex(8)
+        result = self.private / f"{tag}.result.json"
+        job = {
+            "student": sub.student,
+            "path": str(sub.path),
+            "folder": str(sub.folder) if sub.folder else None,
+            "sha256": sub.sha256,
+            "exercises": self.exercises,
+            "checks": [str(c) for c in self.checks],
+            "limits": asdict(self.limits),
+            "result": str(result),
+            "executed": str(self.out / "executed" / f"{sub.student}.ipynb"),
+        }
+        job_path = self.private / f"{tag}.job.json"
+        job_path.write_text(json.dumps(job))
+        log = open(self.private / f"{tag}.log", "wb")
+        budget = (
+            self.limits.notebook_seconds
+            + len(self.exercises) * (self.limits.exercise_seconds + 20)
+            + 180
+        )
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "coursework.grading.worker", str(job_path)],
+            stdin=subprocess.PIPE,
+            stdout=log,
+            stderr=log,
+            start_new_session=True,
+        )
+        with self.lock:
+            self.running[proc.pid] = proc
+        try:
+            assert proc.stdin is not None
+            proc.stdin.write(secret + b"\n")
+            proc.stdin.close()
+            proc.wait(timeout=budget)
+        except subprocess.TimeoutExpired:
+            kill_tree(proc.pid)
+            proc.wait()
+        except BrokenPipeError:
+            proc.wait()
+        finally:
+            with self.lock:
+                self.running.pop(proc.pid, None)
+            log.close()
+        record = self._verified(result, secret)
+        if record is None or record.get("student") != sub.student:
+            tail = (
+                (self.private / f"{tag}.log")
+                .read_bytes()[-600:]
+                .decode(errors="replace")
+            )
+            why = (
+                "was stopped"
+                if self.stopping
+                else f"failed (exit {proc.returncode}): {tail.strip()[-300:]}"
+            )
+            record = {
+                "student": sub.student,
+                "sha256": sub.sha256,
+                "crashed": f"the grader {why}",
+            }
+        if "crashed" in record:
+            record["exercises"] = [
+                _crashed_row(i, record["crashed"]) for i in self.exercises
+            ]
+        return record
+
+    @staticmethod
+    def _verified(path: Path, secret: bytes) -> dict[str, Any] | None:
+        try:
+            signed = json.loads(path.read_text())
+            payload = signed["record"].encode()
+            if secrets.compare_digest(signed["hmac"], sign(payload, secret)):
+                return json.loads(payload)
+        except (OSError, ValueError, KeyError, TypeError):
+            pass
+        return None
+
+    def stop_all(self) -> None:
+        """Kill every running worker (their kernels exit when their parent goes)."""
+        self.stopping = True
+        with self.lock:
+            for pid in list(self.running):
+                kill_tree(pid)
+
+
+def _crashed_row(exercise_id: str, why: str) -> dict[str, Any]:
+    from coursework.exercises.core import get_exercise
+
+    ex = get_exercise(exercise_id)
+    return {
+        "exercise": ex.id,
+        "status": "error",
+        "points": 0.0,
+        "max_points": ex.points,
+        "seconds": 0.0,
+        "message": why,
+        "cases": [],
+        "hint": "",
+    }
+
+
+def main(argv: list[str]) -> int:
+    """Run the grader; return the exit status (0 done, 1 bad input, 130 interrupted)."""
+    from coursework.grading.checks import (
+        ChecksError,
+        exercises_of,
+        load_checks,
+        topic_of,
+    )
+    from coursework.grading.report import (
+        screen_summary,
+        write_feedback,
+        write_gradebook,
+    )
+    from coursework.grading.submissions import (
+        SubmissionsError,
+        extract_zip,
+        find_submissions,
+        notebook_name,
+        read_mapping,
+        read_notebook,
+    )
+
+    args = build_parser().parse_args(argv)
+    start = time.monotonic()
+    limits = _limits(args)
+    try:
+        checks = [c.resolve() for c in args.checks]
+        load_checks(checks)
+        root = args.submissions
+        if not root.exists():
+            raise SubmissionsError(f"{root}: no such folder or zip file")
+        unpacked = None
+        if root.is_file():
+            unpacked = Path(tempfile.mkdtemp(prefix="coursework-submissions-"))
+            root = extract_zip(root, unpacked)
+        mapping = read_mapping(args.map) if args.map else None
+        subs = find_submissions(root.resolve(), mapping, args.id_pattern)
+    except (ChecksError, SubmissionsError) as exc:
+        print(f"grade: {exc}", file=sys.stderr)
+        return 1
+    if not subs:
+        print(f"grade: no .ipynb files found in {args.submissions}", file=sys.stderr)
+        return 1
+    name = args.notebook
+    if not name:
+        names = Counter(notebook_name(read_notebook(s.path)[0], s.path) for s in subs)
+        names.pop(None, None)
+        if not names:
+            print(
+                "grade: cannot tell which notebook these are; pass --notebook 03_vae",
+                file=sys.stderr,
+            )
+            return 1
+        name = names.most_common(1)[0][0]
+    exercises = exercises_of(topic_of(name))
+    if not exercises:
+        print(
+            f"grade: no exercises registered for {name!r}; check --notebook, --checks",
+            file=sys.stderr,
+        )
+        return 1
+    ids = [e.id for e in exercises]
+    args.out.mkdir(parents=True, exist_ok=True)
+    store = StateStore(args.out)
+    fingerprint = _fingerprint(ids, checks, limits)
+    records: dict[str, dict[str, Any]] = {}
+    todo = []
+    for sub in subs:
+        old = store.records.get(sub.student)
+        if (
+            not args.force
+            and old
+            and old.get("sha256") == sub.sha256
+            and old.get("fingerprint") == fingerprint
+        ):
+            records[sub.student] = old
+        else:
+            todo.append(sub)
+    reused = len(records)
+    runner = Runner(limits, ids, checks, args.out.resolve())
+    todo = [runner.snapshot(s) for s in todo]  # before any student code runs
+    previous = signal.signal(
+        signal.SIGTERM, lambda *_: (_ for _ in ()).throw(KeyboardInterrupt())
+    )
+    interrupted = False
+    bar = _progress(len(todo), args.quiet)
+    pool = ThreadPoolExecutor(max_workers=max(1, args.jobs))
+    try:
+        futures = {pool.submit(runner.grade, s): s for s in todo}
+        for fut in as_completed(futures):
+            record = fut.result()
+            record["fingerprint"] = fingerprint
+            records[record["student"]] = record
+            store.save(record)
+            write_feedback(args.out, record)
+            bar.update(1)
+            bar.set_postfix_str(record["student"][:20])
+    except KeyboardInterrupt:
+        interrupted = True
+        runner.stop_all()
+        pool.shutdown(wait=True, cancel_futures=True)
+    finally:
+        pool.shutdown(wait=True, cancel_futures=True)
+        bar.close()
+        signal.signal(signal.SIGTERM, previous)
+    done = [records[s.student] for s in subs if s.student in records]
+    for record in done:  # undo anything student code wrote into the results folder
+        store.save(record)
+        write_feedback(args.out, record)
+    write_gradebook(args.out, done, ids)
+    shutil.rmtree(runner.private, ignore_errors=True)
+    if unpacked is not None:
+        shutil.rmtree(unpacked, ignore_errors=True)
+    print(screen_summary(done, ids, reused, time.monotonic() - start, args.out))
+    if interrupted:
+        print(
+            f"grade: interrupted; {len(done)} of {len(subs)} graded, re-run to finish",
+            file=sys.stderr,
+        )
+        return 130
+    return 0
+
+
+def _progress(total: int, quiet: bool) -> Any:
+    from tqdm.auto import tqdm
+
+    return tqdm(
+        total=total,
+        desc="grading",
+        unit="notebook",
+        disable=quiet or total == 0,
+        file=sys.stderr,
+    )

@@ -1,0 +1,209 @@
+"""Execute one submitted notebook in its own sandboxed kernel, whatever it does.
+
+The kernel is started through :mod:`coursework.grading.sandbox` (resource
+limits, scrubbed environment, CUDA hidden by default) from a private kernel
+spec, with the submission's temporary folder as working directory. Cells run
+one by one with a time limit each and a budget for the whole notebook; a cell
+that raises is recorded and execution goes on. A cell that times out, or a
+kernel that dies (``os._exit``, memory cap, CPU limit), gets the kernel killed
+and replaced by a fresh one, and execution goes on with the next cell.
+Captured output is capped, so a student printing megabytes costs nothing.
+
+Nothing here decides a grade: the checks run afterwards in a separate process
+(:mod:`coursework.grading.collect`). The report only feeds the feedback.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import nbformat
+from nbclient import NotebookClient
+from nbclient.exceptions import CellExecutionError, CellTimeoutError, DeadKernelError
+
+from coursework.grading.sandbox import Limits, MemoryWatch, environment, wrap
+
+KERNEL_NAME = "coursework-grading"
+TRUNCATED = "\n[output truncated by the grader]\n"
+
+
+def preamble(limits: Limits) -> str:
+    """Code run silently first in every kernel: fixed threads and seeds."""
+    return (
+        "import random as _r, numpy as _np, torch as _t\n"
+        f"_t.set_num_threads({limits.threads}); _r.seed(0); _np.random.seed(0); "
+        "_t.manual_seed(0)\n"
+        "del _r, _np, _t"
+    )
+
+
+@dataclass
+class CellEvent:
+    """Something that went wrong in one cell."""
+
+    cell: int
+    kind: str  # error | timeout | kernel-died | memory
+    message: str
+    exercise: str | None = None
+
+
+@dataclass
+class ExecutionReport:
+    """What happened when the notebook ran."""
+
+    seconds: float = 0.0
+    events: list[CellEvent] = field(default_factory=list)
+    output_truncated: bool = False
+    budget_exhausted: bool = False
+    kernels_started: int = 0
+
+
+class CappedClient(NotebookClient):
+    """A notebook client that keeps at most ``output_bytes`` of output in total."""
+
+    output_bytes: int = 512 * 1024
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._kept = 0
+        self.truncated = False
+
+    def output(
+        self,
+        outs: list[Any],
+        msg: dict[str, Any],
+        display_id: str | None,
+        cell_index: int,
+    ) -> Any:
+        size = len(json.dumps(msg.get("content", {}), default=str))
+        if self._kept + size > self.output_bytes:
+            if not self.truncated:
+                self.truncated = True
+                outs.append(
+                    nbformat.v4.new_output("stream", name="stderr", text=TRUNCATED)
+                )
+            return None
+        self._kept += size
+        return super().output(outs, msg, display_id, cell_index)
+
+
+def write_kernel_spec(folder: Path, limits: Limits) -> Path:
+    """Write the sandboxed kernel spec into ``folder/kernels`` and return ``folder``."""
+    spec = folder / "kernels" / KERNEL_NAME
+    spec.mkdir(parents=True, exist_ok=True)
+    argv = wrap(
+        [sys.executable, "-m", "ipykernel_launcher", "-f", "{connection_file}"],
+        limits,
+    )
+    kernel = {"argv": argv, "display_name": "grading", "language": "python"}
+    (spec / "kernel.json").write_text(json.dumps(kernel))
+    return folder
+
+
+def _error_text(cell: Any) -> str:
+    for out in cell.get("outputs", []):
+        if out.get("output_type") == "error":
+            return f"{out.get('ename', 'Error')}: {out.get('evalue', '')}"[:300]
+    return "error"
+
+
+def execute_notebook(
+    nb: nbformat.NotebookNode, workdir: Path, limits: Limits
+) -> tuple[nbformat.NotebookNode, ExecutionReport]:
+    """Run every code cell of ``nb`` in ``workdir``; return the executed copy, events.
+
+    Never raises for anything the notebook does.
+    """
+    from jupyter_client.kernelspec import KernelSpecManager
+    from jupyter_client.manager import AsyncKernelManager
+
+    report = ExecutionReport()
+    start = time.monotonic()
+    spec_dir = write_kernel_spec(workdir / ".kernelspec", limits)
+    env = environment(workdir, limits)
+    nb = nbformat.from_dict(json.loads(json.dumps(nb)))
+    lead = nbformat.v4.new_code_cell(preamble(limits))
+    cells = list(nb.cells)
+    nb.cells = [lead, *cells]
+    client: CappedClient | None = None
+    index = 0
+    while index < len(nb.cells):
+        left = limits.notebook_seconds - (time.monotonic() - start)
+        if left <= 1:
+            report.budget_exhausted = True
+            break
+        ksm = KernelSpecManager(kernel_dirs=[str(spec_dir / "kernels")])
+        km = AsyncKernelManager(kernel_name=KERNEL_NAME, kernel_spec_manager=ksm)
+        client = CappedClient(
+            nb,
+            km=km,
+            timeout=max(1, int(min(limits.cell_seconds, left))),
+            allow_errors=True,
+            interrupt_on_timeout=False,
+            shutdown_kernel="immediate",
+            startup_timeout=120,
+            iopub_timeout=10,
+            record_timing=False,
+        )
+        client.output_bytes = limits.output_kb * 1024
+        client.truncated = report.output_truncated
+        watch: MemoryWatch | None = None
+        report.kernels_started += 1
+        try:
+            with client.setup_kernel(env=env, cwd=str(workdir)):
+                pid = km.provisioner.process.pid  # type: ignore[union-attr]
+                watch = MemoryWatch(pid, limits.memory_mb)
+                watch.start()
+                if index > 0:  # a fresh kernel: fixed threads and seeds again
+                    client.execute_cell(lead, 0, store_history=False)
+                while index < len(nb.cells):
+                    left = limits.notebook_seconds - (time.monotonic() - start)
+                    if left <= 1:
+                        report.budget_exhausted = True
+                        index = len(nb.cells)
+                        break
+                    client.timeout = max(1, int(min(limits.cell_seconds, left)))
+                    cell = nb.cells[index]
+                    client.execute_cell(cell, index, store_history=index > 0)
+                    if cell.cell_type == "code" and any(
+                        o.get("output_type") == "error" for o in cell.get("outputs", [])
+                    ):
+                        report.events.append(
+                            CellEvent(index - 1, "error", _error_text(cell))
+                        )
+                    index += 1
+        except CellTimeoutError:
+            report.events.append(
+                CellEvent(index - 1, "timeout", f"cell ran past {client.timeout} s")
+            )
+            index += 1
+        except (DeadKernelError, CellExecutionError, RuntimeError) as exc:
+            tripped = watch is not None and watch.tripped
+            kind = "memory" if tripped else "kernel-died"
+            message = (
+                f"used more than {limits.memory_mb} MB of memory"
+                if tripped
+                else f"the kernel died ({type(exc).__name__})"
+            )
+            report.events.append(CellEvent(index - 1, kind, message))
+            index += 1
+        except Exception as exc:  # a kernel that never started, a broken cell
+            report.events.append(
+                CellEvent(index - 1, "kernel-died", f"{type(exc).__name__}: {exc}")
+            )
+            index += 1
+        finally:
+            if watch is not None:
+                watch.stop()
+            report.output_truncated = report.output_truncated or client.truncated
+    nb.cells = nb.cells[1:]
+    report.seconds = time.monotonic() - start
+    for event in report.events:
+        if 0 <= event.cell < len(nb.cells):
+            event.exercise = nb.cells[event.cell].get("metadata", {}).get("exercise")
+    return nb, report

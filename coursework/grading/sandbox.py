@@ -1,0 +1,231 @@
+"""Resource limits and a scrubbed environment for code that a student wrote.
+
+Two kinds of process run student code during grading: the notebook's kernel
+and the process that calls the exercise functions for the checks. Both are
+started through this module (``python -m coursework.grading.sandbox [limits]
+-- command ...``), which sets POSIX resource limits and then replaces itself
+with the command, so the limits hold for the student process and whatever it
+forks:
+
+- CPU seconds (``RLIMIT_CPU``): a busy loop ends with SIGXCPU.
+- file size (``RLIMIT_FSIZE``): a write past it fails with ``OSError`` (Python
+  ignores SIGXFSZ), so a student cannot fill the disk.
+- open files (``RLIMIT_NOFILE``) and core dumps (``RLIMIT_CORE = 0``).
+- processes (``RLIMIT_NPROC``), only when asked: Linux counts every thread of
+  the user, so the grader sets it to the user's current count plus a margin.
+
+The address space is deliberately not limited (``RLIMIT_AS`` breaks PyTorch,
+which reserves large virtual ranges); memory is watched instead by
+:class:`MemoryWatch`, which kills a process tree whose resident size passes a
+cap. None of this is a security boundary against a determined attacker on the
+same user account; run the grader as a dedicated user or in a container for
+that. It does keep mistakes and casual cheating from costing anyone else.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import signal
+import sys
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+
+PASSED_THROUGH_ENV = ("PATH", "LANG", "LC_ALL", "LC_CTYPE", "TZ", "VIRTUAL_ENV")
+
+
+@dataclass(frozen=True)
+class Limits:
+    """Budgets for one submission.
+
+    Attributes:
+        cell_seconds: wall-clock limit per notebook cell.
+        notebook_seconds: wall-clock limit for executing the whole notebook.
+        exercise_seconds: wall-clock limit for the checks of one exercise.
+        cpu_seconds: CPU-time limit per student process.
+        memory_mb: resident memory cap per student process tree.
+        file_mb: largest file a student process may write.
+        open_files: most file descriptors a student process may hold.
+        process_margin: extra tasks the user may start (``None``: no limit).
+        output_kb: captured notebook output kept per submission.
+        threads: torch/OpenMP threads for student code.
+        profile: ``COURSEWORK_PROFILE`` for student code.
+        device: ``cpu`` hides CUDA from student code; ``cuda`` keeps it.
+    """
+
+    cell_seconds: float = 120.0
+    notebook_seconds: float = 900.0
+    exercise_seconds: float = 60.0
+    cpu_seconds: int = 3600
+    memory_mb: int = 4096
+    file_mb: int = 64
+    open_files: int = 1024
+    process_margin: int | None = 512
+    output_kb: int = 512
+    threads: int = 1
+    profile: str = "ci"
+    device: str = "cpu"
+
+
+def _user_tasks() -> int:
+    """Threads currently owned by this user (what ``RLIMIT_NPROC`` counts)."""
+    uid, total = os.getuid(), 0
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            status = (entry / "status").read_text()
+        except OSError:
+            continue
+        fields = dict(line.split(":", 1) for line in status.splitlines() if ":" in line)
+        if int(fields.get("Uid", "-1").split()[0]) == uid:
+            total += int(fields.get("Threads", "1"))
+    return total
+
+
+def wrap(command: list[str], limits: Limits) -> list[str]:
+    """The command line that runs ``command`` under ``limits``."""
+    args = [
+        sys.executable,
+        "-m",
+        "coursework.grading.sandbox",
+        "--cpu",
+        str(limits.cpu_seconds),
+        "--file-mb",
+        str(limits.file_mb),
+        "--open-files",
+        str(limits.open_files),
+    ]
+    if limits.process_margin is not None and Path("/proc").is_dir():
+        args += ["--processes", str(_user_tasks() + limits.process_margin)]
+    return args + ["--", *command]
+
+
+def environment(workdir: Path, limits: Limits) -> dict[str, str]:
+    """A scrubbed environment: no inherited secrets, home and temp inside ``workdir``.
+
+    Threads are fixed so results do not depend on the machine's core count,
+    CUDA is hidden unless ``limits.device`` asks for it, and the profile is set.
+    """
+    env = {k: os.environ[k] for k in PASSED_THROUGH_ENV if k in os.environ}
+    home, tmp = workdir / ".home", workdir / ".tmp"
+    home.mkdir(exist_ok=True)
+    tmp.mkdir(exist_ok=True)
+    threads = str(limits.threads)
+    env.update(
+        HOME=str(home),
+        TMPDIR=str(tmp),
+        MPLBACKEND="Agg",
+        PYTHONHASHSEED="0",
+        PYTHONDONTWRITEBYTECODE="1",
+        OMP_NUM_THREADS=threads,
+        MKL_NUM_THREADS=threads,
+        OPENBLAS_NUM_THREADS=threads,
+        COURSEWORK_PROFILE=limits.profile,
+        COURSEWORK_DATA=str(home / "data"),
+        JUPYTER_PLATFORM_DIRS="1",
+    )
+    if limits.device == "cpu":
+        env["CUDA_VISIBLE_DEVICES"] = ""
+    return env
+
+
+def tree_rss_mb(pid: int) -> float:
+    """Resident memory of a process and all its descendants, in MiB (Linux)."""
+    children: dict[int, list[int]] = {}
+    rss: dict[int, int] = {}
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            text = (entry / "stat").read_text()
+            pages = int((entry / "statm").read_text().split()[1])
+        except (OSError, IndexError, ValueError):
+            continue
+        ppid = int(text.rsplit(")", 1)[1].split()[1])
+        children.setdefault(ppid, []).append(int(entry.name))
+        rss[int(entry.name)] = pages
+    total, stack = 0, [pid]
+    while stack:
+        p = stack.pop()
+        total += rss.get(p, 0)
+        stack += children.get(p, [])
+    return total * os.sysconf("SC_PAGE_SIZE") / 2**20
+
+
+class MemoryWatch(threading.Thread):
+    """Kill a process (group) whose tree's resident memory passes ``limit_mb``.
+
+    Args:
+        pid: the process to watch; it should lead its own process group.
+        limit_mb: the cap.
+        interval: seconds between polls.
+    """
+
+    def __init__(self, pid: int, limit_mb: float, interval: float = 0.2) -> None:
+        super().__init__(daemon=True)
+        self.pid, self.limit_mb, self.interval = pid, limit_mb, interval
+        self.tripped = False
+        self._stop_event = threading.Event()
+
+    def run(self) -> None:
+        while not self._stop_event.wait(self.interval):
+            try:
+                used = tree_rss_mb(self.pid)
+            except OSError:
+                return
+            if used > self.limit_mb:
+                self.tripped = True
+                kill_tree(self.pid)
+                return
+
+    def stop(self) -> None:
+        """Stop watching."""
+        self._stop_event.set()
+
+
+def kill_tree(pid: int) -> None:
+    """SIGKILL a process's group (falling back to the process itself)."""
+    try:
+        os.killpg(os.getpgid(pid), signal.SIGKILL)
+    except (ProcessLookupError, PermissionError):
+        try:
+            os.kill(pid, signal.SIGKILL)
+        except (ProcessLookupError, PermissionError):
+            pass
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Set the limits, then ``exec`` the command after ``--``."""
+    import resource
+
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if "--" not in argv:
+        raise SystemExit("usage: sandbox [limits] -- command ...")
+    split = argv.index("--")
+    parser = argparse.ArgumentParser(prog="coursework.grading.sandbox")
+    parser.add_argument("--cpu", type=int, required=True)
+    parser.add_argument("--file-mb", type=int, required=True)
+    parser.add_argument("--open-files", type=int, required=True)
+    parser.add_argument("--processes", type=int)
+    opts = parser.parse_args(argv[:split])
+    command = argv[split + 1 :]
+
+    def cap(which: int, value: int) -> None:
+        soft, hard = resource.getrlimit(which)
+        if hard != resource.RLIM_INFINITY:
+            value = min(value, hard)
+        resource.setrlimit(which, (value, value))
+
+    cap(resource.RLIMIT_CPU, opts.cpu)
+    cap(resource.RLIMIT_FSIZE, opts.file_mb * 2**20)
+    cap(resource.RLIMIT_NOFILE, opts.open_files)
+    cap(resource.RLIMIT_CORE, 0)
+    if opts.processes:
+        cap(resource.RLIMIT_NPROC, opts.processes)
+    os.execvp(command[0], command)
+
+
+if __name__ == "__main__":
+    main()
