@@ -95,8 +95,8 @@ def main(argv: list[str] | None = None) -> None:
 
     start = time.perf_counter()
     tr_c, te_c = middle(train_x), middle(test_x)
-    tr_f = clip_flow(to_float(tr_c), alpha=0.1, iterations=100)
-    te_f = clip_flow(to_float(te_c), alpha=0.1, iterations=100)
+    tr_f = clip_flow(to_float(tr_c), alpha=0.1, iterations=40)
+    te_f = clip_flow(to_float(te_c), alpha=0.1, iterations=40)
     model = TwoStream((3, s, s), t - 1, k, width).to(device)
     two_loader = TensorLoader(tr_c, tr_f, train_y, batch_size=batch, seed=0)
     _train(model, two_loader, fused_two_stream_loss, epochs)
