@@ -12,6 +12,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 import torch
 
 
@@ -49,33 +51,26 @@ def entropy(a: torch.Tensor) -> torch.Tensor:
 
 
 def mutual_information_matrix(
-    latents: torch.Tensor, factors: torch.Tensor, bins: int = 20
+    latents: torch.Tensor, factors: Mapping[str, torch.Tensor], bins: int = 20
 ) -> torch.Tensor:
     """Normalised ``I(z_j; v_f) / H(v_f)`` for every latent dim and factor.
 
     Args:
         latents: (N, D) codes (e.g. the encoder means).
-        factors: (N, F) factor values; integer columns are used as labels,
-            floating columns are binned like the latents (equal frequency).
+        factors: name -> (N,) values; integer tensors are used as labels,
+            floating ones are binned like the latents (equal frequency).
         bins: histogram bins.
 
     Returns:
-        (D, F) in [0, 1] (up to estimation error).
+        (D, F) in [0, 1] (up to estimation error), factors in the mapping's order.
     """
     z = [discretize(latents[:, j], bins) for j in range(latents.shape[1])]
     v = [
-        discretize(factors[:, f].double(), bins)
-        if factors[:, f].is_floating_point()
-        else factors[:, f].long()
-        for f in range(factors.shape[1])
+        discretize(f, bins) if f.is_floating_point() else f.long()
+        for f in factors.values()
     ]
-    mi = torch.tensor(
-        [
-            [float(discrete_mutual_information(zj, vf) / entropy(vf)) for vf in v]
-            for zj in z
-        ]
-    )
-    return mi  # (D, F)
+    mi = [[discrete_mutual_information(zj, vf) / entropy(vf) for vf in v] for zj in z]
+    return torch.tensor([[float(m) for m in row] for row in mi])  # (D, F)
 
 
 def mutual_information_gap(mi: torch.Tensor) -> torch.Tensor:

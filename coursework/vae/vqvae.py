@@ -89,6 +89,27 @@ class VectorQuantizer(nn.Module):
         indices = indices.view(b, h, w)
         return z_q_st, self.lookup(indices), indices
 
+    @torch.no_grad()
+    def init_from(
+        self, z_e: torch.Tensor, generator: torch.Generator | None = None
+    ) -> None:
+        """Set the codes to randomly chosen encoder outputs (data-dependent init).
+
+        Codes initialised far from every encoder output are never chosen and
+        never trained ("dead codes"); starting them on the data avoids that.
+
+        Args:
+            z_e: (B, D, H, W) encoder outputs with ``B * H * W >= K``.
+        """
+        flat = z_e.permute(0, 2, 3, 1).reshape(-1, z_e.shape[1])  # (B*H*W, D)
+        if flat.shape[0] < self.num_codes:
+            raise ValueError(
+                f"need at least {self.num_codes} vectors to initialise the codebook, "
+                f"got {flat.shape[0]}; pass a larger batch"
+            )
+        pick = torch.randperm(flat.shape[0], generator=generator)[: self.num_codes]
+        self.codebook.weight.copy_(flat[pick.to(flat.device)])
+
     def lookup(self, indices: torch.Tensor) -> torch.Tensor:
         """Codes for an index map (B, H, W) as a feature map (B, D, H, W)."""
         return self.codebook(indices).permute(0, 3, 1, 2)  # (B, D, H, W)

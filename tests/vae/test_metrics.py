@@ -55,8 +55,24 @@ def test_mutual_information_matrix_finds_the_matching_dimension() -> None:
         )
         + noise
     )
-    mi = mutual_information_matrix(latents, factors, bins=10)
+    mi = mutual_information_matrix(
+        latents, {"a": factors[:, 0], "b": factors[:, 1]}, bins=10
+    )
     assert mi.shape == (3, 2)
     assert mi[:, 0].argmax() == 2 and mi[:, 1].argmax() == 0
     assert mi[1].max() < 0.05 and mi[2, 0] > 0.6
     assert mutual_information_gap(mi) > 0.5
+
+
+def test_integer_factors_are_labels() -> None:
+    g = torch.Generator().manual_seed(2)
+    label = torch.randint(3, (3000,), generator=g)
+    latents = torch.stack(
+        [
+            label.double() + 0.01 * torch.randn(3000, generator=g, dtype=torch.float64),
+            torch.randn(3000, generator=g, dtype=torch.float64),
+        ],
+        1,
+    )
+    mi = mutual_information_matrix(latents, {"label": label}, bins=3)
+    assert mi[0, 0] > 0.95 and mi[1, 0] < 0.05

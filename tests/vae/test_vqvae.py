@@ -78,3 +78,16 @@ def test_vqvae_shapes_finite_and_codebook_gets_gradient(
 def test_vqvae_rejects_odd_sizes() -> None:
     with pytest.raises(ValueError, match="divisible by 4"):
         VQVAE(1, 8, 4, 16).encode(torch.zeros(1, 1, 10, 10))
+
+
+def test_init_from_places_every_code_on_an_encoder_output() -> None:
+    torch.manual_seed(0)
+    vq = VectorQuantizer(num_codes=6, dim=3)
+    z_e = torch.randn(2, 3, 2, 2, generator=torch.Generator().manual_seed(4))
+    vq.init_from(z_e, generator=torch.Generator().manual_seed(0))
+    flat = z_e.permute(0, 2, 3, 1).reshape(-1, 3)
+    dists = torch.cdist(vq.codebook.weight.detach(), flat)  # (K, B*H*W)
+    assert torch.allclose(dists.min(1).values, torch.zeros(6), atol=1e-6)
+    assert len({tuple(c.tolist()) for c in vq.codebook.weight.detach()}) == 6
+    with pytest.raises(ValueError, match="at least 6"):
+        vq.init_from(z_e[:1, :, :1, :1])
