@@ -14,26 +14,18 @@ at the end, atomically.
 from __future__ import annotations
 
 import argparse
-import dataclasses
-import hashlib
-import json
-import os
-import secrets
 import shutil
 import signal
-import subprocess
 import sys
 import tempfile
-import threading
 import time
 from collections import Counter
 from concurrent.futures import ThreadPoolExecutor, as_completed
-from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
-from coursework.grading.sandbox import Limits, kill_tree
-from coursework.grading.worker import sign, write_atomic
+from coursework.grading.batch import Runner, StateStore, fingerprint
+from coursework.grading.sandbox import Limits
 
 USAGE_EXAMPLE = "python -m coursework grade submissions.zip --out results --jobs 2"
 
@@ -141,181 +133,6 @@ def _limits(args: argparse.Namespace) -> Limits:
     )
 
 
-class StateStore:
-    """Signed per-student results in ``RESULTS/.state``, loaded once at start."""
-
-    def __init__(self, out: Path) -> None:
-        self.folder = out / ".state"
-        self.folder.mkdir(parents=True, exist_ok=True)
-        key_path = self.folder / "key"
-        if not key_path.exists():
-            write_atomic(key_path, secrets.token_hex(32).encode())
-            os.chmod(key_path, 0o600)
-        self.key = key_path.read_bytes().strip()
-        self.records: dict[str, dict[str, Any]] = {}
-        for path in sorted(self.folder.glob("*.json")):
-            try:
-                signed = json.loads(path.read_text())
-                payload = signed["record"].encode()
-                if secrets.compare_digest(signed["hmac"], sign(payload, self.key)):
-                    record = json.loads(payload)
-                    self.records[record["student"]] = record
-            except (OSError, ValueError, KeyError, TypeError):
-                continue
-
-    def save(self, record: dict[str, Any]) -> None:
-        payload = json.dumps(record, sort_keys=True).encode()
-        signed = {"record": payload.decode(), "hmac": sign(payload, self.key)}
-        write_atomic(
-            self.folder / f"{record['student']}.json", json.dumps(signed).encode()
-        )
-
-
-def _fingerprint(ids: list[str], checks: list[Path], limits: Limits) -> str:
-    h = hashlib.sha256(json.dumps([ids, asdict(limits)], sort_keys=True).encode())
-    for folder in checks:
-        for path in sorted(folder.glob("*.py")):
-            h.update(path.read_bytes())
-    return h.hexdigest()[:16]
-
-
-class Runner:
-    """Runs worker processes and verifies what they hand back."""
-
-    def __init__(
-        self, limits: Limits, exercises: list[str], checks: list[Path], out: Path
-    ) -> None:
-        self.limits, self.exercises, self.checks, self.out = (
-            limits,
-            exercises,
-            checks,
-            out,
-        )
-        self.private = Path(tempfile.mkdtemp(prefix="coursework-grader-"))
-        os.chmod(self.private, 0o700)
-        self.running: dict[int, subprocess.Popen[bytes]] = {}
-        self.lock = threading.Lock()
-        self.stopping = False
-
-    def snapshot(self, sub: Any) -> Any:
-        """Copy a submission to the private folder, out of other students' reach."""
-        folder = self.private / "submissions" / sub.student
-        if sub.folder is not None:
-            shutil.copytree(sub.folder, folder, symlinks=True, dirs_exist_ok=True)
-            path = folder / sub.path.relative_to(sub.folder)
-        else:
-            folder.mkdir(parents=True, exist_ok=True)
-            path = folder / sub.path.name
-            shutil.copy2(sub.path, path)
-        return dataclasses.replace(
-            sub, path=path, folder=folder if sub.folder else None
-        )
-
-    def grade(self, sub: Any) -> dict[str, Any]:
-        """Grade one submission in a fresh worker process; never raises."""
-        secret = secrets.token_hex(32).encode()
-        tag = secrets.token_hex(8)
-        result = self.private / f"{tag}.result.json"
-        job = {
-            "student": sub.student,
-            "path": str(sub.path),
-            "folder": str(sub.folder) if sub.folder else None,
-            "sha256": sub.sha256,
-            "exercises": self.exercises,
-            "checks": [str(c) for c in self.checks],
-            "limits": asdict(self.limits),
-            "result": str(result),
-            "executed": str(self.out / "executed" / f"{sub.student}.ipynb"),
-        }
-        job_path = self.private / f"{tag}.job.json"
-        job_path.write_text(json.dumps(job))
-        log = open(self.private / f"{tag}.log", "wb")
-        budget = (
-            self.limits.notebook_seconds
-            + len(self.exercises) * (self.limits.exercise_seconds + 20)
-            + 180
-        )
-        proc = subprocess.Popen(
-            [sys.executable, "-m", "coursework.grading.worker", str(job_path)],
-            stdin=subprocess.PIPE,
-            stdout=log,
-            stderr=log,
-            start_new_session=True,
-        )
-        with self.lock:
-            self.running[proc.pid] = proc
-        try:
-            assert proc.stdin is not None
-            proc.stdin.write(secret + b"\n")
-            proc.stdin.close()
-            proc.wait(timeout=budget)
-        except subprocess.TimeoutExpired:
-            kill_tree(proc.pid)
-            proc.wait()
-        except BrokenPipeError:
-            proc.wait()
-        finally:
-            with self.lock:
-                self.running.pop(proc.pid, None)
-            log.close()
-        record = self._verified(result, secret)
-        if record is None or record.get("student") != sub.student:
-            tail = (
-                (self.private / f"{tag}.log")
-                .read_bytes()[-600:]
-                .decode(errors="replace")
-            )
-            why = (
-                "was stopped"
-                if self.stopping
-                else f"failed (exit {proc.returncode}): {tail.strip()[-300:]}"
-            )
-            record = {
-                "student": sub.student,
-                "sha256": sub.sha256,
-                "crashed": f"the grader {why}",
-            }
-        if "crashed" in record:
-            record["exercises"] = [
-                _crashed_row(i, record["crashed"]) for i in self.exercises
-            ]
-        return record
-
-    @staticmethod
-    def _verified(path: Path, secret: bytes) -> dict[str, Any] | None:
-        try:
-            signed = json.loads(path.read_text())
-            payload = signed["record"].encode()
-            if secrets.compare_digest(signed["hmac"], sign(payload, secret)):
-                return json.loads(payload)
-        except (OSError, ValueError, KeyError, TypeError):
-            pass
-        return None
-
-    def stop_all(self) -> None:
-        """Kill every running worker (their kernels exit when their parent goes)."""
-        self.stopping = True
-        with self.lock:
-            for pid in list(self.running):
-                kill_tree(pid)
-
-
-def _crashed_row(exercise_id: str, why: str) -> dict[str, Any]:
-    from coursework.exercises.core import get_exercise
-
-    ex = get_exercise(exercise_id)
-    return {
-        "exercise": ex.id,
-        "status": "error",
-        "points": 0.0,
-        "max_points": ex.points,
-        "seconds": 0.0,
-        "message": why,
-        "cases": [],
-        "hint": "",
-    }
-
-
 def main(argv: list[str]) -> int:
     """Run the grader; return the exit status (0 done, 1 bad input, 130 interrupted)."""
     from coursework.grading.checks import (
@@ -380,7 +197,7 @@ def main(argv: list[str]) -> int:
     ids = [e.id for e in exercises]
     args.out.mkdir(parents=True, exist_ok=True)
     store = StateStore(args.out)
-    fingerprint = _fingerprint(ids, checks, limits)
+    settings = fingerprint(ids, checks, limits)
     records: dict[str, dict[str, Any]] = {}
     todo = []
     for sub in subs:
@@ -389,7 +206,7 @@ def main(argv: list[str]) -> int:
             not args.force
             and old
             and old.get("sha256") == sub.sha256
-            and old.get("fingerprint") == fingerprint
+            and old.get("fingerprint") == settings
         ):
             records[sub.student] = old
         else:
@@ -407,7 +224,7 @@ def main(argv: list[str]) -> int:
         futures = {pool.submit(runner.grade, s): s for s in todo}
         for fut in as_completed(futures):
             record = fut.result()
-            record["fingerprint"] = fingerprint
+            record["fingerprint"] = settings
             records[record["student"]] = record
             store.save(record)
             write_feedback(args.out, record)

@@ -23,25 +23,23 @@ reported as ``kernel-died``, and a fresh child takes the next exercise.
 
 from __future__ import annotations
 
-import io
-import os
-import pickle
-import select
-import subprocess
-import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import torch
-
 from coursework.exercises.core import MISSING, PASSED, CheckResult, Exercise, run_check
-from coursework.grading.child import read_message, write_message
 from coursework.grading.definitions import Definitions, uses_reference
-from coursework.grading.sandbox import Limits, MemoryWatch, environment, kill_tree, wrap
+from coursework.grading.remote import (
+    KERNEL_DIED,
+    TIMEOUT,
+    ChildGone,
+    ChildProcess,
+    make_proxy,
+)
+from coursework.grading.sandbox import Limits
 
-TIMEOUT, KERNEL_DIED, USES_REFERENCE = "timeout", "kernel-died", "uses-reference"
+USES_REFERENCE = "uses-reference"
 INVALID = "invalid-notebook"
 STATUSES = (
     "passed",
@@ -53,10 +51,6 @@ STATUSES = (
     INVALID,
     USES_REFERENCE,
 )
-
-
-class ChildGone(Exception):
-    """The child timed out or died; the message says which."""
 
 
 @dataclass
@@ -71,161 +65,6 @@ class ExerciseResult:
     message: str
     cases: list[dict[str, Any]]
     hint: str = ""
-
-
-class ChildProcess:
-    """A sandboxed child holding the student's definitions."""
-
-    def __init__(self, workdir: Path, limits: Limits) -> None:
-        self.limits = limits
-        c_in, p_out = os.pipe()
-        p_in, c_out = os.pipe()
-        command = wrap(
-            [sys.executable, "-m", "coursework.grading.child", str(c_in), str(c_out)],
-            limits,
-        )
-        self.process = subprocess.Popen(
-            command,
-            cwd=workdir,
-            env=environment(workdir, limits),
-            pass_fds=(c_in, c_out),
-            stdin=subprocess.DEVNULL,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-            start_new_session=True,
-        )
-        os.close(c_in)
-        os.close(c_out)
-        self.fd_out, self.fd_in = p_out, p_in
-        self.watch = MemoryWatch(self.process.pid, limits.memory_mb)
-        self.watch.start()
-        self.deadline = time.monotonic() + limits.exercise_seconds
-        self.failure: str | None = None
-        self.why = ""
-
-    def request(self, message: dict[str, Any]) -> dict[str, Any]:
-        """Send a request and wait, until the deadline, for the reply."""
-        if self.failure:
-            raise ChildGone(self.failure)
-        try:
-            write_message(self.fd_out, pickle.dumps(message))
-            left = self.deadline - time.monotonic()
-            ready, _, _ = select.select([self.fd_in], [], [], max(0.0, left))
-            if not ready:
-                self.stop(TIMEOUT)
-                raise ChildGone(self.failure)
-            raw = read_message(self.fd_in)
-        except (BrokenPipeError, OSError):
-            raw = None
-        if raw is None:
-            self.stop(KERNEL_DIED)
-            raise ChildGone(self.failure)
-        try:
-            return torch.load(io.BytesIO(raw), weights_only=True)
-        except Exception as exc:
-            self.stop(KERNEL_DIED)
-            raise ChildGone(f"{KERNEL_DIED}: unreadable reply ({exc})") from None
-
-    def stop(self, reason: str = "") -> None:
-        """Kill the child (if still running) and remember why (a status)."""
-        if reason and not self.failure:
-            self.failure = reason
-            if reason == KERNEL_DIED:
-                code = self.process.poll()
-                self.why = (
-                    f"used more than {self.limits.memory_mb} MB of memory"
-                    if self.watch.tripped
-                    else f"the process running your code died (exit code {code})"
-                    if code is not None
-                    else "the process running your code stopped answering"
-                )
-            else:
-                self.why = (
-                    f"ran past the {self.limits.exercise_seconds:g} s limit "
-                    "for this exercise"
-                )
-        self.watch.stop()
-        kill_tree(self.process.pid)
-        self.process.wait()
-        for fd in (self.fd_in, self.fd_out):
-            try:
-                os.close(fd)
-            except OSError:
-                pass
-        self.fd_in = self.fd_out = -1
-
-
-class _Remote(torch.autograd.Function):
-    """Forward: the child's output. Backward: the child's vector-Jacobian product."""
-
-    @staticmethod
-    def forward(
-        ctx: Any,
-        child: ChildProcess,
-        top: list[Any],
-        diff: list[bool],
-        *leaves: torch.Tensor,
-    ) -> Any:  # type: ignore[override]
-        ctx.child, ctx.n_leaves = child, len(leaves)
-        tensors = [o for o in top if isinstance(o, torch.Tensor)]
-        flags = [d for o, d in zip(top, diff) if isinstance(o, torch.Tensor)]
-        ctx.flags = flags
-        ctx.mark_non_differentiable(
-            *[t for t, d in zip(tensors, flags) if not d or not t.is_floating_point()]
-        )
-        return tuple(tensors)
-
-    @staticmethod
-    def backward(ctx: Any, *grad_outputs: torch.Tensor) -> Any:
-        grads = [g for g, d in zip(grad_outputs, ctx.flags) if d]
-        reply = ctx.child.request({"op": "backward", "grads": grads})
-        if "error" in reply:
-            raise RuntimeError(reply["error"])
-        return (None, None, None, *reply["grads"])
-
-
-class StudentRaised(Exception):
-    """The student's function raised; the message is the child's description."""
-
-
-def make_proxy(child: ChildProcess, name: str, errors: list[str]) -> Any:
-    """A stand-in for the student's function that runs it in the child."""
-
-    def proxy(*args: Any, **kwargs: Any) -> Any:
-        leaves = [
-            i
-            for i, a in enumerate(args)
-            if isinstance(a, torch.Tensor) and a.requires_grad
-        ]
-        plain = [a.detach() if isinstance(a, torch.Tensor) else a for a in args]
-        kwargs = {
-            k: v.detach() if isinstance(v, torch.Tensor) else v
-            for k, v in kwargs.items()
-        }
-        reply = child.request(
-            {
-                "op": "call",
-                "name": name,
-                "args": plain,
-                "kwargs": kwargs,
-                "leaves": leaves,
-                "rng": torch.get_rng_state(),
-            }
-        )
-        if not reply.get("ok"):
-            if reply.get("missing"):
-                raise NotImplementedError(reply.get("message", ""))
-            errors.append(str(reply.get("message", "raised an exception")))
-            raise StudentRaised(errors[-1])
-        out, diff = reply["out"], reply["diff"]
-        top = list(out) if isinstance(out, (tuple, list)) else [out]
-        if not leaves or not any(isinstance(o, torch.Tensor) for o in top):
-            return out
-        tracked = iter(_Remote.apply(child, top, diff, *[args[i] for i in leaves]))
-        top = [next(tracked) if isinstance(o, torch.Tensor) else o for o in top]
-        return type(out)(top) if isinstance(out, (tuple, list)) else top[0]
-
-    return proxy
 
 
 def _result(
@@ -301,7 +140,9 @@ def check_exercises(
             )
             continue
         errors: list[str] = []
-        check = run_check(ex.id, make_proxy(child, name, errors), "cpu", hidden=True)
+        check = run_check(
+            ex.id, make_proxy(child, name, errors), limits.device, hidden=True
+        )
         results.append(_grade(ex, check, errors, child, time.monotonic() - start))
     if child is not None:
         child.stop()

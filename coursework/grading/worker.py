@@ -46,8 +46,6 @@ def write_atomic(path: Path, data: bytes) -> None:
 
 def grade_submission(job: dict[str, Any]) -> dict[str, Any]:
     """Run one job and return the result record (never raises for the notebook)."""
-    import nbformat
-
     from coursework.exercises.core import get_exercise
     from coursework.grading.checks import load_checks
     from coursework.grading.collect import INVALID, check_exercises
@@ -97,7 +95,6 @@ def grade_submission(job: dict[str, Any]) -> dict[str, Any]:
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
     record["seconds"] = time.monotonic() - start
-    _ = nbformat  # imported early so a broken install fails before any kernel starts
     return record
 
 

@@ -183,7 +183,7 @@ def test_feedback_shows_hidden_cases_by_number_only() -> None:
 
 
 def test_remote_gradient_matches_in_process(tmp_path: Path) -> None:
-    from coursework.grading.collect import ChildProcess, make_proxy
+    from coursework.grading.remote import ChildProcess, make_proxy
 
     defs = read_definitions(
         notebook(
