@@ -27,16 +27,16 @@ from typing import Any
 
 import torch
 
-_HEADER = struct.Struct("<Q")
+HEADER = struct.Struct("<Q")
 STATEMENT_SECONDS = 10.0
 
 
 def read_message(fd: int) -> bytes | None:
     """One length-prefixed message from ``fd``; None at end of file."""
-    head = _read_exact(fd, _HEADER.size)
+    head = _read_exact(fd, HEADER.size)
     if head is None:
         return None
-    return _read_exact(fd, _HEADER.unpack(head)[0])
+    return _read_exact(fd, HEADER.unpack(head)[0])
 
 
 def _read_exact(fd: int, n: int) -> bytes | None:
@@ -52,7 +52,7 @@ def _read_exact(fd: int, n: int) -> bytes | None:
 
 def write_message(fd: int, payload: bytes) -> None:
     """Write one length-prefixed message to ``fd``."""
-    data = _HEADER.pack(len(payload)) + payload
+    data = HEADER.pack(len(payload)) + payload
     view = memoryview(data)
     while view:
         view = view[os.write(fd, view) :]

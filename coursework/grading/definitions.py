@@ -119,7 +119,7 @@ def read_definitions(
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")
                 tree = ast.parse(source)
-        except (SyntaxError, ValueError) as exc:
+        except (SyntaxError, ValueError, RecursionError, MemoryError) as exc:
             errors[index] = f"{type(exc).__name__}: {exc}"
             continue
         parsed += [(index, source, node) for node in tree.body]

@@ -131,6 +131,7 @@ def execute_notebook(
     cells = list(nb.cells)
     nb.cells = [lead, *cells]
     client: CappedClient | None = None
+    failed_starts = 0
     index = 0
     while index < len(nb.cells):
         left = limits.notebook_seconds - (time.monotonic() - start)
@@ -197,6 +198,10 @@ def execute_notebook(
                 CellEvent(index - 1, "kernel-died", f"{type(exc).__name__}: {exc}")
             )
             index += 1
+            failed_starts = failed_starts + 1 if watch is None else 0
+            if failed_starts >= 2:  # the environment, not the notebook, is broken
+                report.budget_exhausted = True
+                break
         finally:
             if watch is not None:
                 watch.stop()

@@ -24,7 +24,7 @@ from typing import Any
 
 import torch
 
-from coursework.grading.child import read_message, write_message
+from coursework.grading.child import HEADER, write_message
 from coursework.grading.sandbox import (
     Limits,
     MemoryWatch,
@@ -34,6 +34,7 @@ from coursework.grading.sandbox import (
 )
 
 TIMEOUT, KERNEL_DIED = "timeout", "kernel-died"
+MAX_REPLY_BYTES = 1 << 30
 
 
 class ChildGone(Exception):
@@ -76,12 +77,9 @@ class ChildProcess:
             raise ChildGone(self.failure)
         try:
             write_message(self.fd_out, pickle.dumps(message))
-            left = self.deadline - time.monotonic()
-            ready, _, _ = select.select([self.fd_in], [], [], max(0.0, left))
-            if not ready:
-                self.stop(TIMEOUT)
-                raise ChildGone(self.failure)
-            raw = read_message(self.fd_in)
+            head = self._read(HEADER.size)
+            size = HEADER.unpack(head)[0] if head else 0
+            raw = self._read(size) if head and size <= MAX_REPLY_BYTES else None
         except (BrokenPipeError, OSError):
             raw = None
         if raw is None:
@@ -93,12 +91,35 @@ class ChildProcess:
             self.stop(KERNEL_DIED)
             raise ChildGone(f"{KERNEL_DIED}: unreadable reply ({exc})") from None
 
+    def _read(self, n: int) -> bytes | None:
+        """``n`` bytes from the child before the deadline; None at end of file.
+
+        Raises:
+            ChildGone: the deadline passed (the child is killed first).
+        """
+        chunks, left = [], n
+        while left:
+            wait = max(0.0, self.deadline - time.monotonic())
+            ready, _, _ = select.select([self.fd_in], [], [], wait)
+            if not ready:
+                self.stop(TIMEOUT)
+                raise ChildGone(self.failure)
+            chunk = os.read(self.fd_in, min(left, 1 << 20))
+            if not chunk:
+                return None
+            chunks.append(chunk)
+            left -= len(chunk)
+        return b"".join(chunks)
+
     def stop(self, reason: str = "") -> None:
         """Kill the child (if still running) and remember why (a status)."""
         if reason and not self.failure:
             self.failure = reason
             if reason == KERNEL_DIED:
-                code = self.process.poll()
+                try:  # the pipe closes a moment before the process is reaped
+                    code = self.process.wait(timeout=2)
+                except subprocess.TimeoutExpired:
+                    code = None
                 self.why = (
                     f"used more than {self.limits.memory_mb} MB of memory"
                     if self.watch.tripped

@@ -217,3 +217,37 @@ def test_remote_gradient_matches_in_process(tmp_path: Path) -> None:
         assert torch.allclose(gx, rx) and torch.allclose(gy, ry)
     finally:
         child.stop()
+
+
+def test_mapping_file_names_students(tmp_path: Path) -> None:
+    from coursework.grading.submissions import read_mapping
+
+    (tmp_path / "map.csv").write_text("file,student\nsub/a.ipynb,s-001\n")
+    assert read_mapping(tmp_path / "map.csv") == {"a.ipynb": "s-001"}
+    (tmp_path / "bad.csv").write_text("name,id\na,b\n")
+    with pytest.raises(SubmissionsError, match="'file' and 'student'"):
+        read_mapping(tmp_path / "bad.csv")
+
+
+def test_child_reports_unsupported_output_and_survives_exit(tmp_path: Path) -> None:
+    from coursework.grading.remote import ChildGone, ChildProcess, make_proxy
+
+    source = "import os\ndef f(x):\n    return object()\ndef g(x):\n    os._exit(3)"
+    defs = read_definitions(notebook(source))
+    child = ChildProcess(tmp_path, Limits(process_margin=None, exercise_seconds=60))
+    try:
+        define = {
+            "op": "define",
+            "sources": defs.sources,
+            "statements": [(s.cell, s.first, s.last) for s in defs.statements],
+            "names": ["f", "g"],
+        }
+        assert child.request(define)["found"] == {"f": "callable", "g": "callable"}
+        errors: list[str] = []
+        with pytest.raises(Exception, match="cannot compare"):
+            make_proxy(child, "f", errors)(torch.zeros(2))
+        with pytest.raises(ChildGone):
+            make_proxy(child, "g", errors)(torch.zeros(2))
+        assert child.failure == "kernel-died" and "exit code 3" in child.why
+    finally:
+        child.stop()
