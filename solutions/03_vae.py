@@ -725,10 +725,15 @@ for beta in betas:
     beta_mi[beta] = mutual_information_matrix(mu_s.double(), factor_values, bins=10)
 
 fig, axes = plt.subplots(1, len(betas), figsize=(5 * len(betas), 4))
+top = max(float(m.max()) for m in beta_mi.values())  # one colour scale for both
 for ax, beta in zip(axes, betas):
     mig = float(mutual_information_gap(beta_mi[beta]))
     plot_factor_heatmap(
-        beta_mi[beta], shape_factors, ax=ax, title=f"β = {beta:g}: MIG = {mig:.3f}"
+        beta_mi[beta],
+        shape_factors,
+        ax=ax,
+        title=f"β = {beta:g}: MIG = {mig:.3f}",
+        vmax=top,
     )
 plt.tight_layout()
 plt.show()

@@ -95,13 +95,19 @@ def plot_factor_heatmap(
     factor_names: Sequence[str],
     ax: Axes | None = None,
     title: str | None = None,
+    vmax: float | None = None,
 ) -> Axes:
-    """Heatmap of a (D, F) latent-by-factor score, e.g. normalised mutual info."""
+    """Heatmap of a (D, F) latent-by-factor score, e.g. normalised mutual info.
+
+    Pass the same ``vmax`` to heatmaps that are to be compared side by side.
+    """
     if ax is None:
         _, ax = plt.subplots(
             figsize=(0.7 * len(factor_names) + 1.5, 0.35 * mi.shape[0] + 1)
         )
-    im = ax.imshow(mi.cpu(), cmap="viridis", vmin=0, vmax=max(float(mi.max()), 1e-6))
+    im = ax.imshow(
+        mi.cpu(), cmap="viridis", vmin=0, vmax=vmax or max(float(mi.max()), 1e-6)
+    )
     ax.set_xticks(range(len(factor_names)), factor_names, rotation=45)
     ax.set_yticks(range(mi.shape[0]), [f"z[{j}]" for j in range(mi.shape[0])])
     for (j, f), v in zip(
@@ -114,7 +120,7 @@ def plot_factor_heatmap(
             ha="center",
             va="center",
             fontsize=7,
-            color="white" if v < 0.5 * mi.max() else "black",
+            color="white" if v < 0.5 * (vmax or mi.max()) else "black",
         )
     ax.figure.colorbar(im, ax=ax, fraction=0.05)
     if title:
