@@ -104,3 +104,17 @@ def test_record_metrics_without_folder_only_prints(monkeypatch, tmp_path, capsys
     monkeypatch.chdir(tmp_path)
     assert record_metrics("x", a=1.0) == {"a": 1.0}
     assert list(tmp_path.iterdir()) == []
+
+
+def test_threads_from_environment(monkeypatch):
+    before = torch.get_num_threads()
+    try:
+        monkeypatch.setenv("COURSEWORK_THREADS", "1")
+        assert runtime.set_threads() == 1 == torch.get_num_threads()
+        monkeypatch.setenv("COURSEWORK_THREADS", "zero")
+        with pytest.raises(ValueError, match="COURSEWORK_THREADS='zero'"):
+            runtime.set_threads()
+        monkeypatch.delenv("COURSEWORK_THREADS")
+        assert runtime.set_threads() == torch.get_num_threads()
+    finally:
+        torch.set_num_threads(before)
