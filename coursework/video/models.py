@@ -288,21 +288,4 @@ def build_model(
 ) -> VideoNet:
     """One of :data:`MODELS` for clips of ``in_shape`` (C, T, H, W)."""
     specs, head = specs_for(name, width, in_shape[1])
-    if name == "c3d":
-        specs = c3d_specs(width, in_shape[1])[: _fit(in_shape)]
     return VideoNet(specs, in_shape, num_classes, head, hidden, reshape, pool)
-
-
-def _fit(in_shape: Shape) -> int:
-    """How many C3D layers fit a small frame (stop before the pools run out)."""
-    specs = c3d_specs(1, in_shape[1])
-    shape, keep = tuple(in_shape), 0
-    for i, spec in enumerate(specs):
-        try:
-            shape = output_shape(spec, shape)
-        except ValueError:
-            break
-        if shape[2] < 2 and isinstance(spec, Pool):
-            break
-        keep = i + 1
-    return keep
