@@ -122,6 +122,7 @@ def environment(workdir: Path, limits: Limits) -> dict[str, str]:
         OMP_NUM_THREADS=threads,
         MKL_NUM_THREADS=threads,
         OPENBLAS_NUM_THREADS=threads,
+        COURSEWORK_THREADS=threads,
         COURSEWORK_PROFILE=limits.profile,
         COURSEWORK_DATA=str(home / "data"),
         JUPYTER_PLATFORM_DIRS="1",
