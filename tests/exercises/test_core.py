@@ -184,3 +184,17 @@ def test_error_inside_torch_points_at_the_students_line():
     res = run_check("testdemo.scale_shift", bad_matmul)
     assert res.cases[0].status == "error"
     assert "return x @ w" in res.cases[0].message
+
+
+def test_sys_exit_in_a_function_is_an_error_not_an_exit():
+    import sys
+
+    res = run_check("testdemo.scale_shift", lambda x, a: sys.exit(3))
+    assert res.status == "error" and "SystemExit" in res.cases[0].message
+
+
+def test_exercises_for_a_topic_without_a_module():
+    assert [e.id for e in core.exercises_for("testdemo")][:1] == [
+        "testdemo.scale_shift"
+    ]
+    assert core.exercises_for("nosuchtopic") == []
