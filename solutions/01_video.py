@@ -806,7 +806,7 @@ ax.bar(
 ax.axhline(0.5, color="k", lw=0.8, ls="--", label="bag-of-frames ceiling on motion")
 ax.set_xticks(x, names, rotation=30, ha="right", fontsize=8)
 ax.set_ylabel("test accuracy")
-ax.legend(fontsize=7)
+ax.legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.0, 1.0))
 plt.show()
 
 # %% [markdown]
