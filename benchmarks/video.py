@@ -67,7 +67,7 @@ def main(argv: list[str] | None = None) -> None:
     device = get_device()
     t, stride = max(2, p.frames // 2), 2
     length, s = p.frames + p.frames // 2, p.frame_size
-    width, epochs = max(4, p.width // 32), max(1, p.epochs // 6)
+    width, epochs = max(4, p.width // 32), max(1, p.epochs // 3)
     batch = max(8, p.batch_size // 2)
     train_x, train_y = make_actions(p.n_videos, length, s, seed=0, device=device)
     test_x, test_y = make_actions(max(4, p.n_videos // 2), length, s, 1, device)

@@ -94,7 +94,7 @@ STRIDE = 2  # every other frame: half the frame rate
 LENGTH = profile.frames + profile.frames // 2  # frames per (short) video
 S = profile.frame_size
 WIDTH = max(4, profile.width // 32)  # base channels of every CNN
-EPOCHS = max(1, profile.epochs // 6)
+EPOCHS = max(1, profile.epochs // 3)
 BATCH = max(8, profile.batch_size // 2)
 NUM_CLIPS = 5  # clips averaged per test video
 print(
