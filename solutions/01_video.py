@@ -109,9 +109,10 @@ print(
 # **defined by motion**: *move right / left*, *rotate clockwise /
 # anticlockwise*, *grow / shrink*. Within a pair, one class is the other
 # played **backwards**, drawn from the same distribution, so both classes
-# have exactly the same set of frames. A model that looks at frames one at a
-# time, in any order, cannot tell them apart: it is at chance (50%) within
-# each pair. Two more classes, *bounce* (a ring) and *still* (a cross), are
+# have exactly the same distribution of frames. A model that looks at frames
+# one at a time, in any order, cannot tell them apart: it is at chance (50%)
+# within each pair, up to the small differences between the frames that the
+# clips of a video happen to sample. Two more classes, *bounce* (a ring) and *still* (a cross), are
 # told apart by **appearance**. On the `gpu` profile, the same code runs on
 # UCF-101 (Soomro et al., 2012).
 
@@ -779,7 +780,7 @@ plt.show()
 # ## 13. Results: every model on the same data
 #
 # Test accuracy over all classes, on the **motion-defined** classes (the
-# three time-reversal pairs; a bag-of-frames model is at most 50% here), and
+# three time-reversal pairs; a bag-of-frames model is near 50% here), and
 # on the appearance classes, with parameters and multiply-adds per clip and
 # the training time. *Within pairs* counts only clips predicted as one of
 # the two members of their pair (chance = 0.5).
@@ -803,7 +804,9 @@ ax.bar(x - 0.2, [results[n]["motion"] for n in names], 0.4, label="motion classe
 ax.bar(
     x + 0.2, [results[n]["appearance"] for n in names], 0.4, label="appearance classes"
 )
-ax.axhline(0.5, color="k", lw=0.8, ls="--", label="bag-of-frames ceiling on motion")
+ax.axhline(
+    0.5, color="k", lw=0.8, ls="--", label="chance within a pair (bag of frames)"
+)
 ax.set_xticks(x, names, rotation=30, ha="right", fontsize=8)
 ax.set_ylabel("test accuracy")
 ax.legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.0, 1.0))
@@ -834,7 +837,7 @@ plt.show()
 # %% [markdown]
 # What the lecture predicts, checked on these numbers: models that use the
 # order of the frames beat the single-frame baseline on the motion-defined
-# classes, while the single frame (and pooling) stays near the 50% ceiling.
+# classes, while the single frame (and pooling) stays near 50%.
 
 # %%
 temporal = ["late_fc", "early", "3d", "c3d", "3d_nonlocal", "cnn_lstm", "two_stream"]
