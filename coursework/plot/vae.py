@@ -106,7 +106,10 @@ def plot_factor_heatmap(
             figsize=(0.7 * len(factor_names) + 1.5, 0.35 * mi.shape[0] + 1)
         )
     im = ax.imshow(
-        mi.cpu(), cmap="viridis", vmin=0, vmax=vmax or max(float(mi.max()), 1e-6)
+        mi.cpu().numpy(),
+        cmap="viridis",
+        vmin=0,
+        vmax=vmax or max(float(mi.max()), 1e-6),
     )
     ax.set_xticks(range(len(factor_names)), factor_names, rotation=45)
     ax.set_yticks(range(mi.shape[0]), [f"z[{j}]" for j in range(mi.shape[0])])

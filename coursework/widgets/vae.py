@@ -72,9 +72,9 @@ class LatentExplorer:
             self.output.clear_output(wait=True)
             fig, ax = plt.subplots(figsize=(2.5, 2.5))
             if img.shape[0] == 1:
-                ax.imshow(img[0], cmap="gray", vmin=0, vmax=1)
+                ax.imshow(img[0].cpu().numpy(), cmap="gray", vmin=0, vmax=1)
             else:
-                ax.imshow(img.permute(1, 2, 0).clamp(0, 1))  # (H, W, C)
+                ax.imshow(img.permute(1, 2, 0).clamp(0, 1).cpu().numpy())  # (H, W, C)
             ax.set_axis_off()
             display(fig)
             plt.close(fig)
