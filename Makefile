@@ -16,7 +16,7 @@ FFMPEG_LIBS := libavcodec59 libavformat59 libavutil57 libswscale6 libswresample4
 
 $(STAMP): pyproject.toml constraints.txt
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
-	$(PY) -m pip install --quiet -c constraints.txt -e '.[dev]'
+	$(PY) -m pip install --quiet -c constraints.txt -e '.[dev,video]'
 	@touch $(STAMP)
 
 lab: $(STAMP)

@@ -23,7 +23,8 @@ def _pyproject() -> dict:
 
 def test_environment_yml_has_the_same_dependencies():
     project = _pyproject()["project"]
-    reqs = project["dependencies"] + project["optional-dependencies"]["dev"]
+    extras = project["optional-dependencies"]
+    reqs = project["dependencies"] + extras["dev"] + extras["video"]
     wanted = {_name(r) for r in reqs if ";" not in r}  # markers: not for conda
     env = (ROOT / "environment.yml").read_text()
     listed = {_name(m) for m in re.findall(r"^  - ([A-Za-z][\w.-]*\S*)", env, re.M)}
@@ -37,6 +38,9 @@ def test_runtime_requirements_stay_loose_and_constraints_pin():
     assert "==" not in torch_req and ">=" in torch_req
     pins = (ROOT / "constraints.txt").read_text()
     assert "torch==2.14.1" in pins and "torchvision==0.29.1" in pins
+    # torchcodec builds are tied to one torch release: optional, and pinned here
+    assert all(_name(d) != "torchcodec" for d in deps)
+    assert "torchcodec==" in pins
 
 
 def test_python_range_and_dev_extra():

@@ -355,8 +355,9 @@ def load_ucf101(
     except (ImportError, OSError, RuntimeError) as exc:
         raise DatasetUnavailable(
             f"Could not decode UCF-101 ({type(exc).__name__}: {exc}). torchvision "
-            "reads video with torchcodec, which needs FFmpeg's shared libraries "
-            "(e.g. `apt-get install ffmpeg`). Or use the synthetic actions: "
+            "reads video with torchcodec (`pip install 'coursework[video]'`, or a "
+            "torchcodec release matching your torch), which needs FFmpeg's shared "
+            "libraries (e.g. `apt-get install ffmpeg`). Or use the synthetic actions: "
             "coursework.data.video.make_actions(...)."
         ) from exc
     count = len(ds)
