@@ -8,15 +8,14 @@ chosen latent dims of a base code and show the decoded image.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 
 import matplotlib.pyplot as plt
 import torch
 from IPython.display import display
 
-from coursework.plot.vae import plot_traversals
-
-Decode = Callable[[torch.Tensor], torch.Tensor]
+from coursework.plot.core import show_images
+from coursework.plot.vae import Decode, plot_traversals
 
 
 class LatentExplorer:
@@ -71,11 +70,7 @@ class LatentExplorer:
         with self.output:
             self.output.clear_output(wait=True)
             fig, ax = plt.subplots(figsize=(2.5, 2.5))
-            if img.shape[0] == 1:
-                ax.imshow(img[0].cpu().numpy(), cmap="gray", vmin=0, vmax=1)
-            else:
-                ax.imshow(img.permute(1, 2, 0).clamp(0, 1).cpu().numpy())  # (H, W, C)
-            ax.set_axis_off()
+            show_images(img[None], nrow=1, ax=ax)
             display(fig)
             plt.close(fig)
 
