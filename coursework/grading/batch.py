@@ -28,7 +28,7 @@ from typing import Any
 
 from coursework.grading.sandbox import Limits, kill_tree
 from coursework.grading.submissions import Submission
-from coursework.grading.worker import sign, write_atomic
+from coursework.grading.worker import read_signed, write_atomic, write_signed
 
 
 class StateStore:
@@ -44,22 +44,13 @@ class StateStore:
         self.key = key_path.read_bytes().strip()
         self.records: dict[str, dict[str, Any]] = {}
         for path in sorted(self.folder.glob("*.json")):
-            try:
-                signed = json.loads(path.read_text())
-                payload = signed["record"].encode()
-                if secrets.compare_digest(signed["hmac"], sign(payload, self.key)):
-                    record = json.loads(payload)
-                    self.records[record["student"]] = record
-            except (OSError, ValueError, KeyError, TypeError):
-                continue
+            record = read_signed(path, self.key)
+            if record is not None and "student" in record:
+                self.records[record["student"]] = record
 
     def save(self, record: dict[str, Any]) -> None:
         """Write one student's record, signed, atomically."""
-        payload = json.dumps(record, sort_keys=True).encode()
-        signed = {"record": payload.decode(), "hmac": sign(payload, self.key)}
-        write_atomic(
-            self.folder / f"{record['student']}.json", json.dumps(signed).encode()
-        )
+        write_signed(self.folder / f"{record['student']}.json", record, self.key)
 
 
 def fingerprint(ids: list[str], checks: list[Path], limits: Limits) -> str:
@@ -150,7 +141,7 @@ class Runner:
             with self.lock:
                 self.running.pop(proc.pid, None)
             log.close()
-        record = self._verified(result, secret)
+        record = read_signed(result, secret)
         if record is None or record.get("student") != sub.student:
             tail = (
                 (self.private / f"{tag}.log")
@@ -172,17 +163,6 @@ class Runner:
                 _crashed_row(i, record["crashed"]) for i in self.exercises
             ]
         return record
-
-    @staticmethod
-    def _verified(path: Path, secret: bytes) -> dict[str, Any] | None:
-        try:
-            signed = json.loads(path.read_text())
-            payload = signed["record"].encode()
-            if secrets.compare_digest(signed["hmac"], sign(payload, secret)):
-                return json.loads(payload)
-        except (OSError, ValueError, KeyError, TypeError):
-            pass
-        return None
 
     def stop_all(self) -> None:
         """Kill every running worker (their kernels exit when their parent goes)."""

@@ -29,6 +29,25 @@ def sign(payload: bytes, secret: bytes) -> str:
     return hmac.new(secret, payload, hashlib.sha256).hexdigest()
 
 
+def write_signed(path: Path, record: dict[str, Any], secret: bytes) -> None:
+    """Write ``record`` as JSON with its HMAC under ``secret``, atomically."""
+    payload = json.dumps(record, sort_keys=True, default=str).encode()
+    signed = {"record": payload.decode(), "hmac": sign(payload, secret)}
+    write_atomic(path, json.dumps(signed).encode())
+
+
+def read_signed(path: Path, secret: bytes) -> dict[str, Any] | None:
+    """The record in ``path`` if its HMAC under ``secret`` is right, else None."""
+    try:
+        signed = json.loads(path.read_text())
+        payload = signed["record"].encode()
+        if hmac.compare_digest(signed["hmac"], sign(payload, secret)):
+            return json.loads(payload)
+    except (OSError, ValueError, KeyError, TypeError):
+        pass
+    return None
+
+
 def write_atomic(path: Path, data: bytes) -> None:
     """Write ``data`` to ``path`` so readers see the old file or the new, never half."""
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -112,9 +131,7 @@ def main() -> None:
             "sha256": job["sha256"],
             "crashed": f"{type(exc).__name__}: {exc}",
         }
-    payload = json.dumps(record, sort_keys=True, default=str).encode()
-    signed = {"record": payload.decode(), "hmac": sign(payload, secret)}
-    write_atomic(Path(job["result"]), json.dumps(signed).encode())
+    write_signed(Path(job["result"]), record, secret)
 
 
 if __name__ == "__main__":
