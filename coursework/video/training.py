@@ -14,6 +14,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from coursework.video.clips import SampleClip, random_starts, sample_clip, to_float
+from coursework.video.metrics import accuracy
 
 LossFn = Callable[[nn.Module, tuple[torch.Tensor, ...]], dict[str, torch.Tensor]]
 
@@ -28,8 +29,7 @@ def clip_loss(num_frames: int, stride: int, sample: SampleClip = sample_clip) ->
         )
         logits = model(to_float(sample(videos, starts, num_frames, stride)))
         loss = F.cross_entropy(logits, labels)
-        acc = (logits.argmax(-1) == labels).float().mean()
-        return {"loss": loss, "acc": acc}
+        return {"loss": loss, "acc": accuracy(logits, labels)}
 
     return loss_fn
 
@@ -46,8 +46,7 @@ def fused_two_stream_loss(
     clips, flows, labels = batch
     rgb, flow = model.streams(to_float(clips), flows)
     loss = F.cross_entropy(rgb, labels) + F.cross_entropy(flow, labels)
-    acc = (model.fuse(rgb, flow).argmax(-1) == labels).float().mean()
-    return {"loss": loss, "acc": acc}
+    return {"loss": loss, "acc": accuracy(model.fuse(rgb, flow), labels)}
 
 
 def sequence_loss(
@@ -58,5 +57,5 @@ def sequence_loss(
     logits = model(to_float(clips))
     return {
         "loss": F.cross_entropy(logits, labels),
-        "acc": (logits.argmax(-1) == labels).float().mean(),
+        "acc": accuracy(logits, labels),
     }
