@@ -35,10 +35,9 @@ TRUNCATED = "\n[output truncated by the grader]\n"
 def preamble(limits: Limits) -> str:
     """Code run silently first in every kernel: fixed threads and seeds."""
     return (
-        "import random as _r, numpy as _np, torch as _t\n"
-        f"_t.set_num_threads({limits.threads}); _r.seed(0); _np.random.seed(0); "
-        "_t.manual_seed(0)\n"
-        "del _r, _np, _t"
+        "from coursework.runtime import seed_everything as _seed, set_threads as _thr\n"
+        f"_thr({limits.threads}); _seed(0)\n"
+        "del _seed, _thr"
     )
 
 
