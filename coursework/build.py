@@ -25,18 +25,38 @@ import jupytext
 import nbformat
 
 BEGIN, END = "### BEGIN SOLUTION", "### END SOLUTION"
+# Where the course lives on GitHub: the Colab badges open notebooks from it and
+# the setup cell pip-installs the package from it. Set it to your course's
+# repository ("owner/name") and run the build again (README, "For instructors").
 REPOSITORY = "vgssl-course/coursework"
 BRANCH = "main"
 ANSWER_PROMPT = "_Your answer here._"
 ROOT = Path(__file__).resolve().parent.parent
 _EXERCISE_RE = re.compile(r"^[a-z0-9_]+\.[a-z0-9_]+$")
 
-SETUP_SOURCE = f"""\
+
+def setup_source(url: str) -> str:
+    """The setup cell: install the package from ``url`` when it is missing.
+
+    Locally (package installed) it does nothing. A failed install ends in one
+    line naming the address and pip's last message, not a pip traceback.
+    """
+    return f"""\
 # Setup: on Colab this installs the course package; locally it does nothing.
 import importlib.util, subprocess, sys
 if importlib.util.find_spec("coursework") is None:
-    url = "git+https://github.com/{REPOSITORY}@{BRANCH}"
-    subprocess.run([sys.executable, "-m", "pip", "install", "-q", url], check=True)"""
+    class SetupFailed(Exception):
+        def _render_traceback_(self):
+            return [f"SetupFailed: {{self}}"]
+    url = "{url}"
+    pip = subprocess.run([sys.executable, "-m", "pip", "install", "-q", url],
+                         capture_output=True, text=True)
+    if pip.returncode != 0:
+        last = (pip.stderr.strip().splitlines() or ["no message"])[-1]
+        raise SetupFailed(f"could not install the course from {{url}} ({{last}})")"""
+
+
+SETUP_SOURCE = setup_source(f"git+https://github.com/{REPOSITORY}@{BRANCH}")
 
 
 class BuildError(ValueError):

@@ -20,6 +20,7 @@ import torch
 PROFILE_ENV = "COURSEWORK_PROFILE"
 DATA_ENV = "COURSEWORK_DATA"
 THREADS_ENV = "COURSEWORK_THREADS"
+OVERRIDES_ENV = "COURSEWORK_OVERRIDES"
 
 
 @dataclass(frozen=True)
@@ -37,7 +38,9 @@ class Profile:
         epochs: passes over the training set for the main models.
         width: hidden units (MLPs) or base channels (CNNs).
         steps: optimisation steps, for notebooks that count steps (GANs).
-        video_dataset: ``synthetic`` (generated) or ``ucf101`` (torchvision).
+        video_dataset: ``synthetic`` (generated), ``ucf101`` (its files, which
+            need a manual download) or ``auto`` (UCF-101 where its files are,
+            generated videos otherwise).
         n_videos: training clips per class for the video notebook.
         frames: frames per clip (``T``).
         frame_size: side of a video frame.
@@ -107,7 +110,7 @@ PROFILES: dict[str, Profile] = {
         epochs=20,
         width=512,
         steps=20000,
-        video_dataset="ucf101",
+        video_dataset="auto",
         n_videos=400,
         frames=16,
         frame_size=64,
@@ -119,11 +122,17 @@ class ProfileError(ValueError):
     """An unknown profile name."""
 
 
-def get_profile(name: str | None = None) -> Profile:
+def get_profile(name: str | None = None, **overrides: object) -> Profile:
     """The profile ``name``, else ``$COURSEWORK_PROFILE``, else chosen by hardware.
 
+    Sizes can be changed without editing a notebook: ``$COURSEWORK_OVERRIDES``
+    (``"n_train=256,epochs=2"``) first, then keyword arguments
+    (``get_profile("gpu", video_dataset="ucf101")``).
+
     Raises:
-        ProfileError: the name is not one of the profiles; the message lists them.
+        ProfileError: the name is not one of the profiles, or an override names
+            no field or has a value of the wrong type; the message lists the valid
+            choices.
     """
     chosen = name or os.environ.get(PROFILE_ENV, "").strip()
     if not chosen:
@@ -136,7 +145,50 @@ def get_profile(name: str | None = None) -> Profile:
             f"Unknown profile {chosen!r} (from the {source}). Valid profiles: {valid}. "
             f"Set it with e.g. `export {PROFILE_ENV}=cpu` or get_profile('cpu')."
         )
-    return PROFILES[key]
+    changes = parse_overrides(os.environ.get(OVERRIDES_ENV, ""))
+    changes.update(overrides)
+    return _apply(PROFILES[key], changes)
+
+
+def parse_overrides(text: str) -> dict[str, object]:
+    """``"n_train=256, epochs=2"`` -> ``{"n_train": 256, "epochs": 2}``.
+
+    Raises:
+        ProfileError: an item is not ``field=value``.
+    """
+    changes: dict[str, object] = {}
+    for item in filter(None, (part.strip() for part in text.split(","))):
+        field, sep, value = item.partition("=")
+        if not sep or not field.strip():
+            raise ProfileError(
+                f"${OVERRIDES_ENV}: {item!r} is not field=value; e.g. "
+                f"`export {OVERRIDES_ENV}=n_train=256,epochs=2`."
+            )
+        changes[field.strip()] = value.strip()
+    return changes
+
+
+def _apply(profile: Profile, changes: dict[str, object]) -> Profile:
+    """Profile with ``changes``, strings converted to each field's type."""
+    if not changes:
+        return profile
+    fields = dataclasses.fields(profile)
+    types = {f.name: type(getattr(profile, f.name)) for f in fields}
+    typed: dict[str, object] = {}
+    for field, value in changes.items():
+        if field not in types or field == "name":
+            valid = ", ".join(k for k in types if k != "name")
+            raise ProfileError(f"Profile has no size {field!r}; valid: {valid}.")
+        try:
+            typed[field] = types[field](value)
+            if types[field] is int and str(typed[field]) != str(value).strip():
+                raise ValueError
+        except ValueError:
+            raise ProfileError(
+                f"Profile size {field}={value!r} must be "
+                f"{'a whole number' if types[field] is int else 'text'}."
+            ) from None
+    return dataclasses.replace(profile, **typed)  # type: ignore[arg-type]
 
 
 def get_device(prefer: str | None = None) -> torch.device:
@@ -171,9 +223,14 @@ def data_dir() -> Path:
     return path
 
 
-def setup(profile: str | None = None, seed: int = 0) -> tuple[Profile, torch.device]:
-    """First cell of every notebook: pick profile and device, seed, print one line."""
-    prof = get_profile(profile)
+def setup(
+    profile: str | None = None, seed: int = 0, **overrides: object
+) -> tuple[Profile, torch.device]:
+    """First cell of every notebook: pick profile and device, seed, print one line.
+
+    Keyword arguments change the profile's sizes, e.g. ``setup("cpu", epochs=5)``.
+    """
+    prof = get_profile(profile, **overrides)
     device = get_device()
     set_threads()
     seed_everything(seed)
@@ -181,6 +238,15 @@ def setup(profile: str | None = None, seed: int = 0) -> tuple[Profile, torch.dev
         f"coursework: profile={prof.name} ({prof.description}) | device={device} "
         f"| torch {torch.__version__} | {torch.get_num_threads()} CPU threads"
     )
+    changed = {
+        f.name: getattr(prof, f.name)
+        for f in dataclasses.fields(prof)
+        if getattr(prof, f.name) != getattr(PROFILES[prof.name], f.name)
+    }
+    if changed:
+        print("coursework: sizes changed from the profile: " + ", ".join(
+            f"{k}={v}" for k, v in changed.items()
+        ))
     return prof, device
 
 

@@ -42,12 +42,13 @@ import matplotlib.pyplot as plt
 import torch
 from IPython.display import HTML, display
 
+from coursework.data.ucf101 import load_ucf101
 from coursework.data.video import (
     APPEARANCE_CLASSES,
     CLASSES,
     MOTION_CLASSES,
     MOTION_PAIRS,
-    load_ucf101,
+    choose_video_dataset,
     make_actions,
     make_moving_digits,
     make_untrimmed,
@@ -114,11 +115,12 @@ print(
 # within each pair, up to the small differences between the frames that the
 # clips of a video happen to sample. Two more classes, *bounce* (a ring) and *still* (a cross), are
 # told apart by **appearance**. On the `gpu` profile, the same code runs on
-# UCF-101 (Soomro et al., 2012).
+# UCF-101 (Soomro et al., 2012) when its files are there (it needs a manual
+# download); otherwise the generated actions at the profile's size.
 
-# %%
+# %% tags=["data"]
 seed_everything(0)
-SYNTHETIC = profile.video_dataset != "ucf101"  # motion pairs exist only there
+SYNTHETIC = choose_video_dataset(profile) == "synthetic"  # motion pairs: only there
 if not SYNTHETIC:
     root = data_dir() / "ucf101"
     kwargs = dict(frames=LENGTH, frame_size=S, n=profile.n_videos * 10, device=device)

@@ -43,7 +43,12 @@ from sklearn.linear_model import LogisticRegression
 from coursework.data import load_images, make_shapes
 from coursework.exercises import check
 from coursework.plot import compare_rows, plot_history, show_images
-from coursework.plot.vae import plot_factor_heatmap, plot_manifold, plot_traversals
+from coursework.plot.vae import (
+    plot_factor_heatmap,
+    plot_manifold,
+    plot_spread,
+    plot_traversals,
+)
 from coursework.train import TensorLoader, evaluate, fit
 from coursework.vae import (
     VAE,
@@ -70,7 +75,7 @@ from coursework.widgets.vae import latent_explorer
 # grey values in [0, 1]; the VAE uses binarised digits, so that a Bernoulli
 # likelihood is exact and $\log p(x)$ is a number of nats we can compare.
 
-# %%
+# %% tags=["data"]
 x_train, y_train = load_images(profile, "train", device=device)
 x_test, y_test = load_images(profile, "test", device=device)
 xb_train, _ = load_images(profile, "train", binarize=True, device=device)
@@ -607,11 +612,7 @@ with torch.no_grad():
         for p in ("prior", "posterior")
         for k in (5, 50)
     }
-fig, ax = plt.subplots(figsize=(7, 3))
-ax.boxplot(list(spread.values()), vert=False)
-ax.set_yticks(range(1, len(spread) + 1), list(spread))
-ax.set_xlabel(r"estimate of $\log p(x)$ for one digit (nats), 200 repeats")
-plt.tight_layout()
+plot_spread(spread, r"estimate of $\log p(x)$ for one digit (nats), 200 repeats")
 plt.show()
 
 # %% [markdown]
@@ -702,7 +703,7 @@ plt.show()
 # per factor column in the heatmap and a larger gap. (Rotation is hard to read
 # off: a square looks the same every 90°, an ellipse every 180°.)
 
-# %%
+# %% tags=["data"]
 shape_factors = ("shape", "scale", "rotation", "x", "y")
 n_shapes = min(8 * profile.n_train, 50_000)  # rendered in one batch, so capped
 x_shapes, factors = make_shapes(n_shapes, image_size=profile.image_size, device=device)
@@ -710,6 +711,7 @@ factor_values = {f: factors[f].cpu() for f in shape_factors}  # shape: integer l
 show_images(x_shapes[:16], nrow=16, title="shapes: shape, scale, rotation, x, y vary")
 plt.show()
 
+# %%
 betas = [1.0, 4.0]
 shape_latent = 8
 shape_epochs = 2 * profile.epochs  # disentangling takes longer than reconstructing

@@ -2,6 +2,8 @@
 
 import json
 import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -134,3 +136,33 @@ def test_committed_notebooks_match_their_sources():
     if not list_sources(root):
         pytest.skip("no notebook sources yet")
     assert build(root, check=True) == []
+
+
+def test_setup_cell_does_nothing_where_the_package_is_installed():
+    from coursework.build import SETUP_SOURCE
+
+    namespace: dict = {}
+    exec(SETUP_SOURCE, namespace)  # coursework is importable here
+    assert "pip" not in namespace
+
+
+def test_setup_cell_fails_with_one_line_when_the_install_fails(tmp_path):
+    """As on Colab with a wrong address: one line naming it, no pip traceback."""
+    from coursework.build import setup_source
+
+    url = (tmp_path / "no-such-course").as_uri()
+    code = (
+        "import importlib.util\n"
+        "importlib.util.find_spec = lambda name, *a: None  # as if not installed\n"
+        "try:\n"
+        + "\n".join("    " + line for line in setup_source(url).splitlines())
+        + "\nexcept Exception as exc:\n"
+        "    print('\\n'.join(exc._render_traceback_()))\n"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=120
+    )
+    lines = out.stdout.strip().splitlines()
+    assert len(lines) == 1, out.stdout + out.stderr
+    assert lines[0].startswith("SetupFailed: could not install the course from")
+    assert url in lines[0]

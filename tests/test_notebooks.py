@@ -42,3 +42,26 @@ def test_every_source_has_both_notebooks():
     assert sources == sorted(
         p.stem for p in (ROOT / "solutions").glob("[0-9][0-9]_*.ipynb")
     )
+
+
+def test_a_notebook_cell_that_writes_to_stderr_fails(tmp_path):
+    """solutions/conftest.py makes nbval fail on warnings and other stderr text."""
+    import shutil
+    import subprocess
+    import sys
+
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [
+        nbformat.v4.new_code_cell("print('fine')"),
+        nbformat.v4.new_code_cell("import warnings; warnings.warn('old API')"),
+    ]
+    nbformat.write(nb, tmp_path / "t.ipynb")
+    shutil.copy(ROOT / "solutions" / "conftest.py", tmp_path / "conftest.py")
+    result = subprocess.run(
+        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider",
+         "--nbval-lax", "--nbval-current-env", "t.ipynb"],
+        cwd=tmp_path, capture_output=True, text=True, timeout=300,
+    )
+    assert result.returncode == 1, result.stdout
+    assert "1 failed, 1 passed" in result.stdout
+    assert "wrote to stderr" in result.stdout and "old API" in result.stdout

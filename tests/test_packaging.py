@@ -24,8 +24,10 @@ def _pyproject() -> dict:
 def test_environment_yml_has_the_same_dependencies():
     project = _pyproject()["project"]
     extras = project["optional-dependencies"]
-    reqs = project["dependencies"] + extras["dev"] + extras["video"]
-    wanted = {_name(r) for r in reqs if ";" not in r}  # markers: not for conda
+    reqs = project["dependencies"] + extras["instructor"] + extras["dev"]
+    reqs += extras["video"]
+    # markers are not for conda; the dev extra names the instructor extra
+    wanted = {_name(r) for r in reqs if ";" not in r and _name(r) != "coursework"}
     env = (ROOT / "environment.yml").read_text()
     listed = {_name(m) for m in re.findall(r"^  - ([A-Za-z][\w.-]*\S*)", env, re.M)}
     missing = {CONDA_NAMES.get(n, n) for n in wanted} - listed
@@ -38,9 +40,37 @@ def test_runtime_requirements_stay_loose_and_constraints_pin():
     assert "==" not in torch_req and ">=" in torch_req
     pins = (ROOT / "constraints.txt").read_text()
     assert "torch==2.14.1" in pins and "torchvision==0.29.1" in pins
-    # torchcodec builds are tied to one torch release: optional, and pinned here
-    assert all(_name(d) != "torchcodec" for d in deps)
-    assert "torchcodec==" in pins
+    # video decoding is optional (PyAV bundles FFmpeg), and pinned here
+    assert all(_name(d) != "av" for d in deps)
+    assert "av==" in pins
+
+
+# What Colab preinstalls and the course must not replace (its front end renders
+# ipywidgets 7; replacing the kernel packages under a running kernel breaks it).
+COLAB = {"ipywidgets": "7.7.1", "ipykernel": "6.17.1", "jupyter-client": "6.1.12"}
+RUNTIME = {
+    "torch", "torchvision", "numpy", "matplotlib", "scikit-learn", "tqdm", "ipywidgets"
+}
+
+
+def test_runtime_requirements_are_only_what_notebooks_need():
+    from packaging.requirements import Requirement
+
+    project = _pyproject()["project"]
+    deps = [Requirement(d) for d in project["dependencies"]]
+    assert {d.name for d in deps} == RUNTIME
+    for d in deps:
+        if d.name in COLAB:
+            assert d.specifier.contains(COLAB[d.name]), f"{d} replaces Colab's"
+    # building and grading tools are an extra, which dev includes
+    extras = project["optional-dependencies"]
+    instructor = [Requirement(r) for r in extras["instructor"]]
+    tools = {"jupytext", "nbformat", "nbclient", "ipykernel"}
+    assert {r.name for r in instructor} == tools
+    for r in instructor:
+        if r.name in COLAB:
+            assert r.specifier.contains(COLAB[r.name]), f"{r} replaces Colab's"
+    assert "coursework[instructor]" in project["optional-dependencies"]["dev"]
 
 
 def test_python_range_and_dev_extra():
@@ -48,7 +78,7 @@ def test_python_range_and_dev_extra():
     assert project["requires-python"] == ">=3.10,<3.14"
     dev = {_name(r) for r in project["optional-dependencies"]["dev"]}
     assert {"pytest", "nbval", "ruff", "jupyterlab"} <= dev
-    for needed in ("jupytext", "tqdm", "scikit-learn", "ipywidgets", "matplotlib"):
+    for needed in ("tqdm", "scikit-learn", "ipywidgets", "matplotlib"):
         assert needed in {_name(r) for r in project["dependencies"]}
 
 

@@ -13,7 +13,9 @@ Moving digits follow Srivastava et al., "Unsupervised Learning of Video
 Representations using LSTMs" (2015, arXiv:1502.04681): two digits bounce inside
 a frame. Untrimmed videos hold several action segments separated by empty
 frames, for temporal localisation. UCF-101 (Soomro et al., 2012,
-arXiv:1212.0402) loads through :class:`torchvision.datasets.UCF101`.
+arXiv:1212.0402) is read from its files by :mod:`coursework.data.ucf101`;
+:func:`choose_video_dataset` picks it only where the files are (or it is asked
+for), so every profile runs without a manual download.
 
 Videos are uint8 tensors (N, L, 3, S, S) to keep memory low; divide by 255
 for models.
@@ -28,7 +30,9 @@ import torch
 import torch.nn.functional as F
 
 from coursework.data.digits import load_digits
-from coursework.data.real import DatasetUnavailable
+from coursework.data.real import DatasetError, DatasetUnavailable
+from coursework.data.ucf101 import DOWNLOAD_HINT as HINT
+from coursework.runtime import Profile
 
 CLASSES = (
     "move right",
@@ -293,84 +297,40 @@ def make_untrimmed(
     return videos.to(device), segments.to(device)
 
 
-def load_ucf101(
-    root: str | Path,
-    annotation_path: str | Path,
-    frames: int,
-    frame_size: int,
-    split: str = "train",
-    fold: int = 1,
-    step_between_clips: int | None = None,
-    frame_rate: int | None = None,
-    n: int | None = None,
-    device: torch.device | str | None = None,
-) -> tuple[torch.Tensor, torch.Tensor, list[str]]:
-    """UCF-101 clips through :class:`torchvision.datasets.UCF101`, as tensors.
+def choose_video_dataset(profile: Profile, root: str | Path | None = None) -> str:
+    """``"ucf101"`` or ``"synthetic"`` for this profile; prints one line saying which.
+
+    ``video_dataset="auto"`` (the ``gpu`` profile) takes UCF-101 where its files
+    are and the generated actions otherwise, so no profile stops for a manual
+    download. Asking for ``ucf101`` explicitly, e.g. ``setup(video_dataset=
+    "ucf101")``, fails with instructions when the files are missing.
 
     Args:
-        root: the folder of class folders of ``.avi`` files (``UCF-101/``).
-        annotation_path: the folder with ``trainlist0{fold}.txt`` /
-            ``testlist0{fold}.txt`` and ``classInd.txt``.
-        frames: frames per clip ``T``.
-        frame_size: side ``S`` to resize the frames to.
-        split: ``train`` or ``test``.
-        fold: which of the three official splits.
-        step_between_clips: frames between clip starts (default: one clip per
-            ``frames`` frames).
-        frame_rate: resample videos to this many frames per second (low fps).
-        n: keep ``n`` clips spread evenly over the dataset.
-        device: where to put the tensors.
-
-    Returns:
-        ``(videos, labels, classes)``: uint8 (N, T, 3, S, S), long (N,), names.
-
-    Raises:
-        DatasetUnavailable: the files are missing or cannot be decoded; the
-            message names the synthetic alternative.
+        profile: the notebook's profile.
+        root: the UCF-101 folder (default: ``<data_dir>/ucf101``), holding
+            ``UCF-101/`` and ``ucfTrainTestlist/``.
     """
-    from torchvision.datasets import UCF101
+    from coursework.runtime import data_dir
 
-    root, annotation_path = Path(root), Path(annotation_path)
-    if split not in ("train", "test"):
-        raise ValueError(f"Unknown split {split!r}; use 'train' or 'test'.")
-    if not root.is_dir() or not annotation_path.is_dir():
-        raise DatasetUnavailable(
-            f"UCF-101 not found (videos: {root}, splits: {annotation_path}). Download "
-            "UCF101.rar and UCF101TrainTestSplits-RecognitionTask.zip from "
-            "https://www.crcv.ucf.edu/data/UCF101.php and unpack them there, or use "
-            "the synthetic actions: COURSEWORK_PROFILE=cpu, or "
-            "coursework.data.video.make_actions(...)."
+    folder = Path(root) if root is not None else data_dir() / "ucf101"
+    wanted = profile.video_dataset
+    if wanted not in ("auto", "synthetic", "ucf101"):
+        raise DatasetError(
+            f"Unknown video dataset {wanted!r}; use 'synthetic', 'ucf101' or 'auto'."
         )
-    try:
-        ds = UCF101(
-            str(root),
-            str(annotation_path),
-            frames_per_clip=frames,
-            step_between_clips=step_between_clips or frames,
-            frame_rate=frame_rate,
-            fold=fold,
-            train=split == "train",
-            output_format="TCHW",
+    present = (folder / "UCF-101").is_dir() and (
+        folder / "ucfTrainTestlist" / "classInd.txt"
+    ).is_file()
+    if wanted == "ucf101" and not present:
+        raise DatasetUnavailable(f"UCF-101 was asked for; not in {folder}. {HINT}")
+    if wanted == "ucf101" or (wanted == "auto" and present):
+        print(
+            f"video data: UCF-101 from {folder} (generated actions instead: "
+            "setup(video_dataset='synthetic'))"
         )
-    except (ImportError, OSError, RuntimeError) as exc:
-        raise DatasetUnavailable(
-            f"Could not decode UCF-101 ({type(exc).__name__}: {exc}). torchvision "
-            "reads video with torchcodec (`pip install 'coursework[video]'`, or a "
-            "torchcodec release matching your torch), which needs FFmpeg's shared "
-            "libraries (e.g. `apt-get install ffmpeg`). Or use the synthetic actions: "
-            "coursework.data.video.make_actions(...)."
-        ) from exc
-    count = len(ds)
-    if count == 0:
-        raise DatasetUnavailable(f"UCF-101 at {root} has no {split} clips of {frames}")
-    keep = range(count) if n is None or n >= count else torch.linspace(0, count - 1, n)
-    videos, labels = [], []
-    for i in keep:
-        video, _, label = ds[int(i)]  # (T, 3, H, W) uint8
-        video = F.interpolate(
-            video.float(), size=(frame_size, frame_size), mode="bilinear"
-        )
-        videos.append(video.round().clamp(0, 255).to(torch.uint8))
-        labels.append(label)
-    x = torch.stack(videos)  # (N, T, 3, S, S)
-    return x.to(device), torch.tensor(labels, device=device), list(ds.classes)
+        return "ucf101"
+    print(
+        f"video data: generated actions, {profile.n_videos} clips per class "
+        f"(UCF-101 instead: unpack it into {folder}, see README)"
+    )
+    return "synthetic"

@@ -129,3 +129,23 @@ def plot_factor_heatmap(
     if title:
         ax.set_title(title)
     return ax
+
+
+def plot_spread(
+    samples: dict[str, torch.Tensor], xlabel: str, ax: Axes | None = None
+) -> Figure:
+    """Horizontal box plots, one row per named set of repeated estimates."""
+    import matplotlib
+
+    if ax is None:
+        _, ax = plt.subplots(figsize=(7, 0.5 + 0.6 * len(samples)))
+    # ``vert`` is deprecated from Matplotlib 3.10, which has ``orientation``
+    version = tuple(int(p) for p in matplotlib.__version__.split(".")[:2])
+    horizontal = (
+        {"orientation": "horizontal"} if version >= (3, 10) else {"vert": False}
+    )
+    ax.boxplot([s.detach().cpu().numpy() for s in samples.values()], **horizontal)
+    ax.set_yticks(range(1, len(samples) + 1), list(samples))
+    ax.set_xlabel(xlabel)
+    ax.figure.tight_layout()
+    return ax.figure

@@ -1,4 +1,7 @@
-"""The synthetic video generators: labels, time reversal, determinism; UCF-101."""
+"""The synthetic video generators: labels, time reversal, determinism.
+
+UCF-101 reading is tested in tests/data/test_ucf101.py.
+"""
 
 from __future__ import annotations
 
@@ -7,11 +10,9 @@ import math
 import pytest
 import torch
 
-from coursework.data.real import DatasetUnavailable
 from coursework.data.video import (
     CLASSES,
     MOTION_PAIRS,
-    load_ucf101,
     make_actions,
     make_moving_digits,
     make_untrimmed,
@@ -138,53 +139,3 @@ def test_untrimmed_segments_match_content():
 def test_untrimmed_too_short_is_a_clear_error():
     with pytest.raises(ValueError, match="too short"):
         make_untrimmed(2, 12, 16, max_segments=3, min_segment=8)
-
-
-def test_ucf101_missing_names_the_synthetic_alternative(tmp_path):
-    with pytest.raises(DatasetUnavailable, match="make_actions"):
-        load_ucf101(tmp_path / "nope", tmp_path / "splits", frames=4, frame_size=16)
-
-
-def _torchcodec_reason() -> str | None:
-    try:
-        import torchcodec._core  # noqa: F401  (loads the FFmpeg libraries)
-        from torchcodec.decoders import VideoDecoder  # noqa: F401
-        from torchcodec.encoders import VideoEncoder  # noqa: F401
-    except Exception as exc:  # ImportError, OSError, RuntimeError
-        return (
-            "torchvision 0.29 decodes video with torchcodec, which needs FFmpeg "
-            f"shared libraries (libavcodec, libavformat); unavailable here: {exc!r}"
-        )
-    return None
-
-
-def test_ucf101_loads_a_tiny_written_dataset(tmp_path):
-    reason = _torchcodec_reason()
-    if reason:
-        pytest.skip(reason)
-    from torchcodec.encoders import VideoEncoder
-
-    root, splits = tmp_path / "UCF-101", tmp_path / "splits"
-    names = ["ApplyEyeMakeup", "Archery"]
-    splits.mkdir()
-    train, test = [], []
-    for k, name in enumerate(names):
-        (root / name).mkdir(parents=True)
-        for g in (1, 2):
-            rel = f"{name}/v_{name}_g0{g}_c01.avi"
-            frames = torch.full((8, 3, 32, 32), 40 + 150 * k, dtype=torch.uint8)
-            VideoEncoder(frames, frame_rate=10).to_file(str(root / rel))
-            (train if g == 1 else test).append(rel)
-    (splits / "classInd.txt").write_text(
-        "".join(f"{i + 1} {n}\n" for i, n in enumerate(names))
-    )
-    (splits / "trainlist01.txt").write_text(
-        "".join(f"{r} {names.index(r.split('/')[0]) + 1}\n" for r in train)
-    )
-    (splits / "testlist01.txt").write_text("".join(f"{r}\n" for r in test))
-    x, y, classes = load_ucf101(root, splits, frames=4, frame_size=16, split="test")
-    assert classes == names
-    assert x.shape == (4, 4, 3, 16, 16) and x.dtype == torch.uint8
-    assert sorted(y.tolist()) == [0, 0, 1, 1]
-    # the second class was written brighter
-    assert float(x[y == 1].float().mean()) > float(x[y == 0].float().mean()) + 50

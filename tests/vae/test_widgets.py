@@ -43,3 +43,19 @@ def test_manifold_and_heatmap_draw() -> None:
     assert ax.images
     ax = plot_factor_heatmap(torch.rand(3, 2), ["a", "b"])
     assert ax.images
+
+
+def test_spread_plot_draws_one_horizontal_box_per_set_without_warnings() -> None:
+    import warnings
+
+    from coursework.plot.vae import plot_spread
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # e.g. Matplotlib's deprecation of ``vert``
+        fig = plot_spread({"a": torch.randn(20), "b": torch.randn(20) + 5}, "nats")
+    ax = fig.axes[0]
+    assert [t.get_text() for t in ax.get_yticklabels()] == ["a", "b"]
+    # horizontal: the values lie along x (set "b" is centred near 5), sets along y
+    xs = [float(x) for line in ax.lines for x in line.get_xdata()]
+    ys = [float(y) for line in ax.lines for y in line.get_ydata()]
+    assert max(xs) > 3 and max(ys) < 3
