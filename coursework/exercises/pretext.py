@@ -1,0 +1,330 @@
+"""Exercises of notebook 05 (self-supervised pretext tasks) and their checks.
+
+Each exercise compares the student's function with the package's reference
+on several shapes and dtypes, an edge case, and tensors on the checked
+device; gradients are compared where the function sits inside a loss.
+Hidden cases (run by grading) use other sizes.
+"""
+
+from __future__ import annotations
+
+import torch
+
+from coursework.exercises.core import Case, Exercise, register, register_hidden
+from coursework.pretext.color import quantize_ab
+from coursework.pretext.contrastive import enqueue, nt_xent
+from coursework.pretext.permutations import all_permutations, greedy_permutations
+from coursework.pretext.rotation import rotate_batch
+from coursework.pretext.tiles import shuffle_tiles
+from coursework.pretext.video import reverse_clips
+
+
+def _gen(seed: int) -> torch.Generator:
+    return torch.Generator().manual_seed(seed)
+
+
+def _rand(g, *shape, dtype=torch.float32, device=None) -> torch.Tensor:
+    return torch.rand(*shape, generator=g, dtype=dtype).to(device)
+
+
+# -------------------------------------------------------------- rotate_batch
+
+
+def _rotate_cases(device: torch.device) -> list[Case]:
+    g = _gen(0)
+    return [
+        Case("float32, B=3, 3x5x5", (_rand(g, 3, 3, 5, 5, device=device),)),
+        Case(
+            "float64, B=2, 1x4x4",
+            (_rand(g, 2, 1, 4, 4, dtype=torch.float64, device=device),),
+        ),
+        Case("edge: B=1, 1x1x1", (_rand(g, 1, 1, 1, 1, device=device),)),
+    ]
+
+
+register(
+    Exercise(
+        id="pretext.rotate_batch",
+        points=2,
+        reference=rotate_batch,
+        cases=_rotate_cases,
+        hint="torch.rot90(x, k, dims=(-2, -1)) for k = 0..3, concatenated along the "
+        "batch (all of rotation 0 first); labels = arange(4).repeat_interleave(B).",
+    )
+)
+register_hidden(
+    "pretext.rotate_batch",
+    lambda device: [
+        Case("hidden: B=5, 2x6x6", (_rand(_gen(100), 5, 2, 6, 6, device=device),))
+    ],
+)
+
+# ------------------------------------------------------------- shuffle_tiles
+
+
+def _shuffle_cases(device: torch.device) -> list[Case]:
+    g = _gen(1)
+    perms = all_permutations(4)[torch.randperm(24, generator=g)[:5]].to(device)
+    tiles = _rand(g, 3, 4, 2, 3, 3, device=device)
+    index = torch.tensor([0, 4, 2], device=device)
+    perms9 = torch.stack([torch.randperm(9, generator=g) for _ in range(6)]).to(device)
+    tiles9 = _rand(g, 4, 9, 3, 2, 2, dtype=torch.float64, device=device)
+    identity = torch.arange(9, device=device)[None]
+    return [
+        Case("float32, 4 tiles, 5 permutations", (tiles, perms, index)),
+        Case(
+            "float64, 9 tiles, 6 permutations",
+            (tiles9, perms9, torch.tensor([5, 0, 5, 1], device=device)),
+        ),
+        Case(
+            "edge: the identity permutation",
+            (tiles9, identity, torch.zeros(4, dtype=torch.long, device=device)),
+        ),
+    ]
+
+
+register(
+    Exercise(
+        id="pretext.shuffle_tiles",
+        points=2,
+        reference=shuffle_tiles,
+        cases=_shuffle_cases,
+        hint="order = permutations[index] (B, N); out[b, i] = tiles[b, order[b, i]]: "
+        "index tiles with (arange(B)[:, None], order), or use gather on dim 1.",
+        grad=True,
+    )
+)
+register_hidden(
+    "pretext.shuffle_tiles",
+    lambda device: [
+        Case(
+            "hidden: 9 tiles, B=2",
+            (
+                _rand(_gen(101), 2, 9, 1, 3, 3, device=device),
+                all_permutations(9)[[7, 40000, 362879]].to(device),
+                torch.tensor([2, 1], device=device),
+            ),
+        )
+    ],
+)
+
+# ------------------------------------------------------- greedy_permutations
+
+
+def _greedy_cases(device: torch.device) -> list[Case]:
+    return [
+        Case(
+            "all 24 permutations of 4, choose 6", (all_permutations(4).to(device), 6, 0)
+        ),
+        Case(
+            "all 120 permutations of 5, choose 10, start 17",
+            (all_permutations(5).to(device), 10, 17),
+        ),
+        Case("edge: size 1 is just the start", (all_permutations(3).to(device), 1, 4)),
+    ]
+
+
+register(
+    Exercise(
+        id="pretext.greedy_permutations",
+        points=3,
+        reference=greedy_permutations,
+        cases=_greedy_cases,
+        hint="keep min_dist (M,), the smallest Hamming distance of every candidate to "
+        "the chosen set; each step append int(min_dist.argmax()) (the first maximum) "
+        "and "
+        "update min_dist = minimum(min_dist, distance to the new one). Return a long "
+        "tensor of indices, the start first.",
+    )
+)
+register_hidden(
+    "pretext.greedy_permutations",
+    lambda device: [
+        Case(
+            "hidden: permutations of 6, choose 20, start 100",
+            (all_permutations(6).to(device), 20, 100),
+        )
+    ],
+)
+
+# --------------------------------------------------------------- quantize_ab
+
+
+def _centres(grid: float, lo: float, hi: float) -> torch.Tensor:
+    v = torch.arange(lo + grid / 2, hi, grid)
+    a, b = torch.meshgrid(v, v, indexing="ij")
+    return torch.stack([a.flatten(), b.flatten()], 1)
+
+
+def _quantize_cases(device: torch.device) -> list[Case]:
+    g = _gen(3)
+    c10 = _centres(10.0, -50, 50).to(device)
+    ab = (torch.rand(2, 2, 3, 4, generator=g) * 100 - 50).to(device)
+    c64 = (
+        _centres(20.0, -60, 60)
+        .double()[torch.randperm(36, generator=g)[:20]]
+        .to(device)
+    )
+    ab64 = (torch.rand(3, 2, 5, 5, generator=g, dtype=torch.float64) * 120 - 60).to(
+        device
+    )
+    exact = c10[[3, 50, 99]].T.reshape(1, 2, 1, 3).contiguous()
+    return [
+        Case("float32, 100 bins, B=2, 3x4", (ab, c10)),
+        Case("float64, 20 bins in random order", (ab64, c64)),
+        Case("edge: pixels exactly on bin centres 3, 50, 99", (exact, c10)),
+    ]
+
+
+register(
+    Exercise(
+        id="pretext.quantize_ab",
+        points=2,
+        reference=quantize_ab,
+        cases=_quantize_cases,
+        hint="move the ab channels last and flatten pixels to (B*H*W, 2); distances to "
+        "the centres (Q, 2) with torch.cdist; argmin over Q; view back as (B, H, W).",
+    )
+)
+register_hidden(
+    "pretext.quantize_ab",
+    lambda device: [
+        Case(
+            "hidden: 36 bins, B=1, 7x7",
+            (
+                (torch.rand(1, 2, 7, 7, generator=_gen(103)) * 120 - 60).to(device),
+                _centres(20.0, -60, 60).to(device),
+            ),
+        )
+    ],
+)
+
+# -------------------------------------------------------------------- nt_xent
+
+
+def _ntxent_cases(device: torch.device) -> list[Case]:
+    g = _gen(4)
+    z = [torch.randn(8, 5, generator=g).to(device) for _ in range(2)]
+    z64 = [
+        torch.randn(4, 16, generator=g, dtype=torch.float64).to(device)
+        for _ in range(2)
+    ]
+    one = [torch.randn(1, 3, generator=g).to(device) for _ in range(2)]
+    return [
+        Case("float32, N=8, D=5, tau=0.5", (z[0], z[1], 0.5)),
+        Case("float64, N=4, D=16, tau=0.1", (z64[0], z64[1], 0.1)),
+        Case(
+            "edge: N=1, the positive is the only candidate, loss 0",
+            (one[0], one[1], 0.5),
+        ),
+    ]
+
+
+register(
+    Exercise(
+        id="pretext.nt_xent",
+        points=3,
+        reference=nt_xent,
+        cases=_ntxent_cases,
+        hint="z = normalize(cat([z1, z2])) (2N, D); sim = z @ z.T / tau with the "
+        "diagonal set to -inf; the positive of row i is i + N (mod 2N); "
+        "cross_entropy(sim, positives) averages over all 2N rows.",
+        grad=True,
+    )
+)
+register_hidden(
+    "pretext.nt_xent",
+    lambda device: [
+        Case(
+            "hidden: N=16, D=8, tau=0.2",
+            tuple(torch.randn(16, 8, generator=_gen(104)).to(device) for _ in range(2))
+            + (0.2,),
+        )
+    ],
+)
+
+# -------------------------------------------------------------------- enqueue
+
+
+def _enqueue_cases(device: torch.device) -> list[Case]:
+    g = _gen(5)
+    q = torch.randn(8, 3, generator=g).to(device)
+    keys = torch.randn(3, 3, generator=g).to(device)
+    q64 = torch.randn(6, 4, generator=g, dtype=torch.float64).to(device)
+    k64 = torch.randn(6, 4, generator=g, dtype=torch.float64).to(device)
+    return [
+        Case("float32, K=8, 3 keys at ptr 2", (q, keys, 2)),
+        Case("wrap round: K=8, 3 keys at ptr 6", (q, keys, 6)),
+        Case("edge: a batch as big as the queue, ptr 4", (q64, k64, 4)),
+    ]
+
+
+register(
+    Exercise(
+        id="pretext.enqueue",
+        points=2,
+        reference=enqueue,
+        cases=_enqueue_cases,
+        hint="rows = (ptr + arange(N)) % K; new = queue.clone(); new[rows] = keys; "
+        "return new, (ptr + N) % K. Do not change the queue in place.",
+    )
+)
+register_hidden(
+    "pretext.enqueue",
+    lambda device: [
+        Case(
+            "hidden: K=5, 4 keys at ptr 3",
+            (
+                torch.randn(5, 2, generator=_gen(105)).to(device),
+                torch.randn(4, 2, generator=_gen(106)).to(device),
+                3,
+            ),
+        )
+    ],
+)
+
+# -------------------------------------------------------------- reverse_clips
+
+
+def _reverse_cases(device: torch.device) -> list[Case]:
+    g = _gen(6)
+    clips = _rand(g, 4, 5, 3, 2, 2, device=device)
+    clips8 = (torch.rand(3, 4, 1, 2, 2, generator=g) * 255).to(torch.uint8).to(device)
+    return [
+        Case(
+            "float32, B=4, T=5",
+            (clips, torch.tensor([True, False, True, False], device=device)),
+        ),
+        Case(
+            "uint8 frames, B=3, T=4",
+            (clips8, torch.tensor([False, True, True], device=device)),
+        ),
+        Case(
+            "edge: nothing reversed",
+            (clips, torch.zeros(4, dtype=torch.bool, device=device)),
+        ),
+    ]
+
+
+register(
+    Exercise(
+        id="pretext.reverse_clips",
+        points=1,
+        reference=reverse_clips,
+        cases=_reverse_cases,
+        hint="clips.flip(1) reverses time; choose per clip with torch.where(reverse "
+        "viewed as (B, 1, 1, 1, 1), flipped, clips). Keep the dtype.",
+    )
+)
+register_hidden(
+    "pretext.reverse_clips",
+    lambda device: [
+        Case(
+            "hidden: B=2, T=7, all reversed",
+            (
+                _rand(_gen(107), 2, 7, 3, 1, 1, device=device),
+                torch.ones(2, dtype=torch.bool, device=device),
+            ),
+        )
+    ],
+)

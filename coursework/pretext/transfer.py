@@ -1,0 +1,152 @@
+"""Transfer: a frozen backbone with a linear probe, and fine-tuning with few labels.
+
+The evaluation protocol of the self-supervised literature (e.g. Gidaris et
+al. 2018, Table 1; Kolesnikov, Zhai & Beyer, "Revisiting Self-Supervised
+Visual Representation Learning", CVPR 2019, arXiv:1901.09005): freeze the
+pretrained backbone and train a linear classifier on its features with every
+label; and, separately, fine-tune the whole network with few labels.
+"""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Callable
+
+import torch
+from torch import nn
+
+from coursework.pretext.losses import classification_loss
+from coursework.train import TensorLoader, fit
+
+
+@torch.no_grad()
+def embed(
+    backbone: nn.Module,
+    x: torch.Tensor,
+    batch_size: int = 256,
+    transform: Callable[[torch.Tensor], torch.Tensor] | None = None,
+    pool: int = 1,
+) -> torch.Tensor:
+    """Frozen features of images (N, C, H, W), or of frame sets (N, T, C, H, W).
+
+    Frame sets give the frames' features concatenated in order (N, T * D).
+    ``transform`` maps a batch first (e.g. to grey for colourisation).
+    """
+    was_training = backbone.training
+    backbone.eval()
+    out = []
+    for i in range(0, x.shape[0], batch_size):
+        xb = x[i : i + batch_size]
+        xb = transform(xb) if transform is not None else xb
+        if xb.dim() == 5:
+            b, t = xb.shape[:2]
+            out.append(backbone(xb.flatten(0, 1), pool=pool).view(b, -1))
+        else:
+            out.append(backbone(xb, pool=pool))
+    backbone.train(was_training)
+    return torch.cat(out).float()
+
+
+class LinearProbe(nn.Module):
+    """Standardise frozen features with training statistics, then one linear layer."""
+
+    def __init__(self, mean: torch.Tensor, std: torch.Tensor, classes: int) -> None:
+        super().__init__()
+        self.register_buffer("mean", mean)
+        self.register_buffer("std", std)
+        self.linear = nn.Linear(mean.numel(), classes)
+
+    def forward(self, f: torch.Tensor) -> torch.Tensor:
+        return self.linear((f - self.mean) / self.std)
+
+
+def _probe_loss(model: nn.Module, batch: tuple[torch.Tensor, ...]):
+    return classification_loss(model(batch[0]), batch[1])
+
+
+def linear_probe(
+    f_train: torch.Tensor,
+    y_train: torch.Tensor,
+    f_test: torch.Tensor,
+    y_test: torch.Tensor,
+    classes: int,
+    epochs: int,
+    batch_size: int = 128,
+    lr: float = 1e-2,
+    weight_decay: float = 1e-4,
+    desc: str = "linear probe",
+) -> tuple[float, LinearProbe]:
+    """Train a linear classifier on frozen features; return test accuracy and it."""
+    probe = LinearProbe(f_train.mean(0), f_train.std(0).clamp(min=1e-6), classes)
+    probe = probe.to(f_train.device)
+    fit(
+        probe,
+        TensorLoader(f_train, y_train, batch_size=batch_size),
+        _probe_loss,
+        torch.optim.Adam(probe.parameters(), lr=lr, weight_decay=weight_decay),
+        epochs=epochs,
+        desc=desc,
+        progress=False,
+    )
+    with torch.no_grad():
+        acc = (probe(f_test).argmax(1) == y_test).float().mean()
+    return float(acc), probe
+
+
+class Classifier(nn.Module):
+    """A backbone and a linear layer on its pooled features, all trainable."""
+
+    def __init__(self, backbone: nn.Module, dim: int, classes: int) -> None:
+        super().__init__()
+        self.backbone = backbone
+        self.linear = nn.Linear(dim, classes)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.linear(self.backbone(x))
+
+
+def finetune(
+    backbone: nn.Module,
+    x_train: torch.Tensor,
+    y_train: torch.Tensor,
+    x_test: torch.Tensor,
+    y_test: torch.Tensor,
+    classes: int,
+    epochs: int,
+    batch_size: int = 64,
+    lr: float = 1e-3,
+    transform: Callable[[torch.Tensor], torch.Tensor] | None = None,
+    augment: Callable[[torch.Tensor], torch.Tensor] | None = None,
+    desc: str = "fine-tune",
+) -> float:
+    """Fine-tune a copy of ``backbone`` and a new linear layer; return test accuracy.
+
+    ``transform`` maps every batch, training and test (e.g. the grey
+    conversion a colourisation backbone needs); ``augment`` maps training
+    batches only.
+    """
+    model = Classifier(copy.deepcopy(backbone), backbone.out_channels, classes)
+    model = model.to(x_train.device)
+
+    def loss(m: nn.Module, batch: tuple[torch.Tensor, ...]):
+        xb = augment(batch[0]) if augment is not None else batch[0]
+        xb = transform(xb) if transform is not None else xb
+        return classification_loss(m(xb), batch[1])
+
+    fit(
+        model,
+        TensorLoader(x_train, y_train, batch_size=batch_size),
+        loss,
+        torch.optim.Adam(model.parameters(), lr=lr),
+        epochs=epochs,
+        desc=desc,
+        progress=False,
+    )
+    model.eval()
+    with torch.no_grad():
+        correct = 0
+        for i in range(0, x_test.shape[0], 256):
+            xb = x_test[i : i + 256]
+            xb = transform(xb) if transform is not None else xb
+            correct = correct + (model(xb).argmax(1) == y_test[i : i + 256]).sum()
+    return float(correct) / x_test.shape[0]
