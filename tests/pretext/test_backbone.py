@@ -1,0 +1,62 @@
+"""The one backbone with every kind of head; transfer helpers."""
+
+from __future__ import annotations
+
+import pytest
+import torch
+
+from coursework.pretext.backbone import Backbone, PretextNet
+from coursework.pretext.heads import Decoder, DenseHead, LinearHead, MLPHead, SetHead
+from coursework.pretext.losses import classification_loss
+from coursework.pretext.transfer import embed, finetune, linear_probe
+
+
+@pytest.mark.parametrize(
+    "head,inputs,shape",
+    [
+        (LinearHead(32, 4), (5, 3, 16, 16), (5, 4)),
+        (MLPHead(32, 16, 8), (5, 3, 16, 16), (5, 8)),
+        (SetHead(32, 9, 7), (5, 9, 3, 4, 4), (5, 7)),
+        (DenseHead(32, 11, scale=1), (5, 3, 16, 16), (5, 11, 4, 4)),
+        (DenseHead(32, 2, scale=4), (5, 3, 16, 16), (5, 2, 16, 16)),
+        (Decoder(32), (5, 3, 16, 16), (5, 3, 16, 16)),
+    ],
+)
+def test_every_head_on_the_one_backbone(head, inputs, shape) -> None:
+    torch.manual_seed(0)
+    model = PretextNet(Backbone(8), head)
+    out = model(torch.rand(*inputs))
+    assert out.shape == shape and torch.isfinite(out).all()
+    out.float().sum().backward()
+    assert all(p.grad is not None for p in model.backbone.parameters())
+
+
+def test_set_head_sees_the_order_of_its_elements() -> None:
+    torch.manual_seed(1)
+    model = PretextNet(Backbone(8), SetHead(32, 3, 2)).eval()
+    x = torch.rand(2, 3, 3, 8, 8)
+    assert not torch.allclose(model(x), model(x.flip(1)))
+    with pytest.raises(ValueError, match="set head"):
+        model(torch.rand(2, 3, 8, 8))
+
+
+def test_classification_loss_and_pooling() -> None:
+    logits = torch.tensor([[2.0, 0.0], [0.0, 2.0]])
+    logs = classification_loss(logits, torch.tensor([0, 0]))
+    assert logs["acc"] == 0.5
+    assert Backbone(8)(torch.rand(3, 3, 8, 8), pool=2).shape == (3, 128)
+
+
+def test_probe_and_finetune_learn_a_separable_problem() -> None:
+    torch.manual_seed(2)
+    y = torch.arange(2).repeat(40)
+    f = torch.randn(80, 6) + 3 * y[:, None].float()
+    acc, probe = linear_probe(f[:60], y[:60], f[60:], y[60:], 2, epochs=30)
+    assert acc > 0.9
+    x = torch.rand(80, 3, 8, 8) * 0.2 + y.view(-1, 1, 1, 1) * torch.tensor(
+        [0.8, 0.0, 0.0]
+    ).view(1, 3, 1, 1)
+    tuned = finetune(Backbone(4), x[:60], y[:60], x[60:], y[60:], 2, epochs=10, batch_size=8)
+    assert tuned > 0.9
+    frames = embed(Backbone(4), torch.rand(5, 3, 3, 8, 8))
+    assert frames.shape == (5, 3 * 16)

@@ -1,0 +1,86 @@
+"""Permutation sets: size, distinctness, minimum Hamming distance against brute force."""
+
+from __future__ import annotations
+
+import itertools
+
+import pytest
+import torch
+
+from coursework.pretext.permutations import (
+    all_permutations,
+    greedy_permutations,
+    hamming,
+    maximal_hamming_set,
+    min_hamming,
+    random_permutation_set,
+)
+
+
+def _hamming_loop(p: list[int], q: list[int]) -> int:
+    return sum(a != b for a, b in zip(p, q))
+
+
+def _min_hamming_loop(perms: list[list[int]]) -> int:
+    return min(
+        _hamming_loop(p, q) for i, p in enumerate(perms) for q in perms[i + 1 :]
+    )
+
+
+def _greedy_loop(cands: list[list[int]], size: int, first: int) -> list[int]:
+    chosen = [first]
+    while len(chosen) < size:
+        best, best_d = None, -1
+        for i, c in enumerate(cands):
+            d = min(_hamming_loop(c, cands[j]) for j in chosen)
+            if d > best_d:
+                best, best_d = i, d
+        chosen.append(best)
+    return chosen
+
+
+def test_all_permutations_and_hamming_match_loops() -> None:
+    perms = all_permutations(4)
+    assert perms.shape == (24, 4)
+    assert {tuple(p) for p in perms.tolist()} == set(itertools.permutations(range(4)))
+    d = hamming(perms[:5], perms)
+    for i in range(5):
+        for j in range(24):
+            assert d[i, j] == _hamming_loop(perms[i].tolist(), perms[j].tolist())
+
+
+@pytest.mark.parametrize("n,size,first", [(4, 6, 0), (4, 10, 5), (5, 12, 37)])
+def test_greedy_selection_matches_a_loop_and_brute_force(n, size, first) -> None:
+    cands = all_permutations(n)
+    idx = greedy_permutations(cands, size, first)
+    assert idx.tolist() == _greedy_loop(cands.tolist(), size, first)
+    chosen = cands[idx]
+    assert chosen.shape == (size, n)
+    assert len({tuple(p) for p in chosen.tolist()}) == size  # distinct
+    assert min_hamming(chosen) == _min_hamming_loop(chosen.tolist())
+
+
+def test_greedy_set_is_optimal_on_a_small_case() -> None:
+    # permutations of 4, sets of 4: brute force over all C(24, 4) subsets
+    cands = all_permutations(4).tolist()
+    best = max(
+        _min_hamming_loop([cands[i] for i in s])
+        for s in itertools.combinations(range(24), 4)
+    )
+    chosen = all_permutations(4)[greedy_permutations(all_permutations(4), 4, 0)]
+    assert min_hamming(chosen) == best == 4  # a Latin square: rows differ everywhere
+
+
+def test_maximal_set_beats_a_random_set_of_the_same_size() -> None:
+    greedy = maximal_hamming_set(6, 30, seed=0)
+    rand = random_permutation_set(6, 30, seed=0)
+    assert greedy.shape == rand.shape == (30, 6)
+    assert len({tuple(p) for p in rand.tolist()}) == 30
+    assert min_hamming(greedy) > min_hamming(rand)
+
+
+def test_bad_sizes_are_refused() -> None:
+    with pytest.raises(ValueError, match="size"):
+        greedy_permutations(all_permutations(3), 7)
+    with pytest.raises(ValueError, match="only"):
+        random_permutation_set(3, 7)
