@@ -33,24 +33,32 @@ def as_float_frames(frames: torch.Tensor) -> torch.Tensor:
 
 
 class FrameEncoder(nn.Module):
-    """Per-frame CNN: (B, T, 3, S, S) -> feature maps (B, T, C, S / 4, S / 4)."""
+    """Per-frame CNN: (B, T, 3, S, S) -> feature maps (B, T, C, S / 4, S / 4).
+
+    The first layer cuts each frame into 4 x 4 patches (a stride-4
+    convolution, cheap on a CPU); two 3 x 3 convolutions then mix neighbours.
+    """
 
     def __init__(self, width: int) -> None:
         super().__init__()
         self.out_channels = 2 * width
+        c = self.out_channels
         self.net = nn.Sequential(
-            nn.Conv2d(5, width, 3, stride=2, padding=1),
+            nn.Conv2d(5, c, 4, stride=4),
+            nn.BatchNorm2d(c),
             nn.ReLU(),
-            nn.Conv2d(width, 2 * width, 3, stride=2, padding=1),
+            nn.Conv2d(c, c, 3, padding=1),
+            nn.BatchNorm2d(c),
             nn.ReLU(),
-            nn.Conv2d(2 * width, 2 * width, 3, padding=1),
+            nn.Conv2d(c, c, 3, padding=1),
+            nn.BatchNorm2d(c),
             nn.ReLU(),
         )
 
     def forward(self, frames: torch.Tensor) -> torch.Tensor:
         b, t = frames.shape[:2]
         x = coord_channels(as_float_frames(frames).flatten(0, 1))  # (B T, 5, S, S)
-        y = self.net(x)  # (B T, C, h, w)
+        y = self.net(x)  # (B T, C, S / 4, S / 4)
         return y.view(b, t, *y.shape[1:])
 
 
@@ -180,9 +188,12 @@ class Correspondence(nn.Module):
             nn.ReLU(), nn.Linear(2 * dim, dim), nn.ReLU(), nn.Linear(dim, 1)
         )
 
-    def forward(self, frames: torch.Tensor, spec: torch.Tensor) -> torch.Tensor:
-        v, a = self.towers(frames, spec)
+    def classify(self, v: torch.Tensor, a: torch.Tensor) -> torch.Tensor:
+        """Logits (B,) from embeddings v, a (B, D)."""
         return self.fusion(torch.cat([v, a], 1)).squeeze(1)
+
+    def forward(self, frames: torch.Tensor, spec: torch.Tensor) -> torch.Tensor:
+        return self.classify(*self.towers(frames, spec))
 
 
 class SelfLabelling(nn.Module):

@@ -1,0 +1,271 @@
+"""Exercises of notebook 06 (multi-modal self-supervised learning) and their checks.
+
+Each exercise compares the student's function with the package's reference
+on several shapes, float32 and float64, an edge case and tensors on the
+checked device; gradients are compared where the function sits inside a
+loss. Hidden cases (other sizes, extreme values) are registered for grading.
+"""
+
+from __future__ import annotations
+
+import torch
+
+from coursework.exercises.core import Case, Exercise, register, register_hidden
+from coursework.multimodal.audio import mel_filterbank
+from coursework.multimodal.localisation import max_over_positions
+from coursework.multimodal.losses import info_nce, multi_positive_nce
+from coursework.multimodal.retrieval import recall_at_k
+from coursework.multimodal.sinkhorn import sinkhorn
+
+
+def _gen(seed: int) -> torch.Generator:
+    return torch.Generator().manual_seed(seed)
+
+
+def _randn(
+    g: torch.Generator, *shape: int, dtype: torch.dtype, device: torch.device
+) -> torch.Tensor:
+    return torch.randn(*shape, generator=g, dtype=dtype).to(device)
+
+
+# ------------------------------------------------------------ mel_filterbank
+
+
+def _mel_cases(device: torch.device) -> list[Case]:
+    return [
+        Case("8 mels, n_fft=64, 8 kHz", (8, 64, 8000)),
+        Case("32 mels, n_fft=512, 8 kHz", (32, 512, 8000)),
+        Case("band 300-3000 Hz: f_min and f_max", (10, 256, 16000, 300.0, 3000.0)),
+    ]
+
+
+def _mel_hidden(device: torch.device) -> list[Case]:
+    return [
+        Case("one filter", (1, 128, 8000)),
+        Case("40 mels, n_fft=1024, 22050 Hz", (40, 1024, 22050)),
+    ]
+
+
+register(
+    Exercise(
+        id="multimodal.mel_filterbank",
+        points=2,
+        reference=mel_filterbank,
+        cases=_mel_cases,
+        hint="corners = mel_to_hz(linspace(hz_to_mel(f_min), hz_to_mel(f_max), "
+        "n_mels + 2)); bin k is at k * sample_rate / n_fft; filter j = "
+        "clamp(min((f - c[j]) / (c[j+1] - c[j]), (c[j+2] - f) / (c[j+2] - c[j+1])), "
+        "min=0); return shape (n_fft // 2 + 1, n_mels), float32.",
+    )
+)
+register_hidden("multimodal.mel_filterbank", _mel_hidden)
+
+# ------------------------------------------------------------------ info_nce
+
+
+def _nce_cases(device: torch.device) -> list[Case]:
+    g = _gen(1)
+    cases = []
+    for b, d, tau, dtype in [(4, 3, 0.1, torch.float32), (16, 8, 0.5, torch.float64)]:
+        v, a = (_randn(g, b, d, dtype=dtype, device=device) for _ in "va")
+        cases.append(Case(f"{dtype}, B={b}, D={d}, tau={tau}", (v, a, tau)))
+    v = _randn(g, 6, 4, dtype=torch.float64, device=device)
+    cases.append(Case("edge: unnormalised inputs (v scaled by 50)", (50 * v, v, 0.2)))
+    return cases
+
+
+def _nce_hidden(device: torch.device) -> list[Case]:
+    g = _gen(11)
+    v, a = (_randn(g, 1, 5, dtype=torch.float64, device=device) for _ in "va")
+    w, b = (_randn(g, 64, 16, dtype=torch.float32, device=device) for _ in "wb")
+    return [Case("B=1", (v, a, 0.1)), Case("B=64, tau=0.05", (w, b, 0.05))]
+
+
+register(
+    Exercise(
+        id="multimodal.info_nce",
+        points=2,
+        reference=info_nce,
+        cases=_nce_cases,
+        hint="logits = normalize(v) @ normalize(a).T / temperature (B, B); loss = "
+        "(cross_entropy(logits, arange(B)) + cross_entropy(logits.T, arange(B))) / 2.",
+        grad=True,
+    )
+)
+register_hidden("multimodal.info_nce", _nce_hidden)
+
+# -------------------------------------------------------- multi_positive_nce
+
+
+def _masks(g: torch.Generator, b: int, n: int, device: torch.device) -> torch.Tensor:
+    mask = torch.rand(b, n, generator=g) < 0.3
+    mask[torch.arange(b), torch.randint(n, (b,), generator=g)] = True  # >= 1 per row
+    return mask.to(device)
+
+
+def _mpnce_cases(device: torch.device) -> list[Case]:
+    g = _gen(2)
+    cases = []
+    for b, n, dtype in [(4, 12, torch.float32), (8, 24, torch.float64)]:
+        logits = _randn(g, b, n, dtype=dtype, device=device) * 3
+        cases.append(Case(f"{dtype}, B={b}, N={n}", (logits, _masks(g, b, n, device))))
+    logits = _randn(g, 5, 5, dtype=torch.float64, device=device)
+    eye = torch.eye(5, dtype=torch.bool, device=device)
+    cases.append(Case("one positive per row (= InfoNCE)", (logits, eye)))
+    big = 300 + _randn(g, 3, 6, dtype=torch.float32, device=device)
+    mask = _masks(g, 3, 6, device)
+    cases.append(Case("edge: logits near 300 (exp overflows)", (big, mask)))
+    return cases
+
+
+def _mpnce_hidden(device: torch.device) -> list[Case]:
+    g = _gen(12)
+    logits = _randn(g, 4, 8, dtype=torch.float64, device=device)
+    every = torch.ones(4, 8, dtype=torch.bool, device=device)
+    return [
+        Case("every entry positive: loss 0", (logits, every)),
+        Case("B=32, N=96", (_randn(g, 32, 96, dtype=torch.float32, device=device),
+                            _masks(g, 32, 96, device))),
+    ]
+
+
+register(
+    Exercise(
+        id="multimodal.multi_positive_nce",
+        points=2,
+        reference=multi_positive_nce,
+        cases=_mpnce_cases,
+        hint="pos = logsumexp(logits.masked_fill(~positives, -inf), dim=1); loss = "
+        "(logsumexp(logits, dim=1) - pos).mean(). Do not exponentiate logits directly.",
+        grad=True,
+    )
+)
+register_hidden("multimodal.multi_positive_nce", _mpnce_hidden)
+
+# ------------------------------------------------------------------ sinkhorn
+
+
+def _sinkhorn_cases(device: torch.device) -> list[Case]:
+    g = _gen(3)
+    cases = []
+    for b, k, dtype in [(8, 4, torch.float32), (30, 3, torch.float64)]:
+        scores = torch.log_softmax(_randn(g, b, k, dtype=dtype, device=device), 1)
+        cases.append(Case(f"{dtype}, B={b}, K={k}", (scores,)))
+    scores = torch.log_softmax(_randn(g, 12, 4, dtype=torch.float64, device=device), 1)
+    cases.append(Case("10 iterations, epsilon = 0.5", (scores, 10, 0.5)))
+    confident = torch.log_softmax(
+        40 * _randn(g, 6, 3, dtype=torch.float32, device=device), 1
+    )
+    cases.append(Case("edge: confident scores (work in the log domain)", (confident,)))
+    return cases
+
+
+def _sinkhorn_hidden(device: torch.device) -> list[Case]:
+    g = _gen(13)
+    flat = torch.full((6, 3), -1.0986, dtype=torch.float64, device=device)
+    return [
+        Case("uniform scores: Q = 1 / K", (flat,)),
+        Case(
+            "one iteration",
+            (_randn(g, 10, 5, dtype=torch.float64, device=device), 1),
+        ),
+    ]
+
+
+def _compare_sinkhorn(out: object, expected: torch.Tensor, case: Case) -> str | None:
+    from coursework.exercises.core import compare_values
+
+    msg = compare_values(out, expected, 1e-5, 1e-4)
+    if msg is None and isinstance(out, torch.Tensor) and out.requires_grad:
+        return "Q must not carry a gradient: start from scores.detach()"
+    return msg
+
+
+register(
+    Exercise(
+        id="multimodal.sinkhorn",
+        points=3,
+        reference=sinkhorn,
+        cases=_sinkhorn_cases,
+        hint="log_q = scores.detach() / epsilon; repeat n_iters times: log_q -= "
+        "logsumexp(log_q, 0, keepdim=True) - log(B / K) (columns), then log_q -= "
+        "logsumexp(log_q, 1, keepdim=True) (rows); return log_q.exp().",
+        compare=_compare_sinkhorn,
+    )
+)
+register_hidden("multimodal.sinkhorn", _sinkhorn_hidden)
+
+# -------------------------------------------------------- max_over_positions
+
+
+def _mop_cases(device: torch.device) -> list[Case]:
+    g = _gen(4)
+    cases = []
+    for b, b2, t, d, s, dtype in [
+        (3, 3, 2, 4, 3, torch.float32),
+        (5, 4, 3, 6, 4, torch.float64),
+    ]:
+        a = _randn(g, b, d, dtype=dtype, device=device)
+        maps = _randn(g, b2, t, d, s, s, dtype=dtype, device=device)
+        name = f"{dtype}, B={b}, B2={b2}, T={t}, D={d}, {s}x{s}"
+        cases.append(Case(name, (a, maps)))
+    a = _randn(g, 2, 3, dtype=torch.float64, device=device)
+    maps = _randn(g, 2, 1, 3, 1, 1, dtype=torch.float64, device=device) * 10
+    cases.append(Case("edge: one frame, one position (a plain cosine)", (a, maps)))
+    return cases
+
+
+def _mop_hidden(device: torch.device) -> list[Case]:
+    g = _gen(14)
+    a = _randn(g, 8, 16, dtype=torch.float32, device=device)
+    maps = _randn(g, 8, 4, 16, 8, 8, dtype=torch.float32, device=device)
+    return [Case("B=8, T=4, D=16, 8x8", (a, maps))]
+
+
+register(
+    Exercise(
+        id="multimodal.max_over_positions",
+        points=2,
+        reference=max_over_positions,
+        cases=_mop_cases,
+        hint="normalise audio along dim -1 and the map along dim 2; sim = "
+        "einsum('id,jtdhw->ijthw', a, v); return sim.flatten(3).max(3).values"
+        ".mean(2), shape (B, B2).",
+        grad=True,
+    )
+)
+register_hidden("multimodal.max_over_positions", _mop_hidden)
+
+# --------------------------------------------------------------- recall_at_k
+
+
+def _recall_cases(device: torch.device) -> list[Case]:
+    g = _gen(5)
+    sim = _randn(g, 20, 20, dtype=torch.float32, device=device)
+    eye = torch.eye(6, device=device) + 0.01 * torch.arange(6, device=device)
+    ties = torch.ones(4, 4, dtype=torch.float64, device=device)
+    return [
+        Case("random 20 x 20, k=1", (sim, 1)),
+        Case("random 20 x 20, k=5", (sim, 5)),
+        Case("matches on top, k=1 (recall 1)", (eye, 1)),
+        Case("edge: all scores tie (ties count against the query), k=3", (ties, 3)),
+    ]
+
+
+def _recall_hidden(device: torch.device) -> list[Case]:
+    g = _gen(15)
+    sim = _randn(g, 50, 50, dtype=torch.float64, device=device)
+    return [Case("50 x 50, k=10", (sim, 10)), Case("k larger than N", (sim[:5, :5], 8))]
+
+
+register(
+    Exercise(
+        id="multimodal.recall_at_k",
+        points=2,
+        reference=recall_at_k,
+        cases=_recall_cases,
+        hint="rank = (similarity >= similarity.diagonal()[:, None]).sum(1) - 1 (the "
+        "match itself does not count); return (rank < k).float().mean().",
+    )
+)
+register_hidden("multimodal.recall_at_k", _recall_hidden)

@@ -1,0 +1,194 @@
+"""Figures for audio-visual clips: frames beside their sound, filters, heatmaps.
+
+Plotting lives here only; models and losses never import it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+
+import matplotlib.pyplot as plt
+import numpy as np
+import torch
+from matplotlib.axes import Axes
+from matplotlib.figure import Figure
+
+from coursework.plot.video import _frames
+
+
+def show_clip(
+    frames: torch.Tensor,
+    audio: torch.Tensor,
+    sample_rate: int,
+    fps: float,
+    onsets: torch.Tensor | None = None,
+    spec: torch.Tensor | None = None,
+    title: str | None = None,
+) -> Figure:
+    """A clip's frames above its waveform (bounces marked) and its log-mel spectrogram.
+
+    Args:
+        frames: (T, 3, S, S) uint8 or float.
+        audio: (L,) waveform.
+        sample_rate: audio samples per second.
+        fps: video frames per second.
+        onsets: bounce times in seconds (E,), NaN for padding.
+        spec: log-mel spectrogram (M, F) of the same clip.
+        title: figure title.
+    """
+    t = frames.shape[0]
+    rows = 3 if spec is not None else 2
+    fig = plt.figure(figsize=(max(6.0, 0.7 * t), 1.1 + 1.4 * (rows - 1)))
+    grid = fig.add_gridspec(rows, t, height_ratios=[1.0] + [1.3] * (rows - 1))
+    images = _frames(frames)
+    for k in range(t):
+        ax = fig.add_subplot(grid[0, k])
+        ax.imshow(images[k], interpolation="nearest")
+        ax.set_axis_off()
+        ax.set_title(f"{k / fps:.2f}s", fontsize=6)
+    wave = audio.detach().float().cpu().numpy()
+    seconds = np.arange(wave.shape[0]) / sample_rate
+    ax = fig.add_subplot(grid[1, :])
+    ax.plot(seconds, wave, lw=0.4, color="k")
+    ax.set_xlim(0, wave.shape[0] / sample_rate)
+    ax.set_ylabel("waveform", fontsize=8)
+    if onsets is not None:
+        for o in onsets.detach().cpu().tolist():
+            if o == o:  # not NaN
+                ax.axvline(o, color="tab:red", lw=0.8, alpha=0.7)
+    if spec is not None:
+        ax.set_xticks([])
+        ax = fig.add_subplot(grid[2, :])
+        s = spec.detach().float().cpu().numpy()
+        ax.imshow(
+            s,
+            origin="lower",
+            aspect="auto",
+            cmap="magma",
+            extent=(0, wave.shape[0] / sample_rate, 0, s.shape[0]),
+        )
+        ax.set_ylabel("mel band", fontsize=8)
+    ax.set_xlabel("seconds")
+    if title:
+        fig.suptitle(title, fontsize=9)
+    fig.tight_layout(pad=0.3)
+    return fig
+
+
+def plot_filterbank(
+    filterbank: torch.Tensor, sample_rate: int, ax: Axes | None = None
+) -> Axes:
+    """Every triangle of a mel filterbank (K, M) against frequency in Hz."""
+    fb = filterbank.detach().float().cpu().numpy()
+    freqs = np.linspace(0, sample_rate / 2, fb.shape[0])
+    if ax is None:
+        _, ax = plt.subplots(figsize=(7, 2.4))
+    ax.plot(freqs, fb, lw=0.8)
+    ax.set_xlabel("frequency (Hz)")
+    ax.set_ylabel("weight")
+    ax.set_title(f"{fb.shape[1]} mel filters")
+    return ax
+
+
+def plot_similarity(
+    similarity: torch.Tensor,
+    labels: torch.Tensor | None = None,
+    names: Sequence[str] | None = None,
+    ax: Axes | None = None,
+    title: str = "similarity (rows: video, columns: audio)",
+) -> Axes:
+    """A similarity matrix, rows and columns sorted by ``labels`` when given."""
+    s = similarity.detach().float().cpu()
+    if labels is not None:
+        order = torch.argsort(labels.cpu(), stable=True)
+        s = s[order][:, order]
+    if ax is None:
+        _, ax = plt.subplots(figsize=(3.6, 3.2))
+    im = ax.imshow(s.numpy(), cmap="viridis")
+    plt.colorbar(im, ax=ax, fraction=0.046)
+    if labels is not None and names is not None:
+        counts = torch.bincount(labels.cpu(), minlength=len(names)).cumsum(0)
+        for c in counts[:-1].tolist():
+            ax.axhline(c - 0.5, color="w", lw=0.5)
+            ax.axvline(c - 0.5, color="w", lw=0.5)
+    ax.set_title(title, fontsize=8)
+    ax.set_xticks([])
+    ax.set_yticks([])
+    return ax
+
+
+def plot_heatmaps(
+    frames: torch.Tensor,
+    heatmap: torch.Tensor,
+    centre: torch.Tensor | None = None,
+    peaks: torch.Tensor | None = None,
+    axes: Sequence[Axes] | None = None,
+    title: str | None = None,
+) -> Sequence[Axes]:
+    """Frames (T, 3, S, S) with a heatmap (T, h, w) over them.
+
+    The true centre of the sounding object is a white ring, the heatmap's
+    peak a cyan cross (both (T, 2) in [0, 1] when given).
+    """
+    t = frames.shape[0]
+    if axes is None:
+        _, axes = plt.subplots(1, t, figsize=(1.1 * t, 1.3), squeeze=False)
+        axes = axes[0]
+    images = _frames(frames)
+    s = images.shape[1]
+    heat = heatmap.detach().float().cpu().numpy()
+    lo, hi = float(heat.min()), float(heat.max())
+    for k, ax in enumerate(axes):
+        ax.imshow(images[k], interpolation="nearest")
+        ax.imshow(
+            heat[k], cmap="jet", alpha=0.45, extent=(0, s, s, 0), vmin=lo, vmax=hi,
+            interpolation="bilinear",
+        )
+        if centre is not None:
+            x, y = (centre[k].detach().cpu() * s).tolist()
+            ax.plot(x, y, "o", mfc="none", mec="w", ms=7, mew=1.2)
+        if peaks is not None:
+            x, y = (peaks[k].detach().cpu() * s).tolist()
+            ax.plot(x, y, "+", color="cyan", ms=8, mew=1.5)
+        ax.set_xlim(0, s)
+        ax.set_ylim(s, 0)
+        ax.set_axis_off()
+    if title:
+        axes[0].set_title(title, fontsize=7, loc="left")
+    return axes
+
+
+def plot_scores(
+    scores: Mapping[str, float],
+    chance: float | None = None,
+    ax: Axes | None = None,
+    title: str = "",
+    ylabel: str = "accuracy",
+) -> Axes:
+    """A bar per named score, with the chance level as a dashed line."""
+    if ax is None:
+        _, ax = plt.subplots(figsize=(1.0 + 0.8 * len(scores), 2.6))
+    names, values = list(scores), list(scores.values())
+    bars = ax.bar(range(len(values)), values, color="tab:blue")
+    for bar, v in zip(bars, values):
+        ax.text(bar.get_x() + bar.get_width() / 2, v, f"{v:.2f}", ha="center",
+                va="bottom", fontsize=7)
+    ax.set_xticks(range(len(names)))
+    ax.set_xticklabels(names, rotation=30, ha="right", fontsize=8)
+    if chance is not None:
+        ax.axhline(chance, ls="--", color="gray", lw=1, label="chance")
+        ax.legend(fontsize=7, loc="lower right")
+    ax.set_ylim(0, 1.05)
+    ax.set_ylabel(ylabel)
+    if title:
+        ax.set_title(title, fontsize=9)
+    return ax
+
+
+__all__ = [
+    "plot_filterbank",
+    "plot_heatmaps",
+    "plot_scores",
+    "plot_similarity",
+    "show_clip",
+]
