@@ -38,7 +38,7 @@ def slerp(
     """
     cos = (z0 @ z1) / (z0.norm() * z1.norm())
     omega = torch.acos(cos.clamp(-1.0, 1.0))
-    if float(torch.sin(omega).detach().abs()) < eps:  # sin(omega) ~ 0: the formula is 0/0
+    if float(torch.sin(omega).detach().abs()) < eps:  # the formula would be 0/0
         return lerp(z0, z1, t)
     t = t[:, None].to(z0)
     return (torch.sin((1 - t) * omega) * z0 + torch.sin(t * omega) * z1) / torch.sin(
