@@ -3,8 +3,7 @@
 Notebook 04 trains every seed of a mode-collapse table as one stacked model
 (``coursework.gan.batched``). This script measures what that buys: the time
 to train ``M`` copies together against ``M`` single-copy runs in sequence,
-with the same loop, sizes and number of steps. It also checks that a stacked
-copy learns what a single run with the same initial weights learns.
+with the same loop, sizes and number of steps.
 
 Usage:
     python benchmarks/gan.py                 # CPU, and CUDA when available
