@@ -23,7 +23,7 @@ FIELD_COLOURS = ListedColormap(["#f2f2f2", "#3b6fb6", "#d62728", "#ff9f1c"])
 def plot_masks(masks: Mapping[str, torch.Tensor], scale: float = 2.2) -> Figure:
     """Draw 2-D 0/1 masks side by side, with their entries written in."""
     fig, axes = plt.subplots(
-        1, len(masks), figsize=(scale * len(masks), scale + 0.4), squeeze=False
+        1, len(masks), figsize=(scale * len(masks), scale + 0.9), squeeze=False
     )
     for ax, (name, m) in zip(axes[0], masks.items()):
         m = m.detach().cpu().float()
