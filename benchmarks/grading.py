@@ -6,7 +6,12 @@ the ``ci`` profile, then single submissions that carry one hostile cell each
 a table. Uses ``solutions/03_vae.ipynb`` when it exists, else the grader's
 test notebook (``tests/grading/demo``), and says which.
 
-    .venv/bin/python benchmarks/grading.py [--copies 4]
+``--isolation`` is passed to the grader (``auto`` picks the strongest OS
+isolation that works here; ``process`` turns it off), so the cost of the
+isolation is the difference between two runs; ``--rounds`` alternates the
+settings given, round after round, so that both see the same machine load.
+
+    .venv/bin/python benchmarks/grading.py [--copies 4] [--isolation auto process]
 """
 
 from __future__ import annotations
@@ -63,51 +68,88 @@ def with_cell(nb: nbformat.NotebookNode, source: str) -> nbformat.NotebookNode:
     return nb
 
 
-def grade(folder: Path, jobs: int, name: str, extra: list[str]) -> float:
-    """Wall-clock seconds to grade ``folder``."""
-    out = folder.parent / f"results-{folder.name}-{jobs}"
+def grade(
+    folder: Path, jobs: int, name: str, extra: list[str], isolation: str | None = None
+) -> float:
+    """Wall-clock seconds to grade ``folder`` (a fresh results folder each time)."""
+    out = Path(tempfile.mkdtemp(prefix=f"results-{folder.name}-", dir=folder.parent))
     command = [
         sys.executable, "-m", "coursework", "grade", str(folder), "--out", str(out),
         "--jobs", str(jobs), "--notebook", name, "--quiet", "--profile", "ci",
         "--cell-timeout", "30", "--memory-mb", "3000", *extra,
     ]  # fmt: skip
+    if isolation is not None:
+        command += ["--isolation", isolation]
     start = time.monotonic()
-    subprocess.run(command, cwd=ROOT, check=True, capture_output=True)
-    return time.monotonic() - start
+    done = subprocess.run(command, cwd=ROOT, capture_output=True, text=True)
+    seconds = time.monotonic() - start
+    if done.returncode != 0:
+        raise SystemExit(f"grading failed:\n{done.stderr[-2000:]}")
+    used = [line for line in done.stdout.splitlines() if line.startswith("isolation:")]
+    if used:
+        ISOLATION_SEEN.add(used[-1])
+    return seconds
+
+
+ISOLATION_SEEN: set[str] = set()
 
 
 def main() -> None:
     """Run the benchmark and print the table."""
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--copies", type=int, default=4, help="submissions per batch")
+    parser.add_argument(
+        "--isolation",
+        nargs="*",
+        default=None,
+        help="grader --isolation settings to compare (default: the grader's own)",
+    )
+    parser.add_argument(
+        "--rounds", type=int, default=1, help="alternating rounds of the batches"
+    )
+    parser.add_argument(
+        "--no-hostile", action="store_true", help="only the throughput batches"
+    )
     args = parser.parse_args()
     nb, name, extra, what = pick_notebook()
+    settings: list[str | None] = list(args.isolation) if args.isolation else [None]
     rows = []
+    clean = None
     with tempfile.TemporaryDirectory() as tmp:
         base = Path(tmp)
         batch = base / "batch"
         batch.mkdir()
         for i in range(args.copies):
             (batch / f"student{i:02d}.ipynb").write_text(dumps(nb))
-        for jobs in (1, 2):
-            seconds = grade(batch, jobs, name, extra)
-            label = f"{args.copies} solutions, --jobs {jobs}"
-            rows.append((label, seconds, args.copies))
-        single = base / "clean"
-        single.mkdir()
-        (single / "clean.ipynb").write_text(dumps(nb))
-        clean = grade(single, 1, name, extra)
-        rows.append(("1 clean solution, --jobs 1", clean, 1))
-        for label, source in HOSTILE.items():
-            folder = base / label.replace(" ", "_")
-            folder.mkdir()
-            (folder / "hostile.ipynb").write_text(dumps(with_cell(nb, source)))
-            seconds = grade(folder, 1, name, extra)
-            rows.append((f"1 solution + {label} cell", seconds, 1))
+        for round_ in range(args.rounds):
+            for jobs in (1, 2):
+                for iso in settings:
+                    seconds = grade(batch, jobs, name, extra, iso)
+                    label = f"{args.copies} solutions, --jobs {jobs}"
+                    if iso is not None:
+                        label += f", {iso}"
+                    if args.rounds > 1:
+                        label += f" (round {round_ + 1})"
+                    rows.append((label, seconds, args.copies))
+        if not args.no_hostile:
+            single = base / "clean"
+            single.mkdir()
+            (single / "clean.ipynb").write_text(dumps(nb))
+            clean = grade(single, 1, name, extra, settings[0])
+            rows.append(("1 clean solution, --jobs 1", clean, 1))
+            for label, source in HOSTILE.items():
+                folder = base / label.replace(" ", "_")
+                folder.mkdir()
+                (folder / "hostile.ipynb").write_text(dumps(with_cell(nb, source)))
+                seconds = grade(folder, 1, name, extra, settings[0])
+                rows.append((f"1 solution + {label} cell", seconds, 1))
     print(f"notebook: {what}; profile ci; machine: {_cores()} CPU cores")
+    for line in sorted(ISOLATION_SEEN):
+        print(f"grader reported: {line}")
     print(f"{'batch':<38} {'seconds':>8} {'per minute':>11} {'extra s':>8}")
     for label, seconds, n in rows:
-        cost = f"{seconds - clean:+8.1f}" if n == 1 and "clean" not in label else ""
+        hostile = n == 1 and clean is not None and "clean" not in label
+        cost = f"{seconds - clean:+8.1f}" if hostile and clean is not None else ""
         print(f"{label:<38} {seconds:>8.1f} {60 * n / seconds:>11.2f} {cost:>8}")
 
 

@@ -1,10 +1,14 @@
 """Run worker processes for a batch and keep their results, signed, for resuming.
 
-:class:`Runner` snapshots each submission into a private folder before any
-student code runs (so no student can alter another's file), starts one
-worker process per submission (:mod:`coursework.grading.worker`) with a
-fresh secret on its standard input, waits for it within a budget, and
-accepts its result only if the HMAC under that secret matches.
+:class:`Runner` copies each submission, just before grading it, into a
+folder of its own inside the grader's private folder (mode 0700), so that
+nothing done to the original changes what is graded; the copy is deleted as
+soon as that submission is done. It starts one worker process per submission
+(:mod:`coursework.grading.worker`) with a fresh secret on its standard input,
+waits for it within a budget, and accepts its result only if the HMAC under
+that secret matches. Around every worker it checks the integrity baseline
+(:mod:`coursework.grading.integrity`): on a change it stops the batch, marks
+the submission(s) that ran last ``tampered`` and starts no other worker.
 :class:`StateStore` keeps finished results in ``RESULTS/.state``, signed with
 a key of its own, loaded once at start, so a run that is interrupted resumes
 where it stopped and anything a student wrote there is ignored.
@@ -26,6 +30,7 @@ from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
+from coursework.grading.integrity import Baseline, Tampered
 from coursework.grading.sandbox import Limits, kill_tree
 from coursework.grading.submissions import Submission
 from coursework.grading.worker import read_signed, write_atomic, write_signed
@@ -37,6 +42,7 @@ class StateStore:
     def __init__(self, out: Path) -> None:
         self.folder = out / ".state"
         self.folder.mkdir(parents=True, exist_ok=True)
+        os.chmod(self.folder, 0o700)
         key_path = self.folder / "key"
         if not key_path.exists():
             write_atomic(key_path, secrets.token_hex(32).encode())
@@ -66,7 +72,12 @@ class Runner:
     """Runs worker processes and verifies what they hand back."""
 
     def __init__(
-        self, limits: Limits, exercises: list[str], checks: list[Path], out: Path
+        self,
+        limits: Limits,
+        exercises: list[str],
+        checks: list[Path],
+        out: Path,
+        baseline: Baseline | None = None,
     ) -> None:
         self.limits, self.exercises, self.checks, self.out = (
             limits,
@@ -74,15 +85,19 @@ class Runner:
             checks,
             out,
         )
+        self.baseline = baseline
         self.private = Path(tempfile.mkdtemp(prefix="coursework-grader-"))
         os.chmod(self.private, 0o700)
         self.running: dict[int, subprocess.Popen[bytes]] = {}
         self.lock = threading.Lock()
         self.stopping = False
+        self.halted: str | None = None  # why the batch stopped (tampering)
+        self.suspects: list[str] = []  # the submissions that ran when it happened
+        self.in_flight: list[str] = []
+        self.last_done: list[str] = []
 
-    def snapshot(self, sub: Submission) -> Submission:
-        """Copy a submission to the private folder, out of other students' reach."""
-        folder = self.private / "submissions" / sub.student
+    def snapshot(self, sub: Submission, folder: Path) -> Submission:
+        """Copy a submission into ``folder``, out of other students' reach."""
         if sub.folder is not None:
             shutil.copytree(sub.folder, folder, symlinks=True, dirs_exist_ok=True)
             path = folder / sub.path.relative_to(sub.folder)
@@ -94,11 +109,80 @@ class Runner:
             sub, path=path, folder=folder if sub.folder else None
         )
 
-    def grade(self, sub: Submission) -> dict[str, Any]:
-        """Grade one submission in a fresh worker process; never raises."""
-        secret = secrets.token_hex(32).encode()
+    def _halt(self, why: str, suspects: list[str]) -> None:
+        """Stop the batch after tampering (call with the lock held)."""
+        if self.halted is None:
+            self.halted, self.suspects = why, sorted(set(suspects))
+            self.stopping = True
+            for pid in list(self.running):
+                kill_tree(pid)
+
+    def grade(self, sub: Submission) -> dict[str, Any] | None:
+        """Grade one submission in a fresh worker process; never raises.
+
+        Returns None when the batch was stopped before this submission ran.
+        """
+        with self.lock:
+            if self.halted is not None:
+                return None
+            try:
+                if self.baseline is not None:
+                    self.baseline.verify(f"before grading {sub.student}")
+            except Tampered as exc:
+                self._halt(str(exc), self.last_done)
+                return None
+            self.in_flight.append(sub.student)
         tag = secrets.token_hex(8)
+        folder = self.private / tag
+        folder.mkdir(mode=0o700)
+        try:
+            record = self._run_worker(self.snapshot(sub, folder / "submission"), tag)
+        finally:
+            shutil.rmtree(folder, ignore_errors=True)
+        with self.lock:
+            self.in_flight.remove(sub.student)
+            why = record.get("tampered")
+            if why is None and self.halted is None and self.baseline is not None:
+                try:
+                    self.baseline.verify(f"after grading {sub.student}")
+                except Tampered as exc:
+                    why = str(exc)
+            if why is not None:
+                self._halt(why, [sub.student, *self.in_flight])
+            self.last_done = [sub.student]
+            if sub.student in self.suspects:
+                return self.tampered_record(sub.student, sub.sha256)
+            if self.halted is not None and "crashed" in record:
+                return None  # stopped because another submission tampered
+        return record
+
+    def tampered_record(self, student: str, sha256: str) -> dict[str, Any]:
+        """The record of a submission that ran when the package changed."""
+        from coursework.grading.collect import TAMPERED
+
+        others = [s for s in self.suspects if s != student]
+        also = f"; graded at the same time: {', '.join(others)}" if others else ""
+        why = (
+            f"the course package or the checks changed while your notebook was "
+            f"graded ({self.halted}{also}); grading stopped"
+        )
+        rows = [_crashed_row(i, why) for i in self.exercises]
+        for row in rows:
+            row["status"] = TAMPERED
+        return {
+            "student": student,
+            "sha256": sha256,
+            "tampered": why,
+            "exercises": rows,
+        }
+
+    def _run_worker(self, sub: Submission, tag: str) -> dict[str, Any]:
+        """Run the worker for a snapshot; its verified record or a crash record."""
+        from coursework.grading.isolation import pick_uid
+
+        secret = secrets.token_hex(32).encode()
         result = self.private / f"{tag}.result.json"
+        uid = pick_uid() if "user" in self.limits.isolation else None
         job = {
             "student": sub.student,
             "path": str(sub.path),
@@ -109,6 +193,8 @@ class Runner:
             "limits": asdict(self.limits),
             "result": str(result),
             "executed": str(self.out / "executed" / f"{sub.student}.ipynb"),
+            "uid": uid,
+            "baseline": self.baseline.to_json() if self.baseline else None,
         }
         job_path = self.private / f"{tag}.job.json"
         job_path.write_text(json.dumps(job))
@@ -158,7 +244,7 @@ class Runner:
                 "sha256": sub.sha256,
                 "crashed": f"the grader {why}",
             }
-        if "crashed" in record:
+        if "crashed" in record and "tampered" not in record:
             record["exercises"] = [
                 _crashed_row(i, record["crashed"]) for i in self.exercises
             ]

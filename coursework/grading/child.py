@@ -7,8 +7,10 @@ pipe; it answers with ``torch.save`` payloads of plain data (tensors, numbers,
 strings, tuples, lists, dicts), which the checker loads with
 ``weights_only=True``, so a hostile answer cannot run code in the checker.
 
-Requests: ``define`` (execute the kept top-level statements), ``call`` (run
-one function on one case, keeping the autograd graph) and ``backward`` (the
+Once its imports are done the child sends one empty message, so that the
+checker can start the student's clock only then. Requests: ``define``
+(execute the kept top-level statements), ``call`` (run one function on one
+case, keeping the autograd graph) and ``backward`` (the
 vector-Jacobian product of the last call, for gradient checks).
 """
 
@@ -198,6 +200,7 @@ def main() -> None:
     torch.set_num_threads(int(os.environ.get("OMP_NUM_THREADS", "1")))
     sys.setrecursionlimit(5000)
     child = Child()
+    write_message(fd_out, b"")  # ready: imports done, no student code run yet
     while True:
         raw = read_message(fd_in)
         if raw is None:

@@ -9,11 +9,19 @@ a secret made for this run. Finished results are kept, signed, in
 every result whose notebook, checks and settings are unchanged (``--force``
 regrades everything). The gradebook and feedback are rewritten from memory
 at the end, atomically.
+
+Before any student code runs, the grader finds the strongest isolation that
+works on this machine (:mod:`coursework.grading.isolation`; ``--isolation``
+insists on one) and hashes the package and the checks
+(:mod:`coursework.grading.integrity`). What isolation was in force is printed
+and written at the top of every feedback file; a change to the package or the
+checks stops the run with exit status 3.
 """
 
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import shutil
 import signal
 import sys
@@ -25,6 +33,7 @@ from pathlib import Path
 from typing import Any
 
 from coursework.grading.batch import Runner, StateStore, fingerprint
+from coursework.grading.isolation import MODES
 from coursework.grading.sandbox import Limits
 
 USAGE_EXAMPLE = "python -m coursework grade submissions.zip --out results --jobs 2"
@@ -115,6 +124,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--no-process-limit", action="store_true", help="do not set RLIMIT_NPROC"
     )
+    p.add_argument(
+        "--isolation",
+        default="auto",
+        choices=("auto", *MODES),
+        help="OS isolation of student code (default auto: the strongest that "
+        "works here; 'process' turns it off)",
+    )
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     return p
 
@@ -141,6 +157,8 @@ def main(argv: list[str]) -> int:
         load_checks,
         topic_of,
     )
+    from coursework.grading.integrity import Baseline
+    from coursework.grading.isolation import IsolationError, package_dir, probe
     from coursework.grading.report import (
         screen_summary,
         write_feedback,
@@ -195,7 +213,25 @@ def main(argv: list[str]) -> int:
         )
         return 1
     ids = [e.id for e in exercises]
-    args.out.mkdir(parents=True, exist_ok=True)
+    baseline = Baseline.take(package_dir(), checks)  # before any student code
+    try:
+        isolation = probe(args.isolation)
+    except IsolationError as exc:
+        print(f"grade: {exc}", file=sys.stderr)
+        return 1
+    limits = dataclasses.replace(limits, isolation=isolation.mode)
+    _announce(isolation)
+    if isolation.mode == "user":  # only file permissions keep the checks hidden
+        for folder in checks:
+            if folder.stat().st_mode & 0o005:
+                print(
+                    f"grade: WARNING: --checks {folder} is open to other users; "
+                    f"`chmod 700 {folder}` keeps student code out of it",
+                    file=sys.stderr,
+                )
+    if not args.out.exists():
+        args.out.mkdir(parents=True)
+        args.out.chmod(0o700)
     store = StateStore(args.out)
     settings = fingerprint(ids, checks, limits)
     records: dict[str, dict[str, Any]] = {}
@@ -212,8 +248,7 @@ def main(argv: list[str]) -> int:
         else:
             todo.append(sub)
     reused = len(records)
-    runner = Runner(limits, ids, checks, args.out.resolve())
-    todo = [runner.snapshot(s) for s in todo]  # before any student code runs
+    runner = Runner(limits, ids, checks, args.out.resolve(), baseline)
     previous = signal.signal(
         signal.SIGTERM, lambda *_: (_ for _ in ()).throw(KeyboardInterrupt())
     )
@@ -224,11 +259,14 @@ def main(argv: list[str]) -> int:
         futures = {pool.submit(runner.grade, s): s for s in todo}
         for fut in as_completed(futures):
             record = fut.result()
+            bar.update(1)
+            if record is None:  # not graded: the batch stopped
+                continue
             record["fingerprint"] = settings
+            record["isolation"] = isolation.describe()
             records[record["student"]] = record
             store.save(record)
             write_feedback(args.out, record)
-            bar.update(1)
             bar.set_postfix_str(record["student"][:20])
     except KeyboardInterrupt:
         interrupted = True
@@ -238,6 +276,11 @@ def main(argv: list[str]) -> int:
         pool.shutdown(wait=True, cancel_futures=True)
         bar.close()
         signal.signal(signal.SIGTERM, previous)
+    by_student = {s.student: s for s in subs}
+    for student in runner.suspects:  # also those whose result came in earlier
+        record = runner.tampered_record(student, by_student[student].sha256)
+        record.update(fingerprint=settings, isolation=isolation.describe())
+        records[student] = record
     done = [records[s.student] for s in subs if s.student in records]
     for record in done:  # undo anything student code wrote into the results folder
         store.save(record)
@@ -247,6 +290,16 @@ def main(argv: list[str]) -> int:
     if unpacked is not None:
         shutil.rmtree(unpacked, ignore_errors=True)
     print(screen_summary(done, ids, reused, time.monotonic() - start, args.out))
+    print(isolation.describe())
+    if runner.halted is not None:
+        print(
+            f"grade: STOPPED: the course package or the checks changed "
+            f"({runner.halted}).\n  Marked tampered: {', '.join(runner.suspects)}."
+            f"\n  {len(subs) - len(done)} submission(s) not graded. Restore the "
+            "package (git checkout / pip install) and re-run to grade the rest.",
+            file=sys.stderr,
+        )
+        return 3
     if interrupted:
         print(
             f"grade: interrupted; {len(done)} of {len(subs)} graded, re-run to finish",
@@ -254,6 +307,20 @@ def main(argv: list[str]) -> int:
         )
         return 130
     return 0
+
+
+def _announce(isolation: Any) -> None:
+    """Say which isolation is in force; loudly when there is none."""
+    print(f"grade: {isolation.describe()}", file=sys.stderr)
+    if isolation.mode == "process":
+        for note in isolation.notes:
+            print(f"grade:   not used: {note}", file=sys.stderr)
+        print(
+            "grade: WARNING: student code runs with the grader's own rights: it "
+            "can read other submissions and the hidden checks and signal the "
+            "grader; run as root or on Linux >= 5.13 (Landlock) to isolate it.",
+            file=sys.stderr,
+        )
 
 
 def _progress(total: int, quiet: bool) -> Any:

@@ -19,11 +19,14 @@ same verdict logic as the inline check.
 Each exercise has a wall-clock budget; a child that overruns it is killed
 (status ``timeout``), one that dies (``os._exit``, memory cap, CPU limit) is
 reported as ``kernel-died``, and a fresh child takes the next exercise.
+Before each child starts, ``before_child`` (the integrity check) may stop
+the grading by raising.
 """
 
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -41,6 +44,7 @@ from coursework.grading.sandbox import Limits
 
 USES_REFERENCE = "uses-reference"
 INVALID = "invalid-notebook"
+TAMPERED = "tampered"
 STATUSES = (
     "passed",
     "failed",
@@ -50,6 +54,7 @@ STATUSES = (
     KERNEL_DIED,
     INVALID,
     USES_REFERENCE,
+    TAMPERED,
 )
 
 
@@ -83,9 +88,17 @@ def _is_reference(ex: Exercise) -> Any:
 
 
 def check_exercises(
-    exercises: list[Exercise], defs: Definitions, workdir: Path, limits: Limits
+    exercises: list[Exercise],
+    defs: Definitions,
+    workdir: Path,
+    limits: Limits,
+    before_child: Callable[[], None] | None = None,
 ) -> list[ExerciseResult]:
-    """Grade every exercise against the student's definitions; never raises."""
+    """Grade every exercise against the student's definitions.
+
+    Never raises for anything the student wrote; what ``before_child`` raises
+    propagates.
+    """
     results: list[ExerciseResult] = []
     child: ChildProcess | None = None
     names = sorted({ex.function_name for ex in exercises})
@@ -109,6 +122,8 @@ def check_exercises(
         if child is None or child.failure:
             if child is not None:
                 child.stop()
+            if before_child is not None:
+                before_child()
             child = ChildProcess(workdir, limits)
             try:
                 reply = child.request(define)
@@ -117,7 +132,7 @@ def check_exercises(
                 why = f"while rebuilding your definitions: {child.why}"
                 results.append(_result(ex, child.failure or KERNEL_DIED, why))
                 continue
-        child.deadline = time.monotonic() + limits.exercise_seconds
+        child.set_budget(limits.exercise_seconds)
         kind = found.get(name, "absent")
         if kind != "callable":
             cell = defs.exercise_cells.get(ex.id)

@@ -8,6 +8,10 @@ that raises is recorded and execution goes on. A cell that times out, or a
 kernel that dies (``os._exit``, memory cap, CPU limit), gets the kernel killed
 and replaced by a fresh one, and execution goes on with the next cell.
 Captured output is capped, so a student printing megabytes costs nothing.
+A cell that runs out of time while its kernel is over the memory cap counts
+as a memory event, so a busy machine does not turn one into a timeout. The
+first cell (threads and seeds, which imports PyTorch) is the grader's and gets
+a start-up budget of its own instead of the student's cell limit.
 
 Nothing here decides a grade: the checks run afterwards in a separate process
 (:mod:`coursework.grading.collect`). The report only feeds the feedback.
@@ -16,8 +20,10 @@ Nothing here decides a grade: the checks run afterwards in a separate process
 from __future__ import annotations
 
 import json
+import os
 import sys
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -30,6 +36,7 @@ from coursework.grading.sandbox import Limits, MemoryWatch, environment, wrap
 
 KERNEL_NAME = "coursework-grading"
 TRUNCATED = "\n[output truncated by the grader]\n"
+STARTUP_SECONDS = 120.0
 
 
 def preamble(limits: Limits) -> str:
@@ -91,17 +98,22 @@ class CappedClient(NotebookClient):
         return super().output(outs, msg, display_id, cell_index)
 
 
-def write_kernel_spec(folder: Path, limits: Limits) -> Path:
+def write_kernel_spec(folder: Path, limits: Limits, scratch: Path) -> Path:
     """Write the sandboxed kernel spec into ``folder/kernels`` and return ``folder``."""
     spec = folder / "kernels" / KERNEL_NAME
     spec.mkdir(parents=True, exist_ok=True)
     argv = wrap(
         [sys.executable, "-m", "ipykernel_launcher", "-f", "{connection_file}"],
         limits,
+        scratch,
     )
     kernel = {"argv": argv, "display_name": "grading", "language": "python"}
     (spec / "kernel.json").write_text(json.dumps(kernel))
     return folder
+
+
+class _OverMemory(Exception):
+    """A cell ran out of time with its kernel over the memory cap."""
 
 
 def _error_text(cell: Any) -> str:
@@ -111,20 +123,48 @@ def _error_text(cell: Any) -> str:
     return "error"
 
 
+def _kernel_manager(limits: Limits, runtime: Path) -> Any:
+    """A kernel manager whose connection file the sandboxed kernel can read."""
+    from jupyter_client.manager import AsyncKernelManager
+
+    class JobKernelManager(AsyncKernelManager):  # type: ignore[misc]
+        def write_connection_file(self, **kwargs: Any) -> None:
+            super().write_connection_file(**kwargs)
+            if limits.uid is not None:
+                os.chown(self.connection_file, limits.uid, limits.uid)
+
+    runtime.mkdir(exist_ok=True)
+    if limits.uid is not None:
+        os.chown(runtime, limits.uid, limits.uid)
+    return JobKernelManager
+
+
 def execute_notebook(
-    nb: nbformat.NotebookNode, workdir: Path, limits: Limits
+    nb: nbformat.NotebookNode,
+    workdir: Path,
+    limits: Limits,
+    after_kernel: Callable[[], None] | None = None,
 ) -> tuple[nbformat.NotebookNode, ExecutionReport]:
     """Run every code cell of ``nb`` in ``workdir``; return the executed copy, events.
+
+    Args:
+        nb: the notebook.
+        workdir: the submission's scratch folder (the kernel's only writable one).
+        limits: budgets and isolation.
+        after_kernel: called after each kernel has ended; what it raises
+            (the integrity check's :class:`~coursework.grading.integrity.Tampered`)
+            stops execution and propagates.
 
     Never raises for anything the notebook does.
     """
     from jupyter_client.kernelspec import KernelSpecManager
-    from jupyter_client.manager import AsyncKernelManager
 
     report = ExecutionReport()
     start = time.monotonic()
-    spec_dir = write_kernel_spec(workdir / ".kernelspec", limits)
+    spec_dir = write_kernel_spec(workdir / ".kernelspec", limits, workdir)
     env = environment(workdir, limits)
+    runtime = workdir / ".runtime"
+    manager = _kernel_manager(limits, runtime)
     nb = nbformat.from_dict(json.loads(json.dumps(nb)))
     lead = nbformat.v4.new_code_cell(preamble(limits))
     cells = list(nb.cells)
@@ -138,7 +178,11 @@ def execute_notebook(
             report.budget_exhausted = True
             break
         ksm = KernelSpecManager(kernel_dirs=[str(spec_dir / "kernels")])
-        km = AsyncKernelManager(kernel_name=KERNEL_NAME, kernel_spec_manager=ksm)
+        km = manager(
+            kernel_name=KERNEL_NAME,
+            kernel_spec_manager=ksm,
+            connection_file=str(runtime / f"kernel-{report.kernels_started}.json"),
+        )
         client = CappedClient(
             nb,
             km=km,
@@ -159,8 +203,10 @@ def execute_notebook(
                 pid = km.provisioner.process.pid  # type: ignore[union-attr]
                 watch = MemoryWatch(pid, limits.memory_mb)
                 watch.start()
-                if index > 0:  # a fresh kernel: fixed threads and seeds again
-                    client.execute_cell(lead, 0, store_history=False)
+                # threads and seeds (again, in a fresh kernel), on the grader's clock
+                client.timeout = int(min(STARTUP_SECONDS, max(1, left)))
+                client.execute_cell(lead, 0, store_history=False)
+                index = max(index, 1)
                 while index < len(nb.cells):
                     left = limits.notebook_seconds - (time.monotonic() - start)
                     if left <= 1:
@@ -169,7 +215,12 @@ def execute_notebook(
                         break
                     client.timeout = max(1, int(min(limits.cell_seconds, left)))
                     cell = nb.cells[index]
-                    client.execute_cell(cell, index, store_history=index > 0)
+                    try:
+                        client.execute_cell(cell, index, store_history=index > 0)
+                    except CellTimeoutError:
+                        if watch.over_limit():  # measured before the kernel goes
+                            raise _OverMemory from None
+                        raise
                     if cell.cell_type == "code" and any(
                         o.get("output_type") == "error" for o in cell.get("outputs", [])
                     ):
@@ -182,7 +233,7 @@ def execute_notebook(
                 CellEvent(index - 1, "timeout", f"cell ran past {client.timeout} s")
             )
             index += 1
-        except (DeadKernelError, CellExecutionError, RuntimeError) as exc:
+        except (_OverMemory, DeadKernelError, CellExecutionError, RuntimeError) as exc:
             tripped = watch is not None and watch.tripped
             kind = "memory" if tripped else "kernel-died"
             message = (
@@ -205,6 +256,8 @@ def execute_notebook(
             if watch is not None:
                 watch.stop()
             report.output_truncated = report.output_truncated or client.truncated
+        if after_kernel is not None:
+            after_kernel()
     nb.cells = nb.cells[1:]
     report.seconds = time.monotonic() - start
     for event in report.events:

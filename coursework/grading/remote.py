@@ -3,7 +3,11 @@
 :class:`ChildProcess` starts :mod:`coursework.grading.child` under the
 sandbox limits, sends it pickled requests and loads its answers with
 ``weights_only=True``; it enforces the exercise's deadline and tells a
-timeout from a death. :func:`make_proxy` returns a function that
+timeout from a death. Statuses do not depend on how busy the machine is:
+the student's clock starts when the child reports that its imports are
+done, time the child spends waiting for a CPU does not count, and a child
+over its memory cap when its time runs out counts as a memory death.
+:func:`make_proxy` returns a function that
 :func:`~coursework.exercises.core.run_check` can call like the student's:
 arguments go to the child, outputs come back, and, for gradient checks,
 :class:`_Remote` (a custom autograd function) gets the vector-Jacobian
@@ -35,6 +39,7 @@ from coursework.grading.sandbox import (
 
 TIMEOUT, KERNEL_DIED = "timeout", "kernel-died"
 MAX_REPLY_BYTES = 1 << 30
+STARTUP_SECONDS = 120.0
 
 
 class ChildGone(Exception):
@@ -51,6 +56,7 @@ class ChildProcess:
         command = wrap(
             [sys.executable, "-m", "coursework.grading.child", str(c_in), str(c_out)],
             limits,
+            workdir,
         )
         self.process = subprocess.Popen(
             command,
@@ -67,14 +73,49 @@ class ChildProcess:
         self.fd_out, self.fd_in = p_out, p_in
         self.watch = MemoryWatch(self.process.pid, limits.memory_mb)
         self.watch.start()
-        self.deadline = time.monotonic() + limits.exercise_seconds
         self.failure: str | None = None
         self.why = ""
+        self.ready = False
+        self.set_budget(STARTUP_SECONDS)
+
+    def set_budget(self, seconds: float) -> None:
+        """Give the child ``seconds`` from now, not counting time it waits for a CPU.
+
+        A busy machine makes the child wait on the run queue; that time
+        (``/proc/PID/schedstat``) extends the deadline, up to four times the
+        budget, so a status does not depend on how many other processes run.
+        """
+        now = time.monotonic()
+        self.deadline = now + seconds
+        self._backstop = now + 4 * seconds
+        self._credited = self._run_delay()
+
+    def _run_delay(self) -> float:
+        """Seconds the child's main thread has waited for a CPU (0 if unknown)."""
+        try:
+            stat = Path(f"/proc/{self.process.pid}/schedstat").read_text()
+            return int(stat.split()[1]) / 1e9
+        except (OSError, IndexError, ValueError):
+            return 0.0
+
+    def _wait_ready(self) -> None:
+        """Wait for the child's empty first message (its imports done)."""
+        try:
+            head = self._read(HEADER.size)
+        except OSError:
+            head = None
+        if head is None or HEADER.unpack(head)[0] != 0:
+            self.stop(KERNEL_DIED)
+            raise ChildGone(self.failure)
+        self.ready = True
+        self.set_budget(self.limits.exercise_seconds)
 
     def request(self, message: dict[str, Any]) -> dict[str, Any]:
         """Send a request and wait, until the deadline, for the reply."""
         if self.failure:
             raise ChildGone(self.failure)
+        if not self.ready:
+            self._wait_ready()
         try:
             write_message(self.fd_out, pickle.dumps(message))
             head = self._read(HEADER.size)
@@ -102,7 +143,10 @@ class ChildProcess:
             wait = max(0.0, self.deadline - time.monotonic())
             ready, _, _ = select.select([self.fd_in], [], [], wait)
             if not ready:
-                self.stop(TIMEOUT)
+                over = self.watch.over_limit()  # memory first, then the clock
+                if not over and self._extend():
+                    continue
+                self.stop(KERNEL_DIED if over else TIMEOUT)
                 raise ChildGone(self.failure)
             chunk = os.read(self.fd_in, min(left, 1 << 20))
             if not chunk:
@@ -110,6 +154,16 @@ class ChildProcess:
             chunks.append(chunk)
             left -= len(chunk)
         return b"".join(chunks)
+
+    def _extend(self) -> bool:
+        """Move the deadline by the time the child spent waiting for a CPU."""
+        delay = self._run_delay()
+        extra = delay - self._credited
+        if extra < 0.01 or time.monotonic() >= self._backstop:
+            return False
+        self._credited = delay
+        self.deadline = min(self.deadline + extra, self._backstop)
+        return True
 
     def stop(self, reason: str = "") -> None:
         """Kill the child (if still running) and remember why (a status)."""

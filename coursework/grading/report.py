@@ -9,7 +9,8 @@ code wrote into the results folder while it ran is overwritten.
   seconds, cases passed, message.
 - ``summary.csv``: per exercise, across the class: mean points, pass rate and
   how many students got each status.
-- ``feedback/<student>.md`` and ``.html``: each exercise's verdict, the
+- ``feedback/<student>.md`` and ``.html``: the isolation the submission was
+  graded under (e.g. "isolation: process only"), each exercise's verdict, the
   failing cases and the hint; hidden cases appear by number only.
 """
 
@@ -128,6 +129,7 @@ _WORDS = {
     "kernel-died": "crashed the process running it",
     "invalid-notebook": "not graded: the notebook could not be read",
     "uses-reference": "uses the course package's own implementation (no points)",
+    "tampered": "not graded: the course package changed while your notebook ran",
 }
 
 
@@ -140,6 +142,14 @@ def feedback_markdown(record: dict[str, Any]) -> str:
         f"**Total: {_fmt(got)} / {_fmt(most)} points**",
         "",
     ]
+    if record.get("isolation"):
+        lines += [f"Graded with {record['isolation']}.", ""]
+    if record.get("tampered"):
+        lines += [
+            "Your notebook was not graded: the course package or the checks "
+            "changed while it ran; your instructor has been told.",
+            "",
+        ]
     if record.get("invalid"):
         lines += [f"Your notebook could not be graded: {record['invalid']}.", ""]
     if record.get("crashed"):
@@ -268,5 +278,8 @@ def screen_summary(
     broken = [r["student"] for r in records if r.get("invalid") or r.get("crashed")]
     if broken:
         lines.append(f"not gradable ({len(broken)}): " + ", ".join(broken[:10]))
+    tampered = [r["student"] for r in records if r.get("tampered")]
+    if tampered:
+        lines.append(f"TAMPERED ({len(tampered)}): " + ", ".join(tampered[:10]))
     lines.append(f"gradebook: {out / 'grades.csv'}   feedback: {out / 'feedback'}")
     return "\n".join(lines)

@@ -17,9 +17,20 @@ forks:
 The address space is deliberately not limited (``RLIMIT_AS`` breaks PyTorch,
 which reserves large virtual ranges); memory is watched instead by
 :class:`MemoryWatch`, which kills a process tree whose resident size passes a
-cap. None of this is a security boundary against a determined attacker on the
-same user account; run the grader as a dedicated user or in a container for
-that. It does keep mistakes and casual cheating from costing anyone else.
+cap, and a process found over the cap when its time runs out is reported as
+using too much memory, not as slow, however busy the machine is.
+
+Then the isolation chosen for the run (:mod:`coursework.grading.isolation`)
+is applied before the command starts. As root, each submission's processes
+run as a user of their own, without capabilities, in a scratch folder only
+that user can open, so they cannot read or change other submissions, the
+results, the checks or the grader, nor signal its processes. Elsewhere
+Landlock confines them to reading the installation and writing their scratch
+folder (and, on Linux 6.12 and later, to signalling their own processes);
+where neither works, the grader says "isolation: process only" on screen and
+in every feedback file, and only the package's hash check
+(:mod:`coursework.grading.integrity`) stands between student code and the
+grader. The network is open to student code in every mode.
 """
 
 from __future__ import annotations
@@ -52,6 +63,8 @@ class Limits:
         threads: torch/OpenMP threads for student code.
         profile: ``COURSEWORK_PROFILE`` for student code.
         device: ``cpu`` hides CUDA from student code; ``cuda`` keeps it.
+        isolation: the layers in :data:`coursework.grading.isolation.MODES`.
+        uid: the job's own user id (``user`` modes; set per job).
     """
 
     cell_seconds: float = 120.0
@@ -66,6 +79,8 @@ class Limits:
     threads: int = 1
     profile: str = "ci"
     device: str = "cpu"
+    isolation: str = "process"
+    uid: int | None = None
 
 
 def _user_tasks() -> int:
@@ -84,8 +99,14 @@ def _user_tasks() -> int:
     return total
 
 
-def wrap(command: list[str], limits: Limits) -> list[str]:
-    """The command line that runs ``command`` under ``limits``."""
+def wrap(command: list[str], limits: Limits, scratch: Path | None = None) -> list[str]:
+    """The command line that runs ``command`` under ``limits``.
+
+    Args:
+        command: what to run.
+        limits: the budgets and the isolation.
+        scratch: the one folder the command may write (needed for isolation).
+    """
     args = [
         sys.executable,
         "-m",
@@ -98,7 +119,21 @@ def wrap(command: list[str], limits: Limits) -> list[str]:
         str(limits.open_files),
     ]
     if limits.process_margin is not None and Path("/proc").is_dir():
-        args += ["--processes", str(_user_tasks() + limits.process_margin)]
+        own = "user" in limits.isolation and limits.uid is not None
+        taken = 0 if own else _user_tasks()
+        args += ["--processes", str(taken + limits.process_margin)]
+    if limits.isolation != "process":
+        if scratch is None:
+            raise ValueError(f"isolation {limits.isolation!r} needs a scratch folder")
+        args += ["--scratch", str(scratch)]
+    if "landlock" in limits.isolation:
+        args.append("--landlock")
+        if limits.device == "cuda":
+            args.append("--gpu")
+    if "user" in limits.isolation:
+        if limits.uid is None:
+            raise ValueError("isolation 'user' needs Limits.uid")
+        args += ["--uid", str(limits.uid)]
     return args + ["--", *command]
 
 
@@ -108,10 +143,15 @@ def environment(workdir: Path, limits: Limits) -> dict[str, str]:
     Threads are fixed so results do not depend on the machine's core count,
     CUDA is hidden unless ``limits.device`` asks for it, and the profile is set.
     """
+    from coursework.grading.isolation import package_dir
+
     env = {k: os.environ[k] for k in PASSED_THROUGH_ENV if k in os.environ}
     home, tmp = workdir / ".home", workdir / ".tmp"
     home.mkdir(exist_ok=True)
     tmp.mkdir(exist_ok=True)
+    if limits.uid is not None:
+        for folder in (home, tmp):
+            os.chown(folder, limits.uid, limits.uid)
     threads = str(limits.threads)
     env.update(
         HOME=str(home),
@@ -126,6 +166,7 @@ def environment(workdir: Path, limits: Limits) -> dict[str, str]:
         COURSEWORK_PROFILE=limits.profile,
         COURSEWORK_DATA=str(home / "data"),
         JUPYTER_PLATFORM_DIRS="1",
+        PYTHONPATH=str(package_dir().parent),  # the package the grader hashed
     )
     if limits.device == "cpu":
         env["CUDA_VISIBLE_DEVICES"] = ""
@@ -169,17 +210,32 @@ class MemoryWatch(threading.Thread):
         self.pid, self.limit_mb, self.interval = pid, limit_mb, interval
         self.tripped = False
         self._stop_event = threading.Event()
+        self._lock = threading.Lock()
 
     def run(self) -> None:
         while not self._stop_event.wait(self.interval):
+            if self.over_limit() is not False:
+                return
+
+    def over_limit(self) -> bool | None:
+        """Measure now; kill the tree and return True if it is over the cap.
+
+        Called by the watch thread and by whoever is about to declare a
+        timeout, so that a process over its memory cap is reported as such
+        even when a busy machine kept the watch from polling in time. Returns
+        None when the process is gone.
+        """
+        with self._lock:
+            if self.tripped:
+                return True
             try:
                 used = tree_rss_mb(self.pid)
             except OSError:
-                return
+                return None
             if used > self.limit_mb:
                 self.tripped = True
                 kill_tree(self.pid)
-                return
+            return self.tripped
 
     def stop(self) -> None:
         """Stop watching."""
@@ -210,6 +266,10 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--file-mb", type=int, required=True)
     parser.add_argument("--open-files", type=int, required=True)
     parser.add_argument("--processes", type=int)
+    parser.add_argument("--scratch", type=Path)
+    parser.add_argument("--landlock", action="store_true")
+    parser.add_argument("--gpu", action="store_true")
+    parser.add_argument("--uid", type=int)
     opts = parser.parse_args(argv[:split])
     command = argv[split + 1 :]
 
@@ -225,7 +285,31 @@ def main(argv: list[str] | None = None) -> None:
     cap(resource.RLIMIT_CORE, 0)
     if opts.processes:
         cap(resource.RLIMIT_NPROC, opts.processes)
+    isolate(opts.scratch, opts.landlock, opts.uid, opts.gpu)
     os.execvp(command[0], command)
+
+
+def isolate(
+    scratch: Path | None, landlock: bool, uid: int | None, gpu: bool = False
+) -> None:
+    """Apply the isolation layers to this process; exit (status 70) if one fails.
+
+    Order matters: Landlock rules are opened while still privileged, the
+    capability bounding set is emptied while ``CAP_SETPCAP`` is held, and the
+    user switch comes last.
+    """
+    from coursework.grading import isolation
+
+    try:
+        if landlock:
+            isolation.apply_landlock([scratch] if scratch else [], gpu=gpu)
+        if os.geteuid() == 0 and (landlock or uid is not None):
+            isolation.drop_capabilities()
+        if uid is not None:
+            isolation.become(uid)
+    except (OSError, isolation.IsolationError) as exc:
+        print(f"sandbox: isolation failed: {exc}", file=sys.stderr)
+        raise SystemExit(70) from None
 
 
 if __name__ == "__main__":

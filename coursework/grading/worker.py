@@ -5,6 +5,12 @@ with the per-run secret on standard input (never in the arguments or the
 environment, which the kernel inherits or can read). The result goes to a
 file named in the job, signed with that secret (HMAC-SHA256), so nothing the
 student's code prints or writes can pass for a result.
+
+The job names the isolation and, for ``user`` modes, the job's own user id:
+the scratch folder is handed to that user, and every process it still runs
+is killed when the job ends. The job also carries the integrity baseline,
+checked after every kernel and before every checks process; a change stops
+the job with a ``tampered`` result.
 """
 
 from __future__ import annotations
@@ -21,6 +27,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+from coursework.grading.integrity import Baseline, Tampered
 from coursework.grading.sandbox import Limits
 
 
@@ -67,13 +74,20 @@ def grade_submission(job: dict[str, Any]) -> dict[str, Any]:
     """Run one job and return the result record (never raises for the notebook)."""
     from coursework.exercises.core import get_exercise
     from coursework.grading.checks import load_checks
-    from coursework.grading.collect import INVALID, check_exercises
+    from coursework.grading.collect import INVALID, TAMPERED, check_exercises
     from coursework.grading.definitions import read_definitions
     from coursework.grading.execute import execute_notebook
+    from coursework.grading.isolation import give_to, kill_user
     from coursework.grading.submissions import read_notebook
 
     start = time.monotonic()
-    limits = Limits(**job["limits"])
+    limits = dataclasses.replace(Limits(**job["limits"]), uid=job.get("uid"))
+    baseline = Baseline.from_json(job["baseline"]) if job.get("baseline") else None
+
+    def verify(when: str) -> None:
+        if baseline is not None:
+            baseline.verify(when)
+
     load_checks([Path(p) for p in job["checks"]])
     exercises = [get_exercise(i) for i in job["exercises"]]
     record: dict[str, Any] = {"student": job["student"], "sha256": job["sha256"]}
@@ -103,15 +117,43 @@ def grade_submission(job: dict[str, Any]) -> dict[str, Any]:
         if job.get("folder"):
             shutil.copytree(job["folder"], workdir, dirs_exist_ok=True, symlinks=True)
         shutil.copy2(job["path"], workdir / "submission.ipynb")
-        executed, report = execute_notebook(nb, workdir, limits)
+        if limits.uid is not None:
+            give_to(workdir, limits.uid)
+        executed, report = execute_notebook(
+            nb, workdir, limits, after_kernel=lambda: verify("after a kernel")
+        )
         if job.get("executed"):
             data = json.dumps(executed, sort_keys=True, default=str).encode()
             write_atomic(Path(job["executed"]), data)
         record["execution"] = dataclasses.asdict(report)
         defs = read_definitions(nb, {ex.function_name for ex in exercises})
-        results = check_exercises(exercises, defs, workdir, limits)
+        results = check_exercises(
+            exercises,
+            defs,
+            workdir,
+            limits,
+            before_child=lambda: verify("before a checks process"),
+        )
         record["exercises"] = [dataclasses.asdict(r) for r in results]
+    except Tampered as exc:
+        record["tampered"] = str(exc)
+        record["exercises"] = [
+            {
+                "exercise": ex.id,
+                "status": TAMPERED,
+                "points": 0.0,
+                "max_points": ex.points,
+                "seconds": 0.0,
+                "message": "the course package changed while your notebook ran "
+                f"({exc})",
+                "cases": [],
+                "hint": "",
+            }
+            for ex in exercises
+        ]
     finally:
+        if limits.uid is not None:
+            kill_user(limits.uid)
         shutil.rmtree(workdir, ignore_errors=True)
     record["seconds"] = time.monotonic() - start
     return record

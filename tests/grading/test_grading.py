@@ -3,26 +3,42 @@
 One batch run grades the demo notebook's solution, its student version and a
 battery of hostile and broken submissions together (so kernels start only
 once per submission); each test then reads that run's gradebook. The demo's
-exercises are registered by ``demo/checks/demo.py`` through ``--checks``.
+exercises are registered by ``demo/checks/demo.py`` through ``--checks``
+(copied to a private folder, as an instructor would keep them).
+
+The grader runs as a subprocess on a copy of the installed package, so that
+an attack that got through could only ever change the copy; every test that
+runs one checks that the real package is unchanged. Where the machine gives
+student code OS isolation, the battery also holds the attacks that need it
+to fail (tampering with the package, copying a classmate's solution, writing
+into the results or a classmate's snapshot, reading the hidden checks,
+killing the grader); where it does not, those tests skip and say so.
 """
 
 from __future__ import annotations
 
 import copy
 import csv
+import hashlib
 import json
 import os
+import shutil
 import signal
 import subprocess
 import sys
+import tempfile
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import nbformat
 import pytest
 
+import coursework
 from coursework.build import dumps, split_notebook
 from coursework.grading.cli import main
+from coursework.grading.integrity import hash_files
+from coursework.grading.isolation import Isolation, probe
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent.parent
@@ -79,13 +95,115 @@ WRONG_SOFTPLUS = "def softplus(x):\n    return x\n"
 PAIRWISE = "def pairwise_sq_dists(a, b):\n"
 NORMALIZE = "def normalize(x, eps=1e-8):\n"
 LOGADDEXP = "    return torch.logaddexp(x, torch.zeros_like(x))\n"
+# Large steps, then held: the cap (1500 MB) is passed in two steps, and a
+# process still over it when its time runs out is reported as memory.
 HOG = (
     NORMALIZE + "    import time\n"
     "    hog = []\n"
-    "    for _ in range(60):\n"
-    "        hog.append(b'x' * (50 * 2**20))\n"
-    "        time.sleep(0.02)\n"
+    "    for _ in range(4):\n"
+    "        hog.append(b'x' * (1000 * 2**20))\n"
+    "        time.sleep(0.05)\n"
+    "    time.sleep(60)\n"
     "    return x\n"
+)
+TAMPER = (
+    "import pathlib, re\n"
+    "import coursework\n"
+    "core = pathlib.Path(coursework.__file__).parent / 'exercises' / 'core.py'\n"
+    "text = core.read_text()\n"
+    "text = re.sub(r'(def _run_case\\(.*?\\) -> CaseResult:\\n)',\n"
+    "              r\"\\1    return CaseResult(case.name, PASSED, '', hidden)\\n\",\n"
+    "              text, count=1, flags=re.S)\n"
+    "core.write_text(text)\n"
+    "print('TAMPERED')\n"
+)
+
+
+def thief(subs: Path) -> str:
+    """``softplus`` that copies a classmate's from any notebook it can find."""
+    return (
+        "import torch\n"
+        "def softplus(x):\n"
+        "    import glob, json, os, tempfile\n"
+        "    patterns = []\n"
+        "    for tmp in {tempfile.gettempdir(), '/tmp'}:\n"
+        "        patterns += [\n"
+        "            tmp + '/coursework-grader-*/submissions/*/*.ipynb',\n"
+        "            tmp + '/coursework-grader-*/**/*.ipynb',\n"
+        "            tmp + '/coursework-grade-*/*.ipynb',\n"
+        "        ]\n"
+        f"    patterns.append({str(subs)!r} + '/*.ipynb')\n"
+        "    own = os.getcwd()\n"
+        "    for pattern in patterns:\n"
+        "        for path in glob.glob(pattern, recursive=True):\n"
+        "            if path.startswith(own):\n"
+        "                continue\n"
+        "            try:\n"
+        "                cells = json.load(open(path))['cells']\n"
+        "            except (OSError, ValueError, KeyError):\n"
+        "                continue\n"
+        "            for cell in cells:\n"
+        "                src = ''.join(cell.get('source', ''))\n"
+        "                if 'def softplus' in src and 'logaddexp' in src:\n"
+        "                    space = {}\n"
+        "                    exec(src, space)\n"
+        "                    return space['softplus'](x)\n"
+        "    raise NotImplementedError('nothing to copy')\n"
+    )
+
+
+def snapshot_writer(subs: Path, out: Path) -> str:
+    """``normalize`` that writes into the results and every snapshot it finds.
+
+    It answers correctly only if every write failed, so its status says
+    whether isolation held.
+    """
+    return (
+        NORMALIZE + "    import glob, os, pathlib\n"
+        f"    out = pathlib.Path({str(out)!r})\n"
+        "    targets = [out / 'grades.csv', out / '.state' / 'x.json']\n"
+        "    for tmp in ('/tmp', os.path.dirname(os.getcwd())):\n"
+        "        targets += glob.glob(tmp + '/coursework-grader-*/**/*.ipynb',\n"
+        "                             recursive=True)\n"
+        "        targets += glob.glob(tmp + '/coursework-grade-*/*.ipynb')\n"
+        f"    targets.append({str(subs / 'solution.ipynb')!r})\n"
+        "    wrote = 0\n"
+        "    for target in targets:\n"
+        "        if str(target).startswith(os.getcwd()):\n"
+        "            continue\n"
+        "        try:\n"
+        "            pathlib.Path(target).write_text('student,total\\nx,999\\n')\n"
+        "            wrote += 1\n"
+        "        except OSError:\n"
+        "            pass\n"
+        "    if wrote:\n"
+        "        return x\n"
+        "    return x / (x.norm(dim=-1, keepdim=True) + eps)\n"
+    )
+
+
+def checks_reader(checks: Path) -> str:
+    """``normalize`` that reads a hidden checks file first."""
+    return (
+        NORMALIZE + f"    secret = open({str(checks / 'demo.py')!r}).read()\n"
+        "    return x / (x.norm(dim=-1, keepdim=True) + eps)\n"
+    )
+
+
+KILLER = (
+    "import os, signal\n"
+    + PAIRWISE
+    + "    parent = os.getppid()\n"
+    "    os.kill(parent, signal.SIGKILL)\n"
+    "    return (a[:, None, :] - b[None, :, :]).pow(2).sum(-1)\n"
+)
+GRANDPARENT_KILLER = (
+    "import os, signal\n"
+    + PAIRWISE
+    + "    status = open(f'/proc/{os.getppid()}/status').read()\n"
+    "    grader = int(status.split('PPid:')[1].split()[0])\n"
+    "    os.kill(grader, signal.SIGKILL)\n"
+    "    return (a[:, None, :] - b[None, :, :]).pow(2).sum(-1)\n"
 )
 
 
@@ -94,8 +212,14 @@ def battery(
     student: nbformat.NotebookNode,
     subs: Path,
     out: Path,
+    checks: Path | None = None,
+    isolation: Isolation | None = None,
 ) -> dict[str, str | nbformat.NotebookNode]:
-    """Every submission of the battery: a notebook, or raw text for broken files."""
+    """Every submission of the battery: a notebook, or raw text for broken files.
+
+    With OS isolation (``isolation`` not process-only) the attacks that only
+    isolation can stop are added, each beside the honest submissions.
+    """
     text = dumps(solution)
     writer = (
         "import os, pathlib\n"
@@ -171,7 +295,36 @@ def battery(
         "truncated": text[: len(text) // 2],
         "wrong_version": json.dumps({**json.loads(text), "nbformat": 99}),
         "empty": "",
+        **(security_battery(solution, student, subs, out, checks, isolation)),
     }
+
+
+def security_battery(
+    solution: nbformat.NotebookNode,
+    student: nbformat.NotebookNode,
+    subs: Path,
+    out: Path,
+    checks: Path | None,
+    isolation: Isolation | None,
+) -> dict[str, str | nbformat.NotebookNode]:
+    """The attacks on the grader and on classmates (only with OS isolation)."""
+    if isolation is None or isolation.mode == "process" or checks is None:
+        return {}
+    items: dict[str, str | nbformat.NotebookNode] = {
+        "a_tamper": variant(student, extra=[TAMPER]),
+        "z_blank": student,
+        "thief": variant(student, {"demo.softplus": thief(subs)}),
+        "snapshot_writer": variant(
+            solution, {"demo.normalize": snapshot_writer(subs, out)}
+        ),
+        "checks_reader": variant(solution, {"demo.normalize": checks_reader(checks)}),
+        "killer": variant(solution, {"demo.pairwise_sq_dists": KILLER}),
+    }
+    if isolation.signals_contained:
+        items["grader_killer"] = variant(
+            solution, {"demo.pairwise_sq_dists": GRANDPARENT_KILLER}
+        )
+    return items
 
 
 def write_submissions(
@@ -188,25 +341,117 @@ def read_csv(path: Path) -> list[dict[str, str]]:
         return list(csv.DictReader(f))
 
 
+PACKAGE = Path(coursework.__file__).resolve().parent
+
+
+def package_state() -> str:
+    """One hash over the installed package's files (what the grader must not change)."""
+    files = hash_files(PACKAGE)
+    return hashlib.sha256(json.dumps(files, sort_keys=True).encode()).hexdigest()
+
+
+def git_clean(path: Path) -> bool | None:
+    """Whether git sees no change to ``path`` (None outside a git checkout)."""
+    try:
+        done = subprocess.run(
+            ["git", "status", "--porcelain", "--", str(path)],
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+    except (OSError, subprocess.TimeoutExpired):
+        return None
+    return done.stdout.strip() == "" if done.returncode == 0 else None
+
+
 @pytest.fixture(scope="module")
-def graded(tmp_path_factory: pytest.TempPathFactory) -> dict[str, object]:
+def package_copy() -> Iterator[Path]:
+    """A copy of the installed package in a folder that every user may read."""
+    base = Path(tempfile.mkdtemp(prefix="coursework-package-"))
+    os.chmod(base, 0o755)
+    shutil.copytree(
+        PACKAGE, base / "coursework", ignore=shutil.ignore_patterns("__pycache__")
+    )
+    yield base
+    shutil.rmtree(base, ignore_errors=True)
+
+
+def private_checks(base: Path) -> Path:
+    """The demo's checks, copied to a folder only the grader's user can open."""
+    folder = base / "private-checks"
+    shutil.copytree(CHECKS, folder, ignore=shutil.ignore_patterns("__pycache__"))
+    os.chmod(folder, 0o700)
+    return folder
+
+
+def grade(
+    package: Path,
+    subs: Path,
+    out: Path,
+    *args: str,
+    prefix: list[str] | None = None,
+    timeout: float = 600,
+) -> subprocess.CompletedProcess[str]:
+    """Run the grader on the package copy in ``package`` (a subprocess)."""
+    env = {
+        **os.environ,
+        "PYTHONPATH": str(package),
+        "COURSEWORK_THREADS": "1",
+        "OMP_NUM_THREADS": "1",
+    }
+    command = [sys.executable, "-m", "coursework", "grade", str(subs)]
+    return subprocess.run(
+        [*(prefix or []), *command, "--out", str(out), *args],
+        cwd=package,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )
+
+
+@pytest.fixture(scope="module")
+def isolation() -> Isolation:
+    return probe()
+
+
+@pytest.fixture(scope="module")
+def graded(
+    tmp_path_factory: pytest.TempPathFactory, package_copy: Path, isolation: Isolation
+) -> dict[str, object]:
     base = tmp_path_factory.mktemp("battery")
     subs, out = base / "submissions", base / "results"
+    checks = private_checks(base)
     solution, student = demo_notebooks()
-    items = battery(solution, student, subs, out)
+    items = battery(solution, student, subs, out, checks, isolation)
     write_submissions(subs, items)
-    status = main([str(subs), "--out", str(out), *FAST])
+    before = package_state(), hash_files(package_copy / "coursework")
+    args = [*FAST]
+    args[args.index("--checks") + 1] = str(checks)
+    done = grade(package_copy, subs, out, *args)
     results = {(r["student"], r["exercise"]): r for r in read_csv(out / "results.csv")}
     grades = {r["student"]: r for r in read_csv(out / "grades.csv")}
     return {
-        "status": status,
+        "status": done.returncode,
+        "stderr": done.stderr,
         "out": out,
         "subs": subs,
         "base": base,
         "results": results,
         "grades": grades,
         "names": list(items),
+        "isolation": isolation,
+        "package_before": before,
+        "package_after": (package_state(), hash_files(package_copy / "coursework")),
     }
+
+
+def needs_isolation(graded: dict[str, object]) -> Isolation:
+    iso: Isolation = graded["isolation"]  # type: ignore[assignment]
+    if iso.mode == "process":
+        pytest.skip(f"no OS isolation on this machine: {'; '.join(iso.notes)}")
+    return iso
 
 
 def statuses(graded: dict[str, object], student: str) -> dict[str, str]:
@@ -215,7 +460,7 @@ def statuses(graded: dict[str, object], student: str) -> dict[str, str]:
 
 
 def test_batch_completes_with_a_full_gradebook(graded: dict[str, object]) -> None:
-    assert graded["status"] == 0
+    assert graded["status"] == 0, graded["stderr"]
     grades = graded["grades"]
     assert sorted(grades) == sorted(graded["names"])  # type: ignore[arg-type]
     for row in grades.values():  # type: ignore[attr-defined]
@@ -310,6 +555,207 @@ def test_feedback_hides_hidden_case_names(graded: dict[str, object]) -> None:
     feedback = (graded["out"] / "feedback" / "student.md").read_text()  # type: ignore[operator]
     assert "hidden case 1" in feedback
     assert "very large" not in feedback
+
+
+def executed_output(graded: dict[str, object], student: str) -> str:
+    """Everything the student's notebook printed, as the grader kept it."""
+    nb = json.loads((graded["out"] / "executed" / f"{student}.ipynb").read_text())  # type: ignore[operator]
+    return "".join(
+        "".join(o.get("text", "")) + o.get("evalue", "")
+        for c in nb["cells"]
+        for o in c.get("outputs", [])
+    )
+
+
+def test_package_is_unchanged_by_the_batch(graded: dict[str, object]) -> None:
+    real_before, copy_before = graded["package_before"]  # type: ignore[misc]
+    real_after, copy_after = graded["package_after"]  # type: ignore[misc]
+    assert real_after == real_before
+    assert copy_after == copy_before
+    assert git_clean(PACKAGE / "exercises" / "core.py") in (True, None)
+
+
+def test_feedback_says_which_isolation_was_used(graded: dict[str, object]) -> None:
+    iso: Isolation = graded["isolation"]  # type: ignore[assignment]
+    feedback = (graded["out"] / "feedback" / "solution.md").read_text()  # type: ignore[operator]
+    assert f"Graded with {iso.describe()}." in feedback
+    assert iso.describe() in graded["stderr"]  # type: ignore[operator]
+
+
+def test_tampering_with_the_package_fails(graded: dict[str, object]) -> None:
+    needs_isolation(graded)
+    assert "PermissionError" in executed_output(graded, "a_tamper")
+    assert "TAMPERED" not in executed_output(graded, "a_tamper")
+    grades = graded["grades"]
+    assert float(grades["a_tamper"]["total"]) == 0  # type: ignore[index]
+    assert float(grades["z_blank"]["total"]) == 0  # type: ignore[index]
+    assert set(statuses(graded, "z_blank").values()) == {"missing"}
+
+
+def test_thief_finds_no_classmate_to_copy(graded: dict[str, object]) -> None:
+    needs_isolation(graded)
+    row = graded["results"][("thief", "demo.softplus")]  # type: ignore[index]
+    assert row["status"] != "passed" and float(row["points"]) == 0
+    assert "nothing to copy" in row["message"]
+
+
+def test_writes_to_results_and_snapshots_fail(graded: dict[str, object]) -> None:
+    needs_isolation(graded)
+    # normalize answers right only if every one of its writes failed
+    assert statuses(graded, "snapshot_writer")["demo.normalize"] == "passed"
+    out: Path = graded["out"]  # type: ignore[assignment]
+    assert "999" not in (out / "grades.csv").read_text()
+    assert not (out / ".state" / "x.json").exists()
+    original = graded["subs"] / "solution.ipynb"  # type: ignore[operator]
+    assert json.loads(original.read_text())["nbformat"] == 4
+
+
+def test_hidden_checks_cannot_be_read(graded: dict[str, object]) -> None:
+    needs_isolation(graded)
+    row = graded["results"][("checks_reader", "demo.normalize")]  # type: ignore[index]
+    assert row["status"] == "error" and "PermissionError" in row["message"]
+
+
+def test_student_code_cannot_kill_the_grader(graded: dict[str, object]) -> None:
+    iso = needs_isolation(graded)
+    killers = ["killer", "grader_killer"] if iso.signals_contained else ["killer"]
+    for student in killers:
+        got = statuses(graded, student)
+        assert got["demo.pairwise_sq_dists"] == "error"
+        if iso.signals_contained:
+            row = graded["results"][(student, "demo.pairwise_sq_dists")]  # type: ignore[index]
+            assert "PermissionError" in row["message"]
+            assert got["demo.softplus"] == got["demo.normalize"] == "passed"
+
+
+def test_tampering_without_isolation_stops_the_run(
+    tmp_path: Path, package_copy: Path
+) -> None:
+    """With no OS isolation the tamper cell changes the (copied) package: the
+    integrity check must stop the run and grade nothing with the changed code."""
+    package = tmp_path / "package"
+    shutil.copytree(
+        package_copy / "coursework",
+        package / "coursework",
+        ignore=shutil.ignore_patterns("__pycache__"),
+    )
+    core = package / "coursework" / "exercises" / "core.py"
+    original = core.read_text()
+    solution, student = demo_notebooks()
+    subs, out = tmp_path / "submissions", tmp_path / "results"
+    items = {
+        "a_tamper": variant(student, extra=[TAMPER]),
+        "m_solution": solution,
+        "z_blank": student,
+    }
+    write_submissions(subs, items)
+    before = package_state()
+    args = [*FAST, "--isolation", "process"]
+    args[args.index("--checks") + 1] = str(private_checks(tmp_path))
+    args[args.index("--jobs") + 1] = "1"
+    done = grade(package, subs, out, *args)
+    assert core.read_text() != original  # the attack did change the copy
+    assert done.returncode == 3, done.stderr
+    assert "isolation: process only" in done.stderr
+    assert "STOPPED" in done.stderr and "a_tamper" in done.stderr
+    grades = {r["student"]: r for r in read_csv(out / "grades.csv")}
+    assert sorted(grades) == ["a_tamper"]  # nothing else graded with the changed code
+    assert float(grades["a_tamper"]["total"]) == 0
+    rows = [r for r in read_csv(out / "results.csv") if r["student"] == "a_tamper"]
+    assert {r["status"] for r in rows} == {"tampered"}
+    assert "not graded" in (out / "feedback" / "a_tamper.md").read_text()
+    assert package_state() == before
+
+
+UNDER_LOAD = ["solution", "student", "loop", "sys_exit", "os_exit", "memory"]
+BUSY = "import time\nend = time.time() + 240\nwhile time.time() < end:\n    pass\n"
+
+
+def test_statuses_do_not_depend_on_an_idle_machine(
+    graded: dict[str, object], tmp_path: Path, package_copy: Path
+) -> None:
+    """The timing-sensitive part of the battery again, with every core kept busy."""
+    solution, student = demo_notebooks()
+    subs, out = tmp_path / "submissions", tmp_path / "results"
+    items = battery(solution, student, subs, out)
+    write_submissions(subs, {n: items[n] for n in UNDER_LOAD})
+    args = [*FAST]
+    args[args.index("--checks") + 1] = str(private_checks(tmp_path))
+    busy = [
+        subprocess.Popen([sys.executable, "-c", BUSY])
+        for _ in range(max(2, len(os.sched_getaffinity(0))))
+    ]
+    try:
+        done = grade(package_copy, subs, out, *args)
+    finally:
+        for proc in busy:
+            proc.kill()
+            proc.wait()
+    assert done.returncode == 0, done.stderr
+    loaded = {(r["student"], r["exercise"]): r for r in read_csv(out / "results.csv")}
+    idle = graded["results"]
+    for name in UNDER_LOAD:
+        for i in IDS:
+            assert loaded[(name, i)]["status"] == idle[(name, i)]["status"], (name, i)  # type: ignore[index]
+            assert loaded[(name, i)]["points"] == idle[(name, i)]["points"]  # type: ignore[index]
+    assert "memory" in loaded[("memory", "demo.normalize")]["message"]
+
+
+NOBODY = 65534
+
+
+def test_battery_as_an_unprivileged_user(tmp_path: Path, package_copy: Path) -> None:
+    """Run as root (as CI does) the suite covers the root path; this covers the
+    other, by running a batch as an unprivileged user where the machine allows."""
+    if os.geteuid() != 0:
+        pytest.skip("the tests already run as an unprivileged user")
+    setpriv = shutil.which("setpriv")
+    if setpriv is None:
+        pytest.skip("setpriv (util-linux) is not installed")
+    prefix = [setpriv, f"--reuid={NOBODY}", f"--regid={NOBODY}", "--clear-groups"]
+    env = {**os.environ, "PYTHONPATH": str(package_copy)}
+    can_run = subprocess.run(
+        [*prefix, sys.executable, "-c", "import torch, coursework.grading.cli"],
+        cwd="/",
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    if can_run.returncode != 0:
+        tail = (can_run.stderr.strip().splitlines() or ["?"])[-1]
+        pytest.skip(f"an unprivileged user cannot run {sys.executable} here: {tail}")
+    base = Path(tempfile.mkdtemp(prefix="coursework-unprivileged-"))
+    try:
+        os.chown(base, NOBODY, NOBODY)
+        subs, out = base / "submissions", base / "results"
+        checks = base / "checks"
+        shutil.copytree(CHECKS, checks, ignore=shutil.ignore_patterns("__pycache__"))
+        solution, student = demo_notebooks()
+        items = battery(solution, student, subs, out, checks, Isolation("landlock", 1))
+        names = ["solution", "student", "a_tamper", "z_blank", "thief", "checks_reader"]
+        write_submissions(subs, {n: items[n] for n in names})
+        for path in [base, *base.rglob("*")]:
+            os.chown(path, NOBODY, NOBODY)
+        os.chmod(checks, 0o700)
+        before = package_state(), hash_files(package_copy / "coursework")
+        args = [*FAST]
+        args[args.index("--checks") + 1] = str(checks)
+        done = grade(package_copy, subs, out, *args, prefix=prefix)
+        assert done.returncode == 0, done.stderr
+        assert "isolation: Landlock" in done.stderr
+        grades = {r["student"]: r for r in read_csv(out / "grades.csv")}
+        assert sorted(grades) == sorted(names)
+        assert float(grades["solution"]["total"]) == 4
+        for name in ["student", "a_tamper", "z_blank"]:
+            assert float(grades[name]["total"]) == 0
+        rows = read_csv(out / "results.csv")
+        results = {(r["student"], r["exercise"]): r for r in rows}
+        assert results[("thief", "demo.softplus")]["status"] != "passed"
+        assert results[("checks_reader", "demo.normalize")]["status"] == "error"
+        assert (package_state(), hash_files(package_copy / "coursework")) == before
+    finally:
+        shutil.rmtree(base, ignore_errors=True)
 
 
 def test_interrupted_run_resumes_to_the_same_gradebook(

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import os
+import shutil
 import subprocess
 import sys
+import time
 import zipfile
 from pathlib import Path
 
@@ -249,5 +252,181 @@ def test_child_reports_unsupported_output_and_survives_exit(tmp_path: Path) -> N
         with pytest.raises(ChildGone):
             make_proxy(child, "g", errors)(torch.zeros(2))
         assert child.failure == "kernel-died" and "exit code 3" in child.why
+    finally:
+        child.stop()
+
+
+# ------------------------------------------------------------------ isolation
+
+PROBE = """
+import json, os, sys
+from pathlib import Path
+scratch, secret, package = map(Path, sys.argv[1:4])
+seen = {}
+for name, fn in {
+    "write_scratch": lambda: (scratch / "ok").write_text("ok"),
+    "read_secret": lambda: secret.read_text(),
+    "write_package": lambda: open(package / "__init__.py", "a").close(),
+    "signal_parent": lambda: os.kill(os.getppid(), 0),
+}.items():
+    try:
+        fn()
+        seen[name] = True
+    except OSError as exc:
+        seen[name] = type(exc).__name__
+print(json.dumps({"uid": os.getuid(), **seen}))
+"""
+
+
+def run_confined(
+    tmp_path: Path, limits: Limits, python: str = sys.executable
+) -> dict[str, object]:
+    """Run the probe under ``limits``; what it could do."""
+    import json
+
+    from coursework.grading.isolation import package_dir
+
+    scratch = tmp_path / "scratch"
+    scratch.mkdir()
+    secret = tmp_path / "private" / "secret.txt"
+    secret.parent.mkdir()
+    secret.write_text("secret")
+    os.chmod(secret.parent, 0o700)
+    if limits.uid is not None:
+        from coursework.grading.isolation import give_to
+
+        give_to(scratch, limits.uid)
+    command = [python, "-c", PROBE, str(scratch), str(secret), str(package_dir())]
+    done = subprocess.run(
+        wrap(command, limits, scratch),
+        capture_output=True,
+        text=True,
+        cwd=scratch,
+        timeout=120,
+    )
+    assert done.returncode == 0, done.stderr
+    return json.loads(done.stdout)
+
+
+def test_landlock_confines_reads_writes_and_signals(tmp_path: Path) -> None:
+    from coursework.grading.isolation import landlock_abi
+
+    abi = landlock_abi()
+    if abi < 1:
+        pytest.skip("Landlock is not available in this kernel")
+    seen = run_confined(tmp_path, Limits(process_margin=None, isolation="landlock"))
+    assert seen["write_scratch"] is True
+    assert seen["read_secret"] == "PermissionError"
+    assert seen["write_package"] == "PermissionError"
+    if abi >= 6:
+        assert seen["signal_parent"] == "PermissionError"
+
+
+def test_own_user_confines_reads_writes_and_signals() -> None:
+    from coursework.grading.isolation import pick_uid
+
+    if os.geteuid() != 0:
+        pytest.skip("switching users needs root")
+    python = shutil.which("python3", path="/usr/bin:/bin")
+    if python is None:
+        pytest.skip("no system python3 that another user can run")
+    import tempfile
+
+    base = Path(tempfile.mkdtemp(prefix="coursework-user-test-"))
+    os.chmod(base, 0o755)  # the scratch folder must be reachable
+    uid = pick_uid()
+    limits = Limits(process_margin=None, isolation="user", uid=uid)
+    try:
+        seen = run_confined(base, limits, python)
+    finally:
+        shutil.rmtree(base, ignore_errors=True)
+    assert seen["uid"] == uid
+    assert seen["write_scratch"] is True
+    assert seen["read_secret"] == "PermissionError"
+    assert seen["signal_parent"] == "PermissionError"
+
+
+def test_isolation_needs_a_scratch_folder() -> None:
+    with pytest.raises(ValueError, match="scratch"):
+        wrap(["true"], Limits(isolation="landlock"))
+
+
+def test_probe_reports_what_it_found() -> None:
+    from coursework.grading.isolation import MODES, probe
+
+    found = probe()
+    assert found.mode in MODES
+    assert found.describe().startswith("isolation: ")
+    if found.mode == "process":
+        assert "process only" in found.describe() and found.notes
+
+
+def test_integrity_baseline_names_changed_added_and_removed_files(
+    tmp_path: Path,
+) -> None:
+    from coursework.grading.integrity import Baseline, Tampered
+
+    package, checks = tmp_path / "pkg", tmp_path / "checks"
+    (package / "sub").mkdir(parents=True)
+    checks.mkdir()
+    (package / "a.py").write_text("a = 1\n")
+    (package / "sub" / "b.py").write_text("b = 1\n")
+    (checks / "hidden.py").write_text("h = 1\n")
+    (package / "__pycache__").mkdir()
+    base = Baseline.take(package, [checks])
+    base.verify("now")
+    (package / "__pycache__" / "a.pyc").write_bytes(b"cache")  # caches are ignored
+    base.verify("after a cache")
+    again = Baseline.from_json(base.to_json())
+    assert again.digest == base.digest
+    (package / "sub" / "b.py").write_text("b = 2\n")
+    (package / "new.py").write_text("")
+    (checks / "hidden.py").unlink()
+    assert base.changes() == ["checks0/hidden.py", "package/new.py", "package/sub/b.py"]
+    with pytest.raises(Tampered, match=r"after a kernel: changed .*hidden\.py"):
+        again.verify("after a kernel")
+
+
+def test_memory_is_measured_before_a_timeout_is_declared(tmp_path: Path) -> None:
+    """A watch that never got to poll (a busy machine) still names memory."""
+    from coursework.grading.sandbox import MemoryWatch
+
+    hog = "x = b'x' * (300 * 2**20)\nimport time\ntime.sleep(60)"
+    proc = subprocess.Popen([sys.executable, "-c", hog], start_new_session=True)
+    try:
+        watch = MemoryWatch(proc.pid, 100, interval=3600)
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline and not watch.over_limit():
+            time.sleep(0.1)
+        assert watch.tripped
+        assert proc.wait(timeout=10) == -9
+    finally:
+        proc.kill()
+        proc.wait()
+
+
+def test_child_over_memory_at_its_deadline_is_a_memory_death(tmp_path: Path) -> None:
+    from coursework.grading.remote import ChildGone, ChildProcess, make_proxy
+
+    source = (
+        "import time\ndef f(x):\n    hog = b'x' * (400 * 2**20)\n"
+        "    time.sleep(60)\n    return x"
+    )
+    defs = read_definitions(notebook(source))
+    limits = Limits(process_margin=None, exercise_seconds=5, memory_mb=200)
+    child = ChildProcess(tmp_path, limits)
+    child.watch.stop()  # as if the machine were too busy for the watch to poll
+    try:
+        define = {
+            "op": "define",
+            "sources": defs.sources,
+            "statements": [(s.cell, s.first, s.last) for s in defs.statements],
+            "names": ["f"],
+        }
+        assert child.request(define)["found"] == {"f": "callable"}
+        with pytest.raises(ChildGone):
+            make_proxy(child, "f", [])(torch.zeros(2))
+        assert child.failure == "kernel-died"
+        assert "memory" in child.why
     finally:
         child.stop()
