@@ -51,9 +51,21 @@ class Backbone(nn.Module):
         """The last feature map (B, 4w, ceil(H/4), ceil(W/4))."""
         return self.blocks(x)
 
-    def forward(self, x: torch.Tensor, pool: int = 1) -> torch.Tensor:
-        """Features average-pooled to a ``pool`` x ``pool`` grid and flattened."""
-        return F.adaptive_avg_pool2d(self.features(x), pool).flatten(1)
+    def forward(
+        self, x: torch.Tensor, pool: int = 1, all_blocks: bool = False
+    ) -> torch.Tensor:
+        """Features average-pooled to a ``pool`` x ``pool`` grid and flattened.
+
+        With ``all_blocks`` the pooled outputs of every block are concatenated
+        (B, 11w * pool^2), for probes that look at every depth.
+        """
+        if not all_blocks:
+            return F.adaptive_avg_pool2d(self.features(x), pool).flatten(1)
+        out = []
+        for block in self.blocks:
+            x = block(x)
+            out.append(F.adaptive_avg_pool2d(x, pool).flatten(1))
+        return torch.cat(out, 1)
 
 
 class PretextNet(nn.Module):

@@ -26,11 +26,13 @@ def embed(
     batch_size: int = 256,
     transform: Callable[[torch.Tensor], torch.Tensor] | None = None,
     pool: int = 1,
+    all_blocks: bool = False,
 ) -> torch.Tensor:
     """Frozen features of images (N, C, H, W), or of frame sets (N, T, C, H, W).
 
     Frame sets give the frames' features concatenated in order (N, T * D).
-    ``transform`` maps a batch first (e.g. to grey for colourisation).
+    ``transform`` maps a batch first (e.g. to grey for colourisation);
+    ``pool`` and ``all_blocks`` go to the backbone.
     """
     was_training = backbone.training
     backbone.eval()
@@ -40,9 +42,9 @@ def embed(
         xb = transform(xb) if transform is not None else xb
         if xb.dim() == 5:
             b, t = xb.shape[:2]
-            out.append(backbone(xb.flatten(0, 1), pool=pool).view(b, -1))
+            out.append(backbone(xb.flatten(0, 1), pool, all_blocks).view(b, -1))
         else:
-            out.append(backbone(xb, pool=pool))
+            out.append(backbone(xb, pool, all_blocks))
     backbone.train(was_training)
     return torch.cat(out).float()
 

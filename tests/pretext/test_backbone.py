@@ -56,7 +56,19 @@ def test_probe_and_finetune_learn_a_separable_problem() -> None:
     x = torch.rand(80, 3, 8, 8) * 0.2 + y.view(-1, 1, 1, 1) * torch.tensor(
         [0.8, 0.0, 0.0]
     ).view(1, 3, 1, 1)
-    tuned = finetune(Backbone(4), x[:60], y[:60], x[60:], y[60:], 2, epochs=10, batch_size=8)
+    tuned = finetune(
+        Backbone(4), x[:60], y[:60], x[60:], y[60:], 2, epochs=10, batch_size=8
+    )
     assert tuned > 0.9
     frames = embed(Backbone(4), torch.rand(5, 3, 3, 8, 8))
     assert frames.shape == (5, 3 * 16)
+
+
+def test_all_blocks_concatenates_every_depth() -> None:
+    torch.manual_seed(3)
+    bb = Backbone(4).eval()
+    x = torch.rand(2, 3, 8, 8)
+    f = bb(x, all_blocks=True)
+    assert f.shape == (2, 4 + 8 + 16 + 16)
+    assert torch.allclose(f[:, -16:], bb(x))
+    assert embed(bb, x, all_blocks=True).shape == (2, 44)

@@ -24,7 +24,9 @@ def test_assign_and_update_match_loops() -> None:
         assert labels[i] == min(range(4), key=d.__getitem__)
     labels = torch.tensor([0] * 5 + [1] * 15)  # cluster 2 and 3 empty
     new = update_centroids(x, labels, c)
-    assert torch.allclose(new[0], x[:5].mean(0)) and torch.allclose(new[1], x[5:].mean(0))
+    assert torch.allclose(new[0], x[:5].mean(0)) and torch.allclose(
+        new[1], x[5:].mean(0)
+    )
     assert torch.equal(new[2:], c[2:])  # empty clusters keep their centroid
 
 

@@ -54,7 +54,9 @@ def test_rgb_to_lab_matches_the_cie_formulas_pixel_by_pixel() -> None:
 
 def test_known_colours() -> None:
     white, black = torch.ones(1, 3, 1, 1), torch.zeros(1, 3, 1, 1)
-    assert torch.allclose(rgb_to_lab(white).flatten(), torch.tensor([100.0, 0, 0]), atol=1e-2)
+    assert torch.allclose(
+        rgb_to_lab(white).flatten(), torch.tensor([100.0, 0, 0]), atol=1e-2
+    )
     assert torch.allclose(rgb_to_lab(black).flatten(), torch.zeros(3), atol=1e-4)
     grey = rgb_to_lab(torch.full((1, 3, 1, 1), 0.5))
     # greys have a = b = 0, up to the rounding of the standard matrix (row sums)

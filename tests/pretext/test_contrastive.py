@@ -20,7 +20,9 @@ from coursework.pretext.contrastive import (
 def _nt_xent_loop(z1: torch.Tensor, z2: torch.Tensor, tau: float) -> torch.Tensor:
     """Algorithm 1 of Chen et al. (2020), written with loops."""
     n = z1.shape[0]
-    z = [v / v.norm() for v in list(z1) + list(z2)]  # z_{2k-1}, z_{2k} interleaved below
+    z = [
+        v / v.norm() for v in list(z1) + list(z2)
+    ]  # z_{2k-1}, z_{2k} interleaved below
 
     def sim(u, v):
         return (u * v).sum()
@@ -67,7 +69,9 @@ def test_moco_logits_match_a_loop() -> None:
     for i in range(3):
         assert math.isclose(out[i, 0], float(q[i] @ k[i]) / 0.2, rel_tol=1e-5)
         for j in range(5):
-            assert math.isclose(out[i, 1 + j], float(q[i] @ queue[j]) / 0.2, rel_tol=1e-5)
+            assert math.isclose(
+                out[i, 1 + j], float(q[i] @ queue[j]) / 0.2, rel_tol=1e-5
+            )
 
 
 def test_queue_is_first_in_first_out() -> None:
@@ -106,5 +110,7 @@ def test_key_encoder_gets_no_gradient_and_follows_by_momentum() -> None:
     before = [p.clone() for p in moco.encoder_k.parameters()]
     opt.step()
     moco.momentum_update()
-    for pk, pq, b in zip(moco.encoder_k.parameters(), moco.encoder_q.parameters(), before):
+    for pk, pq, b in zip(
+        moco.encoder_k.parameters(), moco.encoder_q.parameters(), before
+    ):
         assert torch.allclose(pk, 0.9 * b + 0.1 * pq)

@@ -10,7 +10,9 @@ from coursework.exercises.core import _HIDDEN, exercises_for, run_check
 
 
 def _wrong_rotate(x):
-    x_rot = torch.cat([torch.rot90(x, -k, dims=(-2, -1)) for k in range(4)])  # clockwise
+    x_rot = torch.cat(
+        [torch.rot90(x, -k, dims=(-2, -1)) for k in range(4)]
+    )  # clockwise
     return x_rot, torch.arange(4).repeat_interleave(x.shape[0])
 
 

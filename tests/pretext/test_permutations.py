@@ -1,11 +1,10 @@
-"""Permutation sets: size, distinctness, minimum Hamming distance against brute force."""
+"""Permutation sets: size, distinctness, min Hamming distance against brute force."""
 
 from __future__ import annotations
 
 import itertools
 
 import pytest
-import torch
 
 from coursework.pretext.permutations import (
     all_permutations,
@@ -22,9 +21,7 @@ def _hamming_loop(p: list[int], q: list[int]) -> int:
 
 
 def _min_hamming_loop(perms: list[list[int]]) -> int:
-    return min(
-        _hamming_loop(p, q) for i, p in enumerate(perms) for q in perms[i + 1 :]
-    )
+    return min(_hamming_loop(p, q) for i, p in enumerate(perms) for q in perms[i + 1 :])
 
 
 def _greedy_loop(cands: list[list[int]], size: int, first: int) -> list[int]:

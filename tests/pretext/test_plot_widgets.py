@@ -8,7 +8,12 @@ matplotlib.use("Agg")
 
 import torch
 
-from coursework.plot.pretext import plot_ab_bins, plot_results, plot_tiles, show_neighbours
+from coursework.plot.pretext import (
+    plot_ab_bins,
+    plot_results,
+    plot_tiles,
+    show_neighbours,
+)
 from coursework.pretext.tiles import extract_tiles
 from coursework.widgets.pretext import ColorizationExplorer, colorization_explorer
 

@@ -42,7 +42,9 @@ def test_grid_tiles_stay_in_their_cells(gap, jitter) -> None:
         r, c = corners[:, t, 0], corners[:, t, 1]
         base_r = (size - 3 * cell) // 2 + (t // 3) * cell + gap // 2 + jitter
         base_c = (size - 3 * cell) // 2 + (t % 3) * cell + gap // 2 + jitter
-        assert ((r - base_r).abs() <= jitter).all() and ((c - base_c).abs() <= jitter).all()
+        assert ((r - base_r).abs() <= jitter).all() and (
+            (c - base_c).abs() <= jitter
+        ).all()
     # neighbouring tiles never touch when there is a gap
     if gap > 0:
         dist = corners[:, 1, 1] - (corners[:, 0, 1] + tile)

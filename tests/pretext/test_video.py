@@ -18,8 +18,10 @@ from coursework.pretext.video import (
 
 def _numbered_videos(b: int, length: int) -> torch.Tensor:
     """uint8 videos (B, L, 1, 1, 1) whose frame t holds the value t."""
-    return torch.arange(length, dtype=torch.uint8).view(1, length, 1, 1, 1).repeat(
-        b, 1, 1, 1, 1
+    return (
+        torch.arange(length, dtype=torch.uint8)
+        .view(1, length, 1, 1, 1)
+        .repeat(b, 1, 1, 1, 1)
     )
 
 
