@@ -21,14 +21,26 @@ test: $(STAMP) lint check-build unit notebooks
 lint: $(STAMP)
 	$(PY) -m ruff check .
 
-check-build: $(STAMP)
+check-# The notebooks in JupyterLab in headless Chromium (where /usr/bin/chromium, or
+# $$CHROMIUM, exists; the tests skip and say why elsewhere).
+browser: $(STAMP)
+	$(PY) -m pip install --quiet -c constraints.txt playwright
+	COURSEWORK_PROFILE=ci $(PY) -m pytest -q -rs tests/browser
+
+build: $(STAMP)
 	$(PY) -m coursework build --check
 
 unit: $(STAMP)
-	COURSEWORK_PROFILE=ci $(PY) -m pytest -q tests
+	COURSEWORK_PROFILE=ci $(PY) -m pytest -q tests --ignore=tests/browser
 
 notebooks: $(STAMP)
 	COURSEWORK_PROFILE=ci $(PY) -m pytest -q --nbval-lax --nbval-current-env solutions/
+
+# The notebooks in JupyterLab in headless Chromium (where /usr/bin/chromium, or
+# $$CHROMIUM, exists; the tests skip and say why elsewhere).
+browser: $(STAMP)
+	$(PY) -m pip install --quiet -c constraints.txt playwright
+	COURSEWORK_PROFILE=ci $(PY) -m pytest -q -rs tests/browser
 
 build: $(STAMP)
 	$(PY) -m coursework build

@@ -66,6 +66,36 @@ def run_notebook(path: Path, profile: str, timeout: int) -> dict:
     }
 
 
+# Test negative log-likelihoods of the binarised test digits (same split) from
+# different notebooks: exact autoregressive likelihoods against a VAE's bound.
+LIKELIHOODS = (
+    ("02_autoregressive", "nll_nats_pixelcnn", "PixelCNN, exact"),
+    ("02_autoregressive", "nll_nats_gated", "gated PixelCNN, exact"),
+    ("02_autoregressive", "nll_nats_rowlstm", "Row LSTM, exact"),
+    ("03_vae", "iwae50", "VAE, IWAE bound k=50"),
+    ("03_vae", "neg_elbo", "VAE, ELBO bound"),
+)
+
+
+def _compare_likelihoods(rows: list[dict]) -> None:
+    """Print 02's exact NLLs beside 03's bounds, per profile, where both ran."""
+    for profile in sorted({r["profile"] for r in rows}):
+        found = {
+            (r["notebook"], k): v
+            for r in rows
+            if r["profile"] == profile
+            for k, v in r["metrics"].items()
+        }
+        lines = [
+            f"    {label:<24} {found[(nb, key)]:8.2f} nats"
+            for nb, key, label in LIKELIHOODS
+            if (nb, key) in found
+        ]
+        if len({nb for nb, key, _ in LIKELIHOODS if (nb, key) in found}) == 2:
+            print(f"binarised test digits, -log p(x), profile {profile}:")
+            print("\n".join(lines))
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--profiles", nargs="+", default=["ci", "cpu"])
@@ -97,6 +127,7 @@ def main(argv: list[str] | None = None) -> int:
             )
             for k, v in sorted(row["metrics"].items()):
                 print(f"    {k:<32} {v:.4f}")
+    _compare_likelihoods(rows)
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     stamp = time.strftime("%Y%m%d-%H%M%S")
