@@ -825,9 +825,31 @@ for name, value in nll.items():
         f"{name:>20}: {value:7.2f} nats per image "
         f"({bits_per_dim(value, n_pixels):.3f} bits/dim)"
     )
-plot_bars(
-    nll, "nats per test image", "binarised test digits: -log p(x)", fmt="{:.1f}"
+gap = nll["gated PixelCNN"] - nll["PixelCNN"]
+print(
+    f"gated minus plain PixelCNN: {gap:+.2f} nats per image "
+    f"({'the gated model is better' if gap < 0 else 'the gated model is not better'})"
 )
+fig, axes = plt.subplots(1, 2, figsize=(12, 3.6))
+plot_bars(
+    nll,
+    "nats per test image",
+    "binarised test digits: -log p(x)",
+    ax=axes[0],
+    fmt="{:.1f}",
+)
+plot_history(
+    {
+        "Row LSTM": hist_rowlstm,
+        "PixelCNN": hist_pixelcnn,
+        "gated": hist_gated,
+        "conditional": hist_cond,
+    },
+    keys=("nats",),
+    ax=axes[1],
+    title="nats per image (conditional: -log p(x | y))",
+)
+plt.tight_layout()
 plt.show()
 plot_bars(
     {
