@@ -14,6 +14,7 @@ spatially pooled feature can still say where the object is.
 from __future__ import annotations
 
 import torch
+import torch.nn.functional as F
 from torch import nn
 
 
@@ -37,14 +38,19 @@ class FrameEncoder(nn.Module):
 
     The first layer cuts each frame into 4 x 4 patches (a stride-4
     convolution, cheap on a CPU); two 3 x 3 convolutions then mix neighbours.
+
+    Args:
+        width: the feature maps have ``2 width`` channels.
+        coords: append the two coordinate channels to the RGB input.
     """
 
-    def __init__(self, width: int) -> None:
+    def __init__(self, width: int, coords: bool = True) -> None:
         super().__init__()
         self.out_channels = 2 * width
+        self.coords = coords
         c = self.out_channels
         self.net = nn.Sequential(
-            nn.Conv2d(5, c, 4, stride=4),
+            nn.Conv2d(5 if coords else 3, c, 4, stride=4),
             nn.BatchNorm2d(c),
             nn.ReLU(),
             nn.Conv2d(c, c, 3, padding=1),
@@ -57,7 +63,9 @@ class FrameEncoder(nn.Module):
 
     def forward(self, frames: torch.Tensor) -> torch.Tensor:
         b, t = frames.shape[:2]
-        x = coord_channels(as_float_frames(frames).flatten(0, 1))  # (B T, 5, S, S)
+        x = as_float_frames(frames).flatten(0, 1)  # (B T, 3, S, S)
+        if self.coords:
+            x = coord_channels(x)  # (B T, 5, S, S)
         y = self.net(x)  # (B T, C, S / 4, S / 4)
         return y.view(b, t, *y.shape[1:])
 
@@ -176,21 +184,42 @@ class AudioVisual(nn.Module):
 
 
 class Correspondence(nn.Module):
-    """Audio-visual correspondence (L3-Net): does this sound go with these frames?
+    """Audio-visual correspondence: does this sound go with these frames?
 
-    ``logit = MLP([v; a])`` on the concatenated embeddings (B,).
+    As in the AVE-Net of *Objects that Sound*, the two towers meet only
+    through the distance of their normalised embeddings:
+    ``logit = b - |v/|v| - a/|a||^2 / tau``. The scale ``1 / tau`` is fixed;
+    a learned scale tends to shrink to zero early in training, which switches
+    the distance off and leaves the towers without a gradient.
+
+    Args:
+        n_mels, width, dim, steps: as for :class:`AudioVisual`.
+        temperature: ``tau``.
     """
 
-    def __init__(self, n_mels: int, width: int, dim: int, steps: int = 4) -> None:
+    def __init__(
+        self,
+        n_mels: int,
+        width: int,
+        dim: int,
+        steps: int = 4,
+        temperature: float = 0.5,
+    ) -> None:
         super().__init__()
         self.towers = AudioVisual(n_mels, width, dim, steps)
-        self.fusion = nn.Sequential(
-            nn.ReLU(), nn.Linear(2 * dim, dim), nn.ReLU(), nn.Linear(dim, 1)
-        )
+        self.temperature = temperature
+        # logit 0 at distance 2: unrelated unit vectors are about that far apart
+        self.bias = nn.Parameter(torch.tensor(2.0 / temperature))
 
     def classify(self, v: torch.Tensor, a: torch.Tensor) -> torch.Tensor:
         """Logits (B,) from embeddings v, a (B, D)."""
-        return self.fusion(torch.cat([v, a], 1)).squeeze(1)
+        dist = (F.normalize(v, dim=1) - F.normalize(a, dim=1)).pow(2).sum(1)
+        return self.bias - dist / self.temperature
+
+    def all_pairs(self, v: torch.Tensor, a: torch.Tensor) -> torch.Tensor:
+        """Logits (B, B') of every video with every audio, from (B, D), (B', D)."""
+        dist = torch.cdist(F.normalize(v, dim=1), F.normalize(a, dim=1)).pow(2)
+        return self.bias - dist / self.temperature
 
     def forward(self, frames: torch.Tensor, spec: torch.Tensor) -> torch.Tensor:
         return self.classify(*self.towers(frames, spec))
@@ -220,12 +249,15 @@ class SelfLabelling(nn.Module):
 class Localiser(nn.Module):
     """Objects that Sound: an audio embedding and a visual embedding per position.
 
-    ``(frames, spec) -> (a, maps)``: a (B, D), maps (B, T, D, h, w).
+    ``(frames, spec) -> (a, maps)``: a (B, D), maps (B, T, D, h, w). The frame
+    CNN gets no coordinate channels: with them, every position differs from
+    the others even on an empty background, and the maximum over positions
+    can settle on a fixed place in the frame instead of on an object.
     """
 
     def __init__(self, n_mels: int, width: int, dim: int, steps: int = 4) -> None:
         super().__init__()
-        self.frames = FrameEncoder(width)
+        self.frames = FrameEncoder(width, coords=False)
         self.project = nn.Conv2d(self.frames.out_channels, dim, 1)
         self.audio = AudioEncoder(n_mels, width, dim, steps)
 
