@@ -13,7 +13,13 @@ import math
 
 import torch
 
-from coursework.exercises.core import Case, Exercise, register, register_hidden
+from coursework.exercises.core import (
+    Case,
+    Exercise,
+    compare_values,
+    register,
+    register_hidden,
+)
 from coursework.gan.latent import slerp
 from coursework.gan.losses import discriminator_loss, generator_loss, gradient_penalty
 from coursework.gan.metrics import frechet_distance
@@ -39,9 +45,12 @@ def _d_loss_cases(device: torch.device, seed: int = 0) -> list[Case]:
     for n, dtype in [(8, torch.float32), (64, torch.float64)]:
         real, fake = (_randn(g, n, dtype=dtype, device=device) * 3 for _ in "ab")
         cases.append(Case(f"{dtype}, N={n}", (real, fake)))
-    real = torch.full((4,), 60.0, device=device)
+    real = torch.full((4,), -200.0, device=device)
     cases.append(
-        Case("edge: confident logits +-60 (use softplus)", (real, -real.clone()))
+        Case(
+            "edge: D confidently wrong, logits -200 / +200 (use softplus)",
+            (real, -real.clone()),
+        )
     )
     return cases
 
@@ -84,12 +93,12 @@ def _g_loss_cases(device: torch.device, seed: int = 1) -> list[Case]:
         logits = _randn(g, n, dtype=dtype, device=device) * 3
         name = "saturating" if sat else "non-saturating"
         cases.append(Case(f"{name}, {dtype}, N={n}", (logits,), {"saturating": sat}))
-    tiny = torch.full((4,), -50.0, device=device)
+    tiny = torch.full((4,), -200.0, device=device)
     cases.append(
-        Case("edge: D(G(z)) ~ 1e-22, non-saturating", (tiny,), {"saturating": False})
+        Case("edge: D(G(z)) ~ 1e-87, non-saturating", (tiny,), {"saturating": False})
     )
     cases.append(
-        Case("edge: D(G(z)) ~ 1e-22, saturating", (tiny.clone(),), {"saturating": True})
+        Case("edge: D(G(z)) ~ 1e-87, saturating", (tiny.clone(),), {"saturating": True})
     )
     return cases
 
@@ -121,6 +130,9 @@ class _QuadraticCritic:
         flat = x.flatten(1)
         return (self.a * flat**2).sum(1) + flat @ self.b
 
+    def parameters(self) -> list[torch.Tensor]:
+        return [self.a, self.b]
+
     def __repr__(self) -> str:
         return "quadratic critic"
 
@@ -133,6 +145,9 @@ class _LinearCritic:
 
     def __call__(self, x: torch.Tensor) -> torch.Tensor:
         return x.flatten(1) @ self.w
+
+    def parameters(self) -> list[torch.Tensor]:
+        return [self.w]
 
     def __repr__(self) -> str:
         return "linear critic"
@@ -147,13 +162,13 @@ def _gp_cases(device: torch.device, seed: int = 2) -> list[Case]:
     ]:
         d = math.prod(shape)
         critic = _QuadraticCritic(
-            _randn(g, d, dtype=dtype, device=device),
-            _randn(g, d, dtype=dtype, device=device),
+            _randn(g, d, dtype=dtype, device=device).requires_grad_(),
+            _randn(g, d, dtype=dtype, device=device).requires_grad_(),
         )
         real, fake = (_randn(g, n, *shape, dtype=dtype, device=device) for _ in "ab")
         eps = torch.rand(n, *[1] * len(shape), generator=g, dtype=dtype).to(device)
         cases.append(Case(f"{dtype}, N={n}, x {shape}", (critic, real, fake, eps)))
-    w = torch.tensor([0.6, 0.8], device=device)  # ||w|| = 1: zero penalty
+    w = torch.tensor([0.6, 0.8], device=device).requires_grad_()  # ||w|| = 1
     real, fake = (_randn(g, 3, 2, dtype=torch.float32, device=device) for _ in "ab")
     eps = torch.rand(3, 1, generator=g).to(device)
     cases.append(
@@ -165,6 +180,31 @@ def _gp_cases(device: torch.device, seed: int = 2) -> list[Case]:
     return cases
 
 
+def _compare_gp(out: object, expected: torch.Tensor, case: Case) -> str | None:
+    """Values, then the gradient with respect to the critic's parameters."""
+    if not isinstance(out, torch.Tensor):
+        return f"expected a torch.Tensor, got {type(out).__name__}"
+    msg = compare_values(out.detach(), expected.detach(), 1e-5, 1e-4)
+    if msg:
+        return msg
+    params = case.args[0].parameters()
+    if not out.requires_grad:
+        return (
+            "no gradient reaches the critic's parameters: the penalty is part of "
+            "the critic's loss, so call autograd.grad with create_graph=True"
+        )
+    weights = torch.linspace(0.5, 1.5, out.numel(), dtype=out.dtype, device=out.device)
+    mine = torch.autograd.grad((out * weights).sum(), params, allow_unused=True)
+    ref = torch.autograd.grad((expected * weights).sum(), params, allow_unused=True)
+    for i, (a, b) in enumerate(zip(mine, ref)):
+        if a is None:
+            return f"no gradient reaches the critic's parameter {i} (graph cut?)"
+        msg = compare_values(a, b, 1e-4, 1e-3, f"gradient w.r.t. critic parameter {i}")
+        if msg:
+            return msg
+    return None
+
+
 register(
     Exercise(
         id="gan.gradient_penalty",
@@ -174,7 +214,7 @@ register(
         hint="x_hat = eps * real + (1 - eps) * fake, detached and requires_grad_(); "
         "grad = torch.autograd.grad(critic(x_hat).sum(), x_hat, create_graph=True)[0]; "
         "return (grad.flatten(1).norm(dim=1) - 1) ** 2, one value per example.",
-        grad=True,
+        compare=_compare_gp,
     )
 )
 register_hidden("gan.gradient_penalty", lambda device: _gp_cases(device, seed=102))
