@@ -150,7 +150,7 @@ def _limits(args: argparse.Namespace) -> Limits:
 
 
 def main(argv: list[str]) -> int:
-    """Run the grader; return the exit status (0 done, 1 bad input, 130 interrupted)."""
+    """Run the grader; exit status 0 done, 1 bad input, 3 tampered, 130 stopped."""
     from coursework.grading.checks import (
         ChecksError,
         exercises_of,

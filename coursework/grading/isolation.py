@@ -281,7 +281,11 @@ attempt("read_secret", lambda: secret.read_text())
 attempt("list_secret", lambda: os.listdir(secret.parent))
 attempt("write_package", lambda: open(package / "__init__.py", "a").close())
 attempt("signal_parent", lambda: os.kill(os.getppid(), 0))
-attempt("import_torch", lambda: __import__("torch"))
+def can_import():
+    import importlib.util
+    import coursework
+    open(importlib.util.find_spec("torch").origin, "rb").close()
+attempt("imports", can_import)
 print(json.dumps(seen))
 """
 
@@ -393,7 +397,7 @@ def probe(wanted: str = "auto") -> Isolation:
                 for k in ("read_secret", "list_secret", "write_package")
                 if seen.get(k)
             ]
-            if not seen.get("write_scratch") or not seen.get("import_torch"):
+            if not seen.get("write_scratch") or not seen.get("imports"):
                 notes.append(f"{mode}: student code could not run ({seen})")
             elif leaks:
                 notes.append(f"{mode}: student code could still {', '.join(leaks)}")

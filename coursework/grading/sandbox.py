@@ -21,16 +21,19 @@ cap, and a process found over the cap when its time runs out is reported as
 using too much memory, not as slow, however busy the machine is.
 
 Then the isolation chosen for the run (:mod:`coursework.grading.isolation`)
-is applied before the command starts. As root, each submission's processes
-run as a user of their own, without capabilities, in a scratch folder only
-that user can open, so they cannot read or change other submissions, the
-results, the checks or the grader, nor signal its processes. Elsewhere
-Landlock confines them to reading the installation and writing their scratch
-folder (and, on Linux 6.12 and later, to signalling their own processes);
-where neither works, the grader says "isolation: process only" on screen and
-in every feedback file, and only the package's hash check
-(:mod:`coursework.grading.integrity`) stands between student code and the
-grader. The network is open to student code in every mode.
+is applied before the command starts. Run as root, the grader gives each
+submission's processes a user id of their own, without capabilities, whose
+scratch folder no one else can open; with Landlock (Linux 5.13 and later,
+root or not) they may read only the system's libraries, the Python
+installation and the package, write only their scratch folder, and, from
+Linux 6.12, signal only their own processes. Where neither works, the grader
+says "isolation: process only" on screen and in every feedback file.
+
+Limits: the network and ``/proc`` stay open to student code; a user of its
+own alone (no Landlock) relies on file permissions, so the hidden checks must
+not be readable by others; and with process-only isolation student code can
+read and write whatever the grader can, so only the package's hash check
+(:mod:`coursework.grading.integrity`) stops a changed grader from grading.
 """
 
 from __future__ import annotations
@@ -286,7 +289,12 @@ def main(argv: list[str] | None = None) -> None:
     if opts.processes:
         cap(resource.RLIMIT_NPROC, opts.processes)
     isolate(opts.scratch, opts.landlock, opts.uid, opts.gpu)
-    os.execvp(command[0], command)
+    try:
+        os.execvp(command[0], command)
+    except OSError as exc:
+        who = f"user {opts.uid}" if opts.uid is not None else "the sandbox"
+        print(f"sandbox: {who} cannot run {command[0]}: {exc}", file=sys.stderr)
+        raise SystemExit(71) from None
 
 
 def isolate(

@@ -36,7 +36,6 @@ import pytest
 
 import coursework
 from coursework.build import dumps, split_notebook
-from coursework.grading.cli import main
 from coursework.grading.integrity import hash_files
 from coursework.grading.isolation import Isolation, probe
 
@@ -153,32 +152,26 @@ def thief(subs: Path) -> str:
 
 
 def snapshot_writer(subs: Path, out: Path) -> str:
-    """``normalize`` that writes into the results and every snapshot it finds.
-
-    It answers correctly only if every write failed, so its status says
-    whether isolation held.
-    """
+    """A cell that writes into the results and every classmate's snapshot it finds."""
     return (
-        NORMALIZE + "    import glob, os, pathlib\n"
-        f"    out = pathlib.Path({str(out)!r})\n"
-        "    targets = [out / 'grades.csv', out / '.state' / 'x.json']\n"
-        "    for tmp in ('/tmp', os.path.dirname(os.getcwd())):\n"
-        "        targets += glob.glob(tmp + '/coursework-grader-*/**/*.ipynb',\n"
-        "                             recursive=True)\n"
-        "        targets += glob.glob(tmp + '/coursework-grade-*/*.ipynb')\n"
-        f"    targets.append({str(subs / 'solution.ipynb')!r})\n"
-        "    wrote = 0\n"
-        "    for target in targets:\n"
-        "        if str(target).startswith(os.getcwd()):\n"
-        "            continue\n"
-        "        try:\n"
-        "            pathlib.Path(target).write_text('student,total\\nx,999\\n')\n"
-        "            wrote += 1\n"
-        "        except OSError:\n"
-        "            pass\n"
-        "    if wrote:\n"
-        "        return x\n"
-        "    return x / (x.norm(dim=-1, keepdim=True) + eps)\n"
+        "import glob, os, pathlib\n"
+        f"out = pathlib.Path({str(out)!r})\n"
+        "targets = [out / 'grades.csv', out / '.state' / 'x.json']\n"
+        "for tmp in ('/tmp', os.path.dirname(os.getcwd())):\n"
+        "    targets += glob.glob(tmp + '/coursework-grader-*/**/*.ipynb',\n"
+        "                         recursive=True)\n"
+        "    targets += glob.glob(tmp + '/coursework-grade-*/*.ipynb')\n"
+        f"targets.append({str(subs / 'solution.ipynb')!r})\n"
+        "wrote = 0\n"
+        "for target in targets:\n"
+        "    if str(target).startswith(os.getcwd()):\n"
+        "        continue\n"
+        "    try:\n"
+        "        pathlib.Path(target).write_text('student,total\\nx,999\\n')\n"
+        "        wrote += 1\n"
+        "    except OSError:\n"
+        "        pass\n"
+        "print(f'WROTE {wrote} of {len(targets)}')\n"
     )
 
 
@@ -190,21 +183,21 @@ def checks_reader(checks: Path) -> str:
     )
 
 
-KILLER = (
-    "import os, signal\n"
-    + PAIRWISE
-    + "    parent = os.getppid()\n"
-    "    os.kill(parent, signal.SIGKILL)\n"
-    "    return (a[:, None, :] - b[None, :, :]).pow(2).sum(-1)\n"
-)
-GRANDPARENT_KILLER = (
-    "import os, signal\n"
-    + PAIRWISE
-    + "    status = open(f'/proc/{os.getppid()}/status').read()\n"
-    "    grader = int(status.split('PPid:')[1].split()[0])\n"
-    "    os.kill(grader, signal.SIGKILL)\n"
-    "    return (a[:, None, :] - b[None, :, :]).pow(2).sum(-1)\n"
-)
+def killer(grader_too: bool) -> str:
+    """``pairwise_sq_dists`` that kills its parent (the worker), and the grader."""
+    grader = (
+        "    status = open(f'/proc/{os.getppid()}/status').read()\n"
+        "    victims.append(int(status.split('PPid:')[1].split()[0]))\n"
+        if grader_too
+        else ""
+    )
+    return (
+        "import os, signal\n" + PAIRWISE + "    victims = [os.getppid()]\n"
+        f"{grader}"
+        "    for pid in victims:\n"
+        "        os.kill(pid, signal.SIGKILL)\n"
+        "    return (a[:, None, :] - b[None, :, :]).pow(2).sum(-1)\n"
+    )
 
 
 def battery(
@@ -307,24 +300,25 @@ def security_battery(
     checks: Path | None,
     isolation: Isolation | None,
 ) -> dict[str, str | nbformat.NotebookNode]:
-    """The attacks on the grader and on classmates (only with OS isolation)."""
+    """The attacks on the grader and on classmates (only with OS isolation).
+
+    ``a_attacker`` is the blank notebook with the tamper cell and the writes,
+    whose ``softplus`` copies a classmate's, ``pairwise_sq_dists`` kills the
+    worker (and the grader, where signals are contained) and ``normalize``
+    reads the hidden checks; ``z_blank`` is graded after it.
+    """
     if isolation is None or isolation.mode == "process" or checks is None:
         return {}
-    items: dict[str, str | nbformat.NotebookNode] = {
-        "a_tamper": variant(student, extra=[TAMPER]),
-        "z_blank": student,
-        "thief": variant(student, {"demo.softplus": thief(subs)}),
-        "snapshot_writer": variant(
-            solution, {"demo.normalize": snapshot_writer(subs, out)}
-        ),
-        "checks_reader": variant(solution, {"demo.normalize": checks_reader(checks)}),
-        "killer": variant(solution, {"demo.pairwise_sq_dists": KILLER}),
-    }
-    if isolation.signals_contained:
-        items["grader_killer"] = variant(
-            solution, {"demo.pairwise_sq_dists": GRANDPARENT_KILLER}
-        )
-    return items
+    attacker = variant(
+        student,
+        {
+            "demo.softplus": thief(subs),
+            "demo.pairwise_sq_dists": killer(isolation.signals_contained),
+            "demo.normalize": checks_reader(checks),
+        },
+        [TAMPER, snapshot_writer(subs, out)],
+    )
+    return {"a_attacker": attacker, "z_blank": student}
 
 
 def write_submissions(
@@ -391,7 +385,7 @@ def grade(
     out: Path,
     *args: str,
     prefix: list[str] | None = None,
-    timeout: float = 600,
+    timeout: float = 850,
 ) -> subprocess.CompletedProcess[str]:
     """Run the grader on the package copy in ``package`` (a subprocess)."""
     env = {
@@ -561,7 +555,7 @@ def executed_output(graded: dict[str, object], student: str) -> str:
     """Everything the student's notebook printed, as the grader kept it."""
     nb = json.loads((graded["out"] / "executed" / f"{student}.ipynb").read_text())  # type: ignore[operator]
     return "".join(
-        "".join(o.get("text", "")) + o.get("evalue", "")
+        "".join(o.get("text", "")) + o.get("ename", "") + o.get("evalue", "")
         for c in nb["cells"]
         for o in c.get("outputs", [])
     )
@@ -584,25 +578,25 @@ def test_feedback_says_which_isolation_was_used(graded: dict[str, object]) -> No
 
 def test_tampering_with_the_package_fails(graded: dict[str, object]) -> None:
     needs_isolation(graded)
-    assert "PermissionError" in executed_output(graded, "a_tamper")
-    assert "TAMPERED" not in executed_output(graded, "a_tamper")
+    printed = executed_output(graded, "a_attacker")
+    assert "PermissionError" in printed and "TAMPERED" not in printed
     grades = graded["grades"]
-    assert float(grades["a_tamper"]["total"]) == 0  # type: ignore[index]
+    assert float(grades["a_attacker"]["total"]) == 0  # type: ignore[index]
     assert float(grades["z_blank"]["total"]) == 0  # type: ignore[index]
     assert set(statuses(graded, "z_blank").values()) == {"missing"}
 
 
 def test_thief_finds_no_classmate_to_copy(graded: dict[str, object]) -> None:
     needs_isolation(graded)
-    row = graded["results"][("thief", "demo.softplus")]  # type: ignore[index]
-    assert row["status"] != "passed" and float(row["points"]) == 0
+    row = graded["results"][("a_attacker", "demo.softplus")]  # type: ignore[index]
+    assert row["status"] == "missing" and float(row["points"]) == 0
     assert "nothing to copy" in row["message"]
 
 
 def test_writes_to_results_and_snapshots_fail(graded: dict[str, object]) -> None:
     needs_isolation(graded)
-    # normalize answers right only if every one of its writes failed
-    assert statuses(graded, "snapshot_writer")["demo.normalize"] == "passed"
+    printed = executed_output(graded, "a_attacker")
+    assert "WROTE 0 of" in printed
     out: Path = graded["out"]  # type: ignore[assignment]
     assert "999" not in (out / "grades.csv").read_text()
     assert not (out / ".state" / "x.json").exists()
@@ -612,20 +606,16 @@ def test_writes_to_results_and_snapshots_fail(graded: dict[str, object]) -> None
 
 def test_hidden_checks_cannot_be_read(graded: dict[str, object]) -> None:
     needs_isolation(graded)
-    row = graded["results"][("checks_reader", "demo.normalize")]  # type: ignore[index]
+    row = graded["results"][("a_attacker", "demo.normalize")]  # type: ignore[index]
     assert row["status"] == "error" and "PermissionError" in row["message"]
 
 
 def test_student_code_cannot_kill_the_grader(graded: dict[str, object]) -> None:
     iso = needs_isolation(graded)
-    killers = ["killer", "grader_killer"] if iso.signals_contained else ["killer"]
-    for student in killers:
-        got = statuses(graded, student)
-        assert got["demo.pairwise_sq_dists"] == "error"
-        if iso.signals_contained:
-            row = graded["results"][(student, "demo.pairwise_sq_dists")]  # type: ignore[index]
-            assert "PermissionError" in row["message"]
-            assert got["demo.softplus"] == got["demo.normalize"] == "passed"
+    row = graded["results"][("a_attacker", "demo.pairwise_sq_dists")]  # type: ignore[index]
+    assert row["status"] == "error" and float(row["points"]) == 0
+    if iso.signals_contained:
+        assert "PermissionError" in row["message"]
 
 
 def test_tampering_without_isolation_stops_the_run(
@@ -667,7 +657,7 @@ def test_tampering_without_isolation_stops_the_run(
     assert package_state() == before
 
 
-UNDER_LOAD = ["solution", "student", "loop", "sys_exit", "os_exit", "memory"]
+UNDER_LOAD = ["solution", "loop", "os_exit", "memory"]
 BUSY = "import time\nend = time.time() + 240\nwhile time.time() < end:\n    pass\n"
 
 
@@ -733,7 +723,7 @@ def test_battery_as_an_unprivileged_user(tmp_path: Path, package_copy: Path) -> 
         shutil.copytree(CHECKS, checks, ignore=shutil.ignore_patterns("__pycache__"))
         solution, student = demo_notebooks()
         items = battery(solution, student, subs, out, checks, Isolation("landlock", 1))
-        names = ["solution", "student", "a_tamper", "z_blank", "thief", "checks_reader"]
+        names = ["solution", "a_attacker", "z_blank"]
         write_submissions(subs, {n: items[n] for n in names})
         for path in [base, *base.rglob("*")]:
             os.chown(path, NOBODY, NOBODY)
@@ -747,19 +737,19 @@ def test_battery_as_an_unprivileged_user(tmp_path: Path, package_copy: Path) -> 
         grades = {r["student"]: r for r in read_csv(out / "grades.csv")}
         assert sorted(grades) == sorted(names)
         assert float(grades["solution"]["total"]) == 4
-        for name in ["student", "a_tamper", "z_blank"]:
+        for name in ["a_attacker", "z_blank"]:
             assert float(grades[name]["total"]) == 0
         rows = read_csv(out / "results.csv")
         results = {(r["student"], r["exercise"]): r for r in rows}
-        assert results[("thief", "demo.softplus")]["status"] != "passed"
-        assert results[("checks_reader", "demo.normalize")]["status"] == "error"
+        assert results[("a_attacker", "demo.softplus")]["status"] == "missing"
+        assert results[("a_attacker", "demo.normalize")]["status"] == "error"
         assert (package_state(), hash_files(package_copy / "coursework")) == before
     finally:
         shutil.rmtree(base, ignore_errors=True)
 
 
 def test_interrupted_run_resumes_to_the_same_gradebook(
-    graded: dict[str, object], tmp_path: Path
+    graded: dict[str, object], tmp_path: Path, package_copy: Path
 ) -> None:
     solution, student = demo_notebooks()
     subs, out = tmp_path / "submissions", tmp_path / "results"
@@ -778,7 +768,11 @@ def test_interrupted_run_resumes_to_the_same_gradebook(
     ]
     command[command.index("--jobs") + 1] = "1"
     proc = subprocess.Popen(
-        command, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE
+        command,
+        cwd=package_copy,
+        env={**os.environ, "PYTHONPATH": str(package_copy)},
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
     )
     deadline = time.monotonic() + 120
     while time.monotonic() < deadline and not list((out / ".state").glob("*.json")):
@@ -787,14 +781,24 @@ def test_interrupted_run_resumes_to_the_same_gradebook(
     proc.communicate(timeout=60)
     assert proc.returncode == 130
     again = subprocess.run(
-        command, cwd=ROOT, capture_output=True, text=True, timeout=300
+        command,
+        cwd=package_copy,
+        env={**os.environ, "PYTHONPATH": str(package_copy)},
+        capture_output=True,
+        text=True,
+        timeout=600,
     )
     assert again.returncode == 0, again.stderr
     assert "reused 1" in again.stdout or "reused 2" in again.stdout
     want = [r for s, r in sorted(graded["grades"].items()) if s in names]  # type: ignore[attr-defined]
     assert read_csv(out / "grades.csv") == want
     third = subprocess.run(
-        command, cwd=ROOT, capture_output=True, text=True, timeout=300
+        command,
+        cwd=package_copy,
+        env={**os.environ, "PYTHONPATH": str(package_copy)},
+        capture_output=True,
+        text=True,
+        timeout=600,
     )
     assert "reused 3" in third.stdout
     assert read_csv(out / "grades.csv") == want
@@ -805,7 +809,7 @@ REAL = sorted((ROOT / "solutions").glob("[0-9][0-9]_*.ipynb"))
 
 @pytest.mark.parametrize("notebook", REAL, ids=[p.stem for p in REAL])
 def test_real_notebook_solution_full_student_zero(
-    notebook: Path, tmp_path: Path
+    notebook: Path, tmp_path: Path, package_copy: Path
 ) -> None:
     source = notebook.with_suffix(".py")
     if source.exists():
@@ -815,11 +819,11 @@ def test_real_notebook_solution_full_student_zero(
         student = nbformat.read(ROOT / "notebooks" / notebook.name, as_version=4)
     subs, out = tmp_path / "submissions", tmp_path / "results"
     write_submissions(subs, {"solution": solution, "student": student})
-    status = main(
-        [
-            str(subs),
-            "--out",
-            str(out),
+    done = grade(
+        package_copy,
+        subs,
+        out,
+        *[
             "--jobs",
             "2",
             "--quiet",
@@ -829,9 +833,10 @@ def test_real_notebook_solution_full_student_zero(
             "600",
             "--cell-timeout",
             "300",
-        ]
+        ],
+        timeout=850,
     )
-    assert status == 0
+    assert done.returncode == 0, done.stderr
     grades = {r["student"]: r for r in read_csv(out / "grades.csv")}
     rows = [r for r in read_csv(out / "results.csv") if r["student"] == "solution"]
     assert rows and all(r["status"] == "passed" for r in rows), rows
@@ -843,7 +848,7 @@ def test_real_notebook_solution_full_student_zero(
     assert all(r["status"] in ("missing", "failed", "error") for r in student_rows)
 
 
-def test_zip_export_with_student_folders(tmp_path: Path) -> None:
+def test_zip_export_with_student_folders(tmp_path: Path, package_copy: Path) -> None:
     import zipfile
 
     solution, _ = demo_notebooks()
@@ -855,8 +860,8 @@ def test_zip_export_with_student_folders(tmp_path: Path) -> None:
         zf.writestr("../evil.ipynb", "{}")
         zf.writestr("__MACOSX/._x.ipynb", "junk")
     out = tmp_path / "results"
-    status = main([str(archive), "--out", str(out), *FAST])
-    assert status == 0
+    done = grade(package_copy, archive, out, *FAST)
+    assert done.returncode == 0, done.stderr
     grades = read_csv(out / "grades.csv")
     assert [g["student"] for g in grades] == ["Ada_Lovelace_123_assignsubmission_file"]
     assert float(grades[0]["total"]) == 4
