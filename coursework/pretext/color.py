@@ -33,8 +33,13 @@ _DELTA = 6.0 / 29.0
 
 
 def _mat(m: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
-    """Apply a 3x3 matrix over the channel dim of (B, 3, H, W)."""
-    return torch.einsum("ij,bjhw->bihw", m.to(x), x)
+    """Apply a 3x3 matrix over the channel dim of (B, 3, H, W).
+
+    Written as a broadcast product and sum, not a matmul, so that it stays in
+    the input's precision under CUDA autocast.
+    """
+    m = m.to(x).view(1, 3, 3, 1, 1)  # (1, i, j, 1, 1)
+    return (m * x[:, None]).sum(2)  # (B, i, H, W)
 
 
 def rgb_to_lab(rgb: torch.Tensor) -> torch.Tensor:
