@@ -79,16 +79,20 @@ class ChildProcess:
         self.set_budget(STARTUP_SECONDS)
 
     def set_budget(self, seconds: float) -> None:
-        """Give the child ``seconds`` from now, not counting time it waits for a CPU.
+        """Give the child ``seconds`` of its own time, starting now.
 
-        A busy machine makes the child wait on the run queue; that time
-        (``/proc/PID/schedstat``) extends the deadline, up to four times the
-        budget, so a status does not depend on how many other processes run.
+        The clock runs only while a request is out: the checker's own work
+        between requests (references, comparisons) is not charged, and
+        neither is the time the child waits on a busy machine's run queue
+        (``/proc/PID/schedstat``; the deadline then moves, up to four times
+        the budget), so a status does not depend on how many other processes
+        run.
         """
         now = time.monotonic()
         self.deadline = now + seconds
         self._backstop = now + 4 * seconds
         self._credited = self._run_delay()
+        self._idle_since: float | None = now
 
     def _run_delay(self) -> float:
         """Seconds the child's main thread has waited for a CPU (0 if unknown)."""
@@ -116,6 +120,11 @@ class ChildProcess:
             raise ChildGone(self.failure)
         if not self.ready:
             self._wait_ready()
+        if self._idle_since is not None:  # the checker's own time is not charged
+            shift = time.monotonic() - self._idle_since
+            self.deadline += shift
+            self._backstop += shift
+            self._idle_since = None
         try:
             write_message(self.fd_out, pickle.dumps(message))
             head = self._read(HEADER.size)
@@ -123,6 +132,8 @@ class ChildProcess:
             raw = self._read(size) if head and size <= MAX_REPLY_BYTES else None
         except (BrokenPipeError, OSError):
             raw = None
+        finally:
+            self._idle_since = time.monotonic()
         if raw is None:
             self.stop(KERNEL_DIED)
             raise ChildGone(self.failure)

@@ -385,7 +385,7 @@ def grade(
     out: Path,
     *args: str,
     prefix: list[str] | None = None,
-    timeout: float = 850,
+    timeout: float = 3000,
 ) -> subprocess.CompletedProcess[str]:
     """Run the grader on the package copy in ``package`` (a subprocess)."""
     env = {
