@@ -1026,8 +1026,8 @@ for name, (loss_fn, head) in video_tasks.items():
 # over the same images), the same linear probe (all labels, frozen
 # features) and the same fine-tuning (`FEW` labels). The lecture's table
 # for RotNet (Gidaris et al., 2018) reads, on ImageNet: supervised 78.9,
-# RotNet 72.97, random 53.3 (conv features + linear/non-linear classifiers),
-# and on CIFAR-10: 92.8, 89.1, 72.5. Ours is a much smaller experiment.
+# RotNet 72.97, random 53.3; and on CIFAR-10: 92.8, 89.1, 72.5. Ours is a
+# much smaller experiment: a few epochs of pretraining of a small network.
 
 # %%
 METHODS = [
@@ -1169,8 +1169,11 @@ print(
 #   compare each row's fine-tune column with the random row, which is
 #   training from scratch on the same few labels.
 # - **Colourisation** is transferred on grey images and so loses the colour
-#   cues that the other backbones see; its classification loss keeps
-#   colours vivid where L2 regression averages them away (the chroma line).
+#   cues that the other backbones see. Whether its rebalanced classification
+#   kept colours more vivid than L2 regression is in the chroma line: where
+#   most of a picture's colour follows from its layout (blue sky, green
+#   ground), the average colour is already a good guess and the two can come out
+#   close; compare the objects in the figure above.
 # - **Scale.** The published gaps need long training on large data sets;
 #   run the `gpu` profile (CIFAR-10) to see how the table changes.
 
