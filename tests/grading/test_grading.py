@@ -704,16 +704,24 @@ def test_battery_as_an_unprivileged_user(tmp_path: Path, package_copy: Path) -> 
         pytest.skip("setpriv (util-linux) is not installed")
     prefix = [setpriv, f"--reuid={NOBODY}", f"--regid={NOBODY}", "--clear-groups"]
     env = {**os.environ, "PYTHONPATH": str(package_copy)}
+    # The grader starts this interpreter again for every worker and kernel,
+    # so the user must be able to run it, and as the same installation.
+    again = (
+        "import subprocess, sys\n"
+        "subprocess.run([sys.executable, '-c', 'import torch, coursework.grading.cli'],"
+        " check=True)\n"
+        "print(sys.base_prefix)\n"
+    )
     can_run = subprocess.run(
-        [*prefix, sys.executable, "-c", "import torch, coursework.grading.cli"],
+        [*prefix, sys.executable, "-c", again],
         cwd="/",
         env=env,
         capture_output=True,
         text=True,
-        timeout=120,
+        timeout=300,
     )
-    if can_run.returncode != 0:
-        tail = (can_run.stderr.strip().splitlines() or ["?"])[-1]
+    if can_run.returncode != 0 or can_run.stdout.strip() != sys.base_prefix:
+        tail = (can_run.stderr.strip().splitlines() or [can_run.stdout.strip()])[-1]
         pytest.skip(f"an unprivileged user cannot run {sys.executable} here: {tail}")
     base = Path(tempfile.mkdtemp(prefix="coursework-unprivileged-"))
     try:
