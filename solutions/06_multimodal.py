@@ -783,6 +783,14 @@ for name, (x_tr, x_te) in feats.items():
 print({k: round(v, 3) for k, v in probe_acc.items()}, "(chance 0.25, one modality <= 0.5)")
 
 # %% [markdown]
+# A caveat that MMV's table does not face: contrastive learning keeps what
+# the two modalities *share*, and our label was built from what they do not
+# share (the scene is only seen, the register only heard). How much of each
+# survives in the representation is not guaranteed; the probes above measure
+# how much did in this run. Each single-modality probe is capped at 0.5 by
+# construction, so only V+A can go beyond it.
+
+# %% [markdown]
 # **Fusion.** Three ways to combine the frozen token sequences (one token
 # per frame from each encoder) for the same label: *early* fusion joins the
 # two tokens of each time step and processes them together; *late* fusion
