@@ -526,7 +526,9 @@ explorer.widget if explorer is not None else None
 # with $\mathbf h$ the one-hot label. The label is the same at every pixel,
 # so it shifts every gate without breaking causality. Below, the model
 # generates each digit class on demand (with the cached sampler of the next
-# section).
+# section). Training the conditional model separately, with the same small
+# budget, need not give a lower number than the unconditional one: compare
+# the two printed values rather than assume it.
 
 # %%
 seed_everything(0)
@@ -627,6 +629,14 @@ show_images(samples_cached[:32].float(), nrow=16, title="PixelCNN samples")
 plt.show()
 
 # %% [markdown]
+# Be honest about what these are: on the small embedded digits of the `ci`
+# and `cpu` profiles, after a few epochs, the samples are blobs with
+# stroke-like pieces rather than clean digits, even though the test
+# likelihood is good. Likelihood measures the average quality of every
+# conditional; a sample chains hundreds of them, and one poor draw early on
+# derails the rest. Clean digits need more data and training (the `gpu`
+# profile, MNIST).
+#
 # A **filmstrip**: the samples after $t$ pixels (grey: not drawn yet).
 
 # %%
