@@ -58,9 +58,12 @@ def _browser_problem() -> str | None:
     return None
 
 
-pytestmark = pytest.mark.skipif(
-    (problem := _browser_problem()) is not None, reason=str(problem)
-)
+pytestmark = [
+    pytest.mark.skipif(
+        (problem := _browser_problem()) is not None, reason=str(problem)
+    ),
+    pytest.mark.timeout(1800),
+]
 
 
 def _free_port() -> int:
@@ -124,7 +127,7 @@ def lab(tmp_path_factory):
     server.wait(30)
 
 
-def _run_all(browser, url: str, path: str, timeout_s: float = 900):
+def _run_all(browser, url: str, path: str, timeout_s: float = 1500):
     """Open a notebook, run all its cells, wait until the kernel is done."""
     page = browser.new_page(viewport={"width": 1400, "height": 1000})
     page.goto(f"{url}/lab/tree/{path}?token={TOKEN}")
@@ -148,7 +151,9 @@ def _run_all(browser, url: str, path: str, timeout_s: float = 900):
             break
         time.sleep(1)
     else:
-        pytest.fail(f"{path} still running after {timeout_s:.0f} s")
+        shot = Path(os.environ.get("TMPDIR", "/tmp")) / f"lab-{Path(path).stem}.png"
+        page.screenshot(path=str(shot), full_page=True)
+        pytest.fail(f"{path} still running after {timeout_s:.0f} s; see {shot}")
     time.sleep(2)  # outputs and widget views arrive just after the kernel idles
     return page
 
