@@ -21,13 +21,7 @@ test: $(STAMP) lint check-build unit notebooks
 lint: $(STAMP)
 	$(PY) -m ruff check .
 
-check-# The notebooks in JupyterLab in headless Chromium (where /usr/bin/chromium, or
-# $$CHROMIUM, exists; the tests skip and say why elsewhere).
-browser: $(STAMP)
-	$(PY) -m pip install --quiet -c constraints.txt playwright
-	COURSEWORK_PROFILE=ci $(PY) -m pytest -q -rs tests/browser
-
-build: $(STAMP)
+check-build: $(STAMP)
 	$(PY) -m coursework build --check
 
 unit: $(STAMP)

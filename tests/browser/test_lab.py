@@ -100,6 +100,7 @@ def lab(tmp_path_factory):
         sys.executable, "-m", "jupyter", "lab", "--no-browser", f"--port={port}",
         "--ServerApp.ip=127.0.0.1", f"--IdentityProvider.token={TOKEN}",
         f"--ServerApp.root_dir={folder}",
+        f"--LabApp.workspaces_dir={folder / 'workspaces'}",
     ]
     if os.getuid() == 0:
         command.append("--allow-root")
@@ -130,7 +131,8 @@ def lab(tmp_path_factory):
 def _run_all(browser, url: str, path: str, timeout_s: float = 1500):
     """Open a notebook, run all its cells, wait until the kernel is done."""
     page = browser.new_page(viewport={"width": 1400, "height": 1000})
-    page.goto(f"{url}/lab/tree/{path}?token={TOKEN}")
+    # ``reset``: a fresh layout with this notebook alone, whatever was open before
+    page.goto(f"{url}/lab/tree/{path}?reset&token={TOKEN}")
     page.wait_for_selector(".jp-Notebook .jp-Cell", timeout=120_000)
     page.wait_for_selector(
         ".jp-Notebook-ExecutionIndicator[data-status='idle']", timeout=120_000
