@@ -17,17 +17,8 @@ from coursework.autoregressive.losses import discretized_logistic_log_prob
 from coursework.autoregressive.masks import causal_mask
 from coursework.autoregressive.sampling import sample_step
 from coursework.exercises.core import Case, Exercise, register, register_hidden
-
-
-def _gen(seed: int) -> torch.Generator:
-    return torch.Generator().manual_seed(seed)
-
-
-def _randn(
-    g: torch.Generator, *shape: int, dtype: torch.dtype, device: torch.device
-) -> torch.Tensor:
-    return torch.randn(*shape, generator=g, dtype=dtype).to(device)
-
+from coursework.exercises.core import case_generator as _gen
+from coursework.exercises.core import case_randn as _randn
 
 # --------------------------------------------------------------- causal_mask
 

@@ -521,3 +521,15 @@ def check(exercise_id: str, fn: Any) -> CheckResult:
         )
     print(format_result(result, ex.hint))
     return result
+
+
+def case_generator(seed: int) -> torch.Generator:
+    """A seeded CPU generator, so that check cases are the same on every device."""
+    return torch.Generator().manual_seed(seed)
+
+
+def case_randn(
+    g: torch.Generator, *shape: int, dtype: torch.dtype, device: torch.device
+) -> torch.Tensor:
+    """Standard normal values drawn on the CPU from ``g``, then moved to ``device``."""
+    return torch.randn(*shape, generator=g, dtype=dtype).to(device)

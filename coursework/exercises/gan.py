@@ -20,21 +20,12 @@ from coursework.exercises.core import (
     register,
     register_hidden,
 )
+from coursework.exercises.core import case_generator as _gen
+from coursework.exercises.core import case_randn as _randn
 from coursework.gan.latent import slerp
 from coursework.gan.losses import discriminator_loss, generator_loss, gradient_penalty
 from coursework.gan.metrics import frechet_distance
 from coursework.gan.spectral import power_iteration_step
-
-
-def _gen(seed: int) -> torch.Generator:
-    return torch.Generator().manual_seed(seed)
-
-
-def _randn(
-    g: torch.Generator, *shape: int, dtype: torch.dtype, device: torch.device
-) -> torch.Tensor:
-    return torch.randn(*shape, generator=g, dtype=dtype).to(device)
-
 
 # ------------------------------------------------------- discriminator_loss
 

@@ -11,22 +11,13 @@ from __future__ import annotations
 import torch
 
 from coursework.exercises.core import Case, Exercise, register, register_hidden
+from coursework.exercises.core import case_generator as _gen
+from coursework.exercises.core import case_randn as _randn
 from coursework.multimodal.audio import mel_filterbank
 from coursework.multimodal.localisation import max_over_positions
 from coursework.multimodal.losses import info_nce, multi_positive_nce
 from coursework.multimodal.retrieval import recall_at_k
 from coursework.multimodal.sinkhorn import sinkhorn
-
-
-def _gen(seed: int) -> torch.Generator:
-    return torch.Generator().manual_seed(seed)
-
-
-def _randn(
-    g: torch.Generator, *shape: int, dtype: torch.dtype, device: torch.device
-) -> torch.Tensor:
-    return torch.randn(*shape, generator=g, dtype=dtype).to(device)
-
 
 # ------------------------------------------------------------ mel_filterbank
 

@@ -11,16 +11,13 @@ from __future__ import annotations
 import torch
 
 from coursework.exercises.core import Case, Exercise, register, register_hidden
+from coursework.exercises.core import case_generator as _gen
 from coursework.pretext.color import quantize_ab
 from coursework.pretext.contrastive import enqueue, nt_xent
 from coursework.pretext.permutations import all_permutations, greedy_permutations
 from coursework.pretext.rotation import rotate_batch
 from coursework.pretext.tiles import shuffle_tiles
 from coursework.pretext.video import reverse_clips
-
-
-def _gen(seed: int) -> torch.Generator:
-    return torch.Generator().manual_seed(seed)
 
 
 def _rand(g, *shape, dtype=torch.float32, device=None) -> torch.Tensor:

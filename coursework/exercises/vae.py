@@ -11,22 +11,13 @@ from __future__ import annotations
 import torch
 
 from coursework.exercises.core import Case, Exercise, register
+from coursework.exercises.core import case_generator as _gen
+from coursework.exercises.core import case_randn as _randn
 from coursework.vae.corruption import add_noise
 from coursework.vae.estimators import iwae_bound
 from coursework.vae.losses import elbo, gaussian_kl
 from coursework.vae.models import reparameterize
 from coursework.vae.vqvae import vector_quantize
-
-
-def _gen(seed: int) -> torch.Generator:
-    return torch.Generator().manual_seed(seed)
-
-
-def _randn(
-    g: torch.Generator, *shape: int, dtype: torch.dtype, device: torch.device
-) -> torch.Tensor:
-    return torch.randn(*shape, generator=g, dtype=dtype).to(device)
-
 
 # ------------------------------------------------------------ reparameterize
 

@@ -5,15 +5,12 @@ from __future__ import annotations
 import torch
 
 from coursework.exercises.core import Case, Exercise, register
+from coursework.exercises.core import case_generator as _gen
 from coursework.video.clips import sample_clip
 from coursework.video.flow import horn_schunck_step
 from coursework.video.localization import temporal_iou, temporal_nms
 from coursework.video.models import early_fusion_reshape, late_fusion_pool
 from coursework.video.receptive_field import rf_update
-
-
-def _gen(seed: int) -> torch.Generator:
-    return torch.Generator().manual_seed(seed)
 
 
 def _sample_clip_cases(device: torch.device) -> list[Case]:
