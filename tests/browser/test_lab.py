@@ -137,12 +137,22 @@ def _run_all(browser, url: str, path: str, timeout_s: float = 1500):
     page.wait_for_selector(
         ".jp-Notebook-ExecutionIndicator[data-status='idle']", timeout=120_000
     )
-    page.get_by_role("menuitem", name="Run", exact=True).click()
-    page.get_by_role("menuitem", name="Run All Cells", exact=True).click()
+    prompts = page.locator(".jp-CodeCell .jp-InputPrompt")
+    # "Run All Cells" does nothing until the notebook is the current widget:
+    # click again until the first cell is queued or has run
+    for _ in range(10):
+        time.sleep(3)
+        page.get_by_role("menuitem", name="Run", exact=True).click()
+        page.get_by_role("menuitem", name="Run All Cells", exact=True).click()
+        time.sleep(2)
+        first = prompts.first.inner_text()
+        if "*" in first or any(ch.isdigit() for ch in first):
+            break
+    else:
+        pytest.fail(f"Run All Cells did not start {path}")
     # done when the first cell has run, no cell is queued or running ("[*]"),
     # and the kernel is idle: after the last cell, or after the first error,
     # which stops "Run All"
-    prompts = page.locator(".jp-CodeCell .jp-InputPrompt")
     indicator = page.locator(".jp-Notebook-ExecutionIndicator")
     deadline = time.monotonic() + timeout_s
     while time.monotonic() < deadline:
