@@ -111,34 +111,30 @@ register_hidden("gan.generator_loss", lambda device: _g_loss_cases(device, seed=
 # -------------------------------------------------------- gradient_penalty
 
 
-class _QuadraticCritic:
+class _QuadraticCritic(torch.nn.Module):
     """f(x) = sum_j a_j x_j^2 + b . x per example: its input gradient is known."""
 
     def __init__(self, a: torch.Tensor, b: torch.Tensor) -> None:
-        self.a, self.b = a, b
+        super().__init__()
+        self.a, self.b = torch.nn.Parameter(a), torch.nn.Parameter(b)
 
-    def __call__(self, x: torch.Tensor) -> torch.Tensor:
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
         flat = x.flatten(1)
         return (self.a * flat**2).sum(1) + flat @ self.b
-
-    def parameters(self) -> list[torch.Tensor]:
-        return [self.a, self.b]
 
     def __repr__(self) -> str:
         return "quadratic critic"
 
 
-class _LinearCritic:
+class _LinearCritic(torch.nn.Module):
     """f(x) = w . x: the gradient is w everywhere."""
 
     def __init__(self, w: torch.Tensor) -> None:
-        self.w = w
+        super().__init__()
+        self.w = torch.nn.Parameter(w)
 
-    def __call__(self, x: torch.Tensor) -> torch.Tensor:
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
         return x.flatten(1) @ self.w
-
-    def parameters(self) -> list[torch.Tensor]:
-        return [self.w]
 
     def __repr__(self) -> str:
         return "linear critic"
@@ -178,7 +174,7 @@ def _compare_gp(out: object, expected: torch.Tensor, case: Case) -> str | None:
     msg = compare_values(out.detach(), expected.detach(), 1e-5, 1e-4)
     if msg:
         return msg
-    params = case.args[0].parameters()
+    params = list(case.args[0].parameters())
     if not out.requires_grad:
         return (
             "no gradient reaches the critic's parameters: the penalty is part of "

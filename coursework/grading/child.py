@@ -160,7 +160,10 @@ class Child:
         self.graph = None
         fn = self.namespace.get(request["name"])
         args, kwargs = request["args"], request["kwargs"]
-        leaves = [args[i] for i in request["leaves"]]
+        leaves = [  # an argument, or a parameter of a module argument
+            args[i] if j is None else list(args[i].parameters())[j]
+            for i, j in request["leaves"]
+        ]
         for t in leaves:
             t.requires_grad_(True)
         torch.set_rng_state(request["rng"])

@@ -237,6 +237,11 @@ class _Remote(torch.autograd.Function):
         return (None, None, None, *reply["grads"])
 
 
+def leaf_tensor(args: Any, i: int, j: int | None) -> torch.Tensor:
+    """Argument ``i``, or parameter ``j`` of the module that argument ``i`` is."""
+    return args[i] if j is None else list(args[i].parameters())[j]
+
+
 class StudentRaised(Exception):
     """The student's function raised; the message is the child's description."""
 
@@ -245,11 +250,15 @@ def make_proxy(child: ChildProcess, name: str, errors: list[str]) -> Any:
     """A stand-in for the student's function that runs it in the child."""
 
     def proxy(*args: Any, **kwargs: Any) -> Any:
-        leaves = [
-            i
-            for i, a in enumerate(args)
-            if isinstance(a, torch.Tensor) and a.requires_grad
-        ]
+        # what gradients flow back to: (i, None) for a tensor argument i that
+        # requires grad, (i, j) for parameter j of a module argument i (a critic)
+        leaves: list[tuple[int, int | None]] = []
+        for i, a in enumerate(args):
+            if isinstance(a, torch.Tensor) and a.requires_grad:
+                leaves.append((i, None))
+            elif isinstance(a, torch.nn.Module):
+                params = enumerate(a.parameters())
+                leaves += [(i, j) for j, p in params if p.requires_grad]
         plain = [a.detach() if isinstance(a, torch.Tensor) else a for a in args]
         kwargs = {
             k: v.detach() if isinstance(v, torch.Tensor) else v
@@ -274,7 +283,8 @@ def make_proxy(child: ChildProcess, name: str, errors: list[str]) -> Any:
         top = list(out) if isinstance(out, (tuple, list)) else [out]
         if not leaves or not any(isinstance(o, torch.Tensor) for o in top):
             return out
-        tracked = iter(_Remote.apply(child, top, diff, *[args[i] for i in leaves]))
+        tensors = [leaf_tensor(args, i, j) for i, j in leaves]
+        tracked = iter(_Remote.apply(child, top, diff, *tensors))
         top = [next(tracked) if isinstance(o, torch.Tensor) else o for o in top]
         return type(out)(top) if isinstance(out, (tuple, list)) else top[0]
 
