@@ -50,6 +50,27 @@ def write_cifar10(root: Path, n: int = 2) -> dict[str, tuple[np.ndarray, list[in
     return batches
 
 
+def wrong_function_fails(exercise_id: str, fn, words: str) -> list:
+    """A wrong answer fails some case, with ``words`` in a message, and loses points.
+
+    Returns the failed cases.
+    """
+    from coursework.exercises import run_check
+
+    result = run_check(exercise_id, fn, device="cpu")
+    failed = [c for c in result.cases if c.status != "passed"]
+    assert failed, f"{exercise_id}: a wrong function passed"
+    assert any(words in c.message for c in failed), [c.message for c in failed]
+    assert result.points < result.max_points
+    return failed
+
+
+@pytest.fixture
+def check_verdicts() -> SimpleNamespace:
+    """Shared assertions of the exercise tests: ``check_verdicts.wrong_fails(...)``."""
+    return SimpleNamespace(wrong_fails=wrong_function_fails)
+
+
 @pytest.fixture
 def fake_data() -> SimpleNamespace:
     """The writers above: ``fake_data.mnist(root)``, ``fake_data.cifar10(root)``."""
