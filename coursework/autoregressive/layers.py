@@ -10,13 +10,12 @@
   and a horizontal stack.
 
 Every layer runs in two modes. ``forward(x)`` pads with zeros and returns an
-output as large as its input (training, the naive sampler). ``window(x,
-inside)`` runs *without* padding on a crop of the image, to compute only the
-outputs one pixel depends on (the cached sampler): positions of the crop
-outside the image are set to zero first (``inside`` is 1 inside the image),
-which is exactly what zero padding would have put there. Each spatial kernel
-has width ``2r + 1`` and its output sits on its last masked-in row, so a
-window loses ``r`` columns on each side and its top rows.
+output as large as its input (training, the naive sampler). ``window(x)``
+runs *without* padding on a window of its input, to compute only the outputs
+one pixel needs (the cached sampler of :mod:`coursework.autoregressive.cache`,
+whose buffers carry the zero padding themselves). Each spatial kernel has
+width ``2r + 1`` and its output sits on its last masked-in row, so a window
+loses ``r`` columns on each side and its top rows.
 """
 
 from __future__ import annotations
@@ -85,19 +84,15 @@ class MaskedConv2d(nn.Module):
         x = F.pad(x, (r, r, self.anchor_row, kh - 1 - self.anchor_row))
         return F.conv2d(x, self.weight * self.mask, self.bias)
 
-    def window(self, x: torch.Tensor, inside: torch.Tensor) -> torch.Tensor:
-        """No padding: (B, I, h, w) -> (B, O, h - anchor_row, w - 2r).
+    def window(self, x: torch.Tensor) -> torch.Tensor:
+        """No padding above or at the sides: (B, I, h, w) -> (B, O, h - a, w - 2r).
 
-        ``inside`` (1, 1, h, w) is 1 where the crop lies inside the image.
+        ``a`` is ``anchor_row``. The rows below it are masked out, so zeros stand
+        in for them.
         """
         kh = self.weight.shape[-2]
-        x = F.pad(x * inside, (0, 0, 0, kh - 1 - self.anchor_row))  # rows below
+        x = F.pad(x, (0, 0, 0, kh - 1 - self.anchor_row))  # rows below
         return F.conv2d(x, self.weight * self.mask, self.bias)
-
-
-def crop_window(t: torch.Tensor, rows: int, cols: int) -> torch.Tensor:
-    """Drop ``rows`` top rows and ``cols`` columns on each side of (..., h, w)."""
-    return t[..., rows:, cols : t.shape[-1] - cols]
 
 
 def gated_activation(x: torch.Tensor) -> torch.Tensor:
@@ -166,23 +161,26 @@ class GatedBlock(nn.Module):
     ) -> tuple[torch.Tensor, torch.Tensor]:
         """(B, I, H, W) twice -> (B, D, H, W) twice."""
         v_pre = self.v_conv(v)  # (B, 2D, H, W)
-        h_pre = self.h_conv(h) + self.link(v_pre)
-        return self._gates(v_pre, h_pre, h, y)
+        return self.vertical(v_pre, y), self.horizontal(self.h_conv(h), v_pre, h, y)
 
-    def window(
+    def vertical(self, v_pre: torch.Tensor, y: torch.Tensor | None) -> torch.Tensor:
+        """``v' = gate(V * v + c_v)`` from ``v_pre = V * v``.
+
+        Shape: (B, 2D, ...) -> (B, D, ...).
+        """
+        return self.gate(v_pre + self._bias(y, self.embed_v))
+
+    def horizontal(
         self,
-        v: torch.Tensor,
+        h_conv: torch.Tensor,
+        v_pre: torch.Tensor,
         h: torch.Tensor,
-        inside: torch.Tensor,
-        y: torch.Tensor | None = None,
-    ) -> tuple[torch.Tensor, torch.Tensor]:
-        """No padding: (B, I, h, w) -> (B, D, h - r, w - 2r), see the module doc."""
-        r = self.v_conv.radius
-        v_pre = self.v_conv.window(v, inside)  # (B, 2D, h - r, w - 2r)
-        h_pre = crop_window(self.h_conv.window(h, inside), r, 0) + self.link(v_pre)
-        return self._gates(v_pre, h_pre, crop_window(h, r, r), y)
+        y: torch.Tensor | None,
+    ) -> torch.Tensor:
+        """``h' = h + W_res gate(H * h + W_link v_pre + c_h)`` from ``h_conv = H * h``.
 
-    def _gates(self, v_pre, h_pre, h, y):
-        v_new = self.gate(v_pre + self._bias(y, self.embed_v))
+        Shapes: h_conv, v_pre (B, 2D, ...); h (B, I, ...) -> (B, D, ...).
+        """
+        h_pre = h_conv + self.link(v_pre)
         h_new = self.h_out(self.gate(h_pre + self._bias(y, self.embed_h)))
-        return v_new, (h + h_new if self.residual else h_new)
+        return h + h_new if self.residual else h_new

@@ -22,12 +22,8 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from coursework.autoregressive.layers import (
-    GatedBlock,
-    MaskedConv2d,
-    crop_window,
-    gated_activation,
-)
+from coursework.autoregressive.cache import ActivationCache
+from coursework.autoregressive.layers import GatedBlock, MaskedConv2d, gated_activation
 from coursework.autoregressive.masks import causal_mask, horizontal_mask
 
 MaskFn = Callable[[int, int, int, str, int], torch.Tensor]
@@ -115,17 +111,30 @@ class PixelCNN(nn.Module):
                 h = F.relu(self.conv(h, layer.weight, layer.bias, layer.mask))
         return self.head(h)
 
-    def window(self, x: torch.Tensor, inside: torch.Tensor) -> torch.Tensor:
-        """Only the outputs a crop determines: (B, C, h, w) -> (B, P, C, h', w').
+    def start_cache(self, x: torch.Tensor) -> ActivationCache:
+        """An empty cache for sampling images ``x`` (B, C, H, W): a buffer per layer."""
+        cache = ActivationCache.of(x, max(layer.radius for layer in self.layers))
+        cache.add("h", [layer.weight.shape[0] for layer in self.layers])
+        return cache
 
-        A crop of ``reach + 1`` rows and ``2 reach + 1`` columns gives the one
-        output at its bottom centre.
+    def cache_row(self, cache: ActivationCache, i: int) -> None:
+        """Nothing to do when row ``i`` starts (every layer is computed per pixel)."""
+
+    def cache_pixel(self, cache: ActivationCache, i: int, j: int) -> torch.Tensor:
+        """The outputs at pixel ``(i, j)`` from the cached layers: (B, P, C).
+
+        Each layer computes its one output at ``(i, j)`` from the window of its
+        input that ends there (every position in it is at or before ``(i, j)``,
+        so already cached) and stores it for the later pixels.
         """
-        h = x
-        for layer in self.layers:
-            h = F.relu(layer.window(h, inside))
-            inside = crop_window(inside, layer.anchor_row, layer.radius)
-        return self.head(h)
+        h_in = cache.image
+        for layer, buffer in zip(self.layers, cache.layers["h"]):
+            r = layer.radius
+            window = cache.window(h_in, i, j, layer.anchor_row + 1, r)
+            h = F.relu(layer.window(window))  # (B, D, 1, 1)
+            cache.put(buffer, i, j, h[:, :, 0, 0])
+            h_in = buffer
+        return self.head(h)[..., 0, 0]
 
 
 class GatedPixelCNN(nn.Module):
@@ -174,16 +183,55 @@ class GatedPixelCNN(nn.Module):
             v, h = block(v, h, y)
         return self.head(h)
 
-    def window(
-        self, x: torch.Tensor, inside: torch.Tensor, y: torch.Tensor | None = None
-    ) -> torch.Tensor:
-        """Only the outputs a crop determines, as :meth:`PixelCNN.window`."""
-        v = h = x
-        for block in self.blocks:
-            v, h = block.window(v, h, inside, y)
+    def start_cache(self, x: torch.Tensor) -> ActivationCache:
+        """An empty cache for sampling images ``x`` (B, C, H, W).
+
+        Per block: the vertical stack's output ``v`` and pre-activation
+        ``v_pre`` (for the link), and the horizontal stack's output ``h``.
+        """
+        cache = ActivationCache.of(x, max(b.v_conv.radius for b in self.blocks))
+        widths = [b.h_out.weight.shape[0] for b in self.blocks]
+        cache.add("v", widths)
+        cache.add("v_pre", [2 * w for w in widths])
+        cache.add("h", widths)
+        return cache
+
+    def cache_row(
+        self, cache: ActivationCache, i: int, y: torch.Tensor | None = None
+    ) -> None:
+        """The vertical stack of row ``i``, all columns at once.
+
+        It reads only the rows above ``i`` of the image, complete when row
+        ``i`` starts.
+        """
+        v_in = cache.image
+        for block, v, v_pre in zip(
+            self.blocks, cache.layers["v"], cache.layers["v_pre"]
+        ):
             r = block.v_conv.radius
-            inside = crop_window(inside, r, r)
-        return self.head(h)
+            pre = block.v_conv.window(cache.row(v_in, i, r + 1, r))  # (B, 2D, 1, W)
+            cache.put_row(v_pre, i, pre[:, :, 0])
+            cache.put_row(v, i, block.vertical(pre, y)[:, :, 0])
+            v_in = v
+
+    def cache_pixel(
+        self, cache: ActivationCache, i: int, j: int, y: torch.Tensor | None = None
+    ) -> torch.Tensor:
+        """The outputs at pixel ``(i, j)``: the horizontal stacks, a position each.
+
+        Returns (B, P, C).
+        """
+        h_in = cache.image
+        for block, v_pre, h_out in zip(
+            self.blocks, cache.layers["v_pre"], cache.layers["h"]
+        ):
+            r = block.h_conv.radius
+            h_conv = block.h_conv.window(cache.window(h_in, i, j, 1, r))  # (B,2D,1,1)
+            here = cache.window(v_pre, i, j, 1, 0)
+            h = block.horizontal(h_conv, here, cache.window(h_in, i, j, 1, 0), y)
+            cache.put(h_out, i, j, h[:, :, 0, 0])
+            h_in = h_out
+        return self.head(h)[..., 0, 0]
 
 
 class RowLSTM(nn.Module):

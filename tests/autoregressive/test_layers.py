@@ -8,7 +8,6 @@ import torch
 from coursework.autoregressive.layers import (
     GatedBlock,
     MaskedConv2d,
-    crop_window,
     gated_activation,
     masked_conv2d,
 )
@@ -63,21 +62,17 @@ def test_module_equals_the_function_and_the_window_equals_the_full_output():
     full = layer(x)
     assert torch.allclose(full, masked_conv2d(x, layer.weight, layer.bias, layer.mask))
     # a crop of rows 2..6 and columns 1..7 gives the outputs of rows 4..6, cols 3..5
-    inside = torch.ones(1, 1, 5, 7, dtype=torch.float64)
-    win = layer.window(x[:, :, 2:7, 1:8], inside)
+    win = layer.window(x[:, :, 2:7, 1:8])
     assert win.shape == (2, 3, 3, 3)
     assert torch.allclose(win, full[:, :, 4:7, 3:6])
 
 
-def test_window_zeroes_positions_outside_the_image():
+def test_window_of_a_zero_padded_input_is_the_full_output():
     torch.manual_seed(1)
     layer = MaskedConv2d(causal_mask(2, 1, 3, "A"), anchor_row=1).double()
     x = torch.randn(1, 1, 4, 4, dtype=torch.float64)
-    padded = torch.nn.functional.pad(x, (1, 1, 1, 0), value=7.0)  # garbage around
-    inside = torch.nn.functional.pad(
-        torch.ones(1, 1, 4, 4, dtype=torch.float64), (1, 1, 1, 0)
-    )
-    assert torch.allclose(layer.window(padded, inside), layer(x))
+    padded = torch.nn.functional.pad(x, (1, 1, 1, 0))  # above and at the sides
+    assert torch.allclose(layer.window(padded), layer(x))
 
 
 def test_gated_activation_matches_the_formula():
@@ -92,19 +87,26 @@ def test_gated_activation_matches_the_formula():
 
 
 @pytest.mark.parametrize("first", [True, False])
-def test_gated_block_window_equals_its_full_output(first):
+def test_gated_block_is_its_two_stacks(first):
+    """forward = the vertical gate, and the horizontal stack fed by V * v."""
     torch.manual_seed(3)
     block = GatedBlock(4, 4, 3, first=first, n_classes=3).double()
     v = torch.randn(2, 4, 7, 9, dtype=torch.float64)
     h = torch.randn(2, 4, 7, 9, dtype=torch.float64)
     y = torch.tensor([0, 2])
     v_full, h_full = block(v, h, y)
-    inside = torch.ones(1, 1, 7, 9, dtype=torch.float64)
-    v_win, h_win = block.window(v, h, inside, y)
-    assert v_win.shape == (2, 4, 6, 7)
-    # inner positions (away from the crop's own borders, which are not the image's)
-    assert torch.allclose(v_win, crop_window(v_full, 1, 1))
-    assert torch.allclose(h_win, crop_window(h_full, 1, 1))
+    v_pre = block.v_conv(v)
+    assert torch.equal(v_full, block.vertical(v_pre, y))
+    assert torch.equal(h_full, block.horizontal(block.h_conv(h), v_pre, h, y))
+    # by the formula, with the label embeddings as biases
+    gate = gated_activation
+    assert torch.allclose(
+        v_full, gate(v_pre + block.embed_v(y)[:, :, None, None])
+    )
+    h_new = block.h_out(
+        gate(block.h_conv(h) + block.link(v_pre) + block.embed_h(y)[:, :, None, None])
+    )
+    assert torch.allclose(h_full, h_new + (0 if first else h))
 
 
 def test_conditional_block_needs_labels():

@@ -71,25 +71,24 @@ def test_output_depends_only_on_earlier_sub_pixels(name: str, channels: int) -> 
                     assert dep[0, i - 1, j] > 0, (name, (c, i, j))
 
 
+@pytest.mark.parametrize("channels", [1, 3])
 @pytest.mark.parametrize("name", ["PixelCNN", "gated", "conditional gated"])
-def test_window_mode_gives_the_full_outputs(name: str) -> None:
+def test_the_activation_cache_gives_the_full_outputs(name: str, channels: int) -> None:
+    """Row by row, pixel by pixel, the cache reproduces forward's every output."""
     torch.manual_seed(1)
-    model = _builders()[name](3).double()
-    x = torch.rand(2, 3, 6, 7, dtype=torch.float64)
+    model = _builders()[name](channels).double()
+    x = torch.rand(2, channels, 6, 7, dtype=torch.float64)
     y = torch.tensor([1, 3])
     cond = getattr(model, "n_classes", 0)
-    full = model(x, y) if cond else model(x)
-    r = model.reach
-    padded = torch.nn.functional.pad(x, (r, r, r, 0))
-    inside = torch.nn.functional.pad(
-        torch.ones(1, 1, 6, 7, dtype=x.dtype), (r, r, r, 0)
-    )
-    for i, j in [(0, 0), (3, 4), (5, 6), (2, 0)]:
-        crop = (..., slice(i, i + r + 1), slice(j, j + 2 * r + 1))
-        args = (padded[crop], inside[crop]) + ((y,) if cond else ())
-        win = model.window(*args)
-        assert win.shape == (2, full.shape[1], 3, 1, 1)
-        assert torch.allclose(win[..., 0, 0], full[..., i, j])
+    extra = (y,) if cond else ()
+    full = model(x, *extra)  # (B, P, C, H, W)
+    cache = model.start_cache(x)
+    for i in range(6):
+        model.cache_row(cache, i, *extra)
+        for j in range(7):
+            out = model.cache_pixel(cache, i, j, *extra)
+            assert out.shape == full.shape[:3]
+            assert torch.allclose(out, full[..., i, j]), (i, j)
 
 
 def test_width_must_fit_the_colour_groups() -> None:
