@@ -72,6 +72,7 @@ LIKELIHOODS = (
     ("02_autoregressive", "nll_nats_pixelcnn", "PixelCNN, exact"),
     ("02_autoregressive", "nll_nats_gated", "gated PixelCNN, exact"),
     ("02_autoregressive", "nll_nats_rowlstm", "Row LSTM, exact"),
+    ("02_autoregressive", "nll_nats_gated_large", "large gated, exact"),
     ("03_vae", "iwae50", "VAE, IWAE bound k=50"),
     ("03_vae", "neg_elbo", "VAE, ELBO bound"),
 )
