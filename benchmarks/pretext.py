@@ -2,7 +2,7 @@
 
 Every batch-maker of ``coursework.pretext`` runs batched on the device (no
 Python loop over images); this measures how many images per second each one
-turns into ``(inputs, targets)``, on the generated scenes (or the action
+turns into ``(inputs, targets)``, on the generated objects (or the action
 videos for the video tasks), after a warm-up, synchronising CUDA around the
 timed loop. The figures go through ``record_metrics("05_pretext_batches", ...)``
 as ``<task>_images_per_s``.
@@ -23,7 +23,7 @@ import torch
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from coursework.data.scenes import make_scenes  # noqa: E402
+from coursework.data.objects import make_objects  # noqa: E402
 from coursework.data.video import make_actions  # noqa: E402
 from coursework.pretext.augment import augment  # noqa: E402
 from coursework.pretext.color import ab_bins, colorization_batch, rgb_to_lab  # noqa: E402
@@ -70,7 +70,7 @@ def main() -> None:
     device = get_device(args.device)
     torch.manual_seed(0)
     b, s = args.batch, args.size
-    x, _ = make_scenes(max(8, b), s, seed=0, device=device)
+    x, _ = make_objects(max(8, b), s, seed=0, device=device)
     x = x[:b]
     videos, _ = make_actions(max(1, b // 8), 24, 32, seed=0, device=device)
     centres, _ = ab_bins(rgb_to_lab(x)[:, 1:])

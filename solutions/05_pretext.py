@@ -52,7 +52,7 @@ import torch.nn.functional as F
 from IPython.display import display
 
 from coursework.data import load_images
-from coursework.data.scenes import SCENE_CLASSES, make_scenes
+from coursework.data.objects import OBJECT_CLASSES, make_objects
 from coursework.data.video import CLASSES as ACTION_CLASSES
 from coursework.data.video import MOTION_PAIRS, make_actions
 from coursework.exercises import check
@@ -117,26 +117,35 @@ print(f"images {S}x{S}, width {WIDTH}, {EPOCHS} pretraining epochs, batch {BATCH
 # ## Data
 #
 # Pretext tasks only teach something when the data has structure for them to
-# find. On `ci`/`cpu` we **generate** small outdoor scenes
-# (`coursework.data.scenes`): a blue sky above striped green or brown
-# ground, sometimes a sun, and one object. The class (8 of them) is the
-# object's **kind** (disk, square, triangle, ring) and its **place** (sky or
-# ground). Each kind has a typical hue, but hues vary widely and overlap, so
-# colour alone does not give the class away. Up is always up (rotation and
-# jigsaw are learnable), sky and ground have typical colours (colourisation
-# is learnable), and stripes continue across patch borders (relative
-# position is learnable, and has a shortcut that a gap removes). We generate
-# rather than use a small real set because no colour image set with labels
-# ships with our dependencies, and generated scenes take a second. On `gpu`
-# the same code runs on CIFAR-10 (Krizhevsky, 2009), downloaded by
-# torchvision.
+# find, and they learn whatever solves them, so the data decides what the
+# features become. On `ci`/`cpu` we **generate** small pictures of everyday
+# objects (`coursework.data.objects`): a house, a tree, a mushroom, a rocket,
+# a car, a boat, a snowman or a lamp, built from simple parts, over a pale
+# background. The class is the object's kind (8 of them). The pictures are
+# made so that each task's signal sits in the object:
+#
+# - every object stands **upright** (the roof above the walls, the wheels
+#   under the car), and the background has **no up**: its shading runs at a
+#   random angle, so rotation can only be read off the object;
+# - the parts have a fixed **layout**, so a tile of roof belongs above a tile
+#   of wall (jigsaw, relative position); the background's soft waves continue
+#   across tile borders, a shortcut that a gap between tiles removes;
+# - each part has a **typical hue** (green crowns, red caps, blue cars) that
+#   varies, so colour follows from recognising the part, but not for sure.
+#
+# We generate rather than use a small real set because no colour image set
+# with labels ships with our dependencies, and generated pictures take a
+# second. Had the background a direction (a blue sky always on top, say),
+# rotation, jigsaw and relative position could all be solved from it alone,
+# and would teach the network nothing about the objects. On `gpu` the same
+# code runs on CIFAR-10 (Krizhevsky, 2009), downloaded by torchvision.
 
 # %% tags=["data"]
 S = 8 * (profile.image_size // 8)
-if profile.image_dataset == "digits":  # ci / cpu: generated scenes
-    x_train, y_train = make_scenes(profile.n_train, S, seed=0, device=device)
-    x_test, y_test = make_scenes(profile.n_test, S, seed=1, device=device)
-    class_names = list(SCENE_CLASSES)
+if profile.image_dataset == "digits":  # ci / cpu: generated objects
+    x_train, y_train = make_objects(profile.n_train, S, seed=0, device=device)
+    x_test, y_test = make_objects(profile.n_test, S, seed=1, device=device)
+    class_names = list(OBJECT_CLASSES)
 else:  # gpu: CIFAR-10 through torchvision
     x_train, y_train = load_images(
         "cifar10", "train", image_size=S, n=profile.n_train, device=device
@@ -548,7 +557,7 @@ print(
 # $(a, b)$ predicts the **average** of the plausible colours, a greyish
 # brown. Zhang et al. instead **quantise** the $ab$ plane into bins of side
 # 10 and predict a distribution over the $Q$ bins that occur (313 for
-# ImageNet) with a cross-entropy. Common, dull colours (sky, ground) would
+# ImageNet) with a cross-entropy. Common, dull colours (the pale backgrounds) would
 # dominate, so each pixel's loss is weighted by the rarity of its true bin,
 # $w_q \propto \big((1-\lambda)\tilde p_q + \lambda/Q\big)^{-1}$ with
 # $\lambda = \frac12$ and $\mathbb E_{\tilde p}[w] = 1$. A prediction is
@@ -1149,31 +1158,41 @@ print(
 # %% [markdown]
 # What to take from it:
 #
-# - **Ordering.** With labels, the supervised backbone is the ceiling;
-#   the question is how much of the gap between random and supervised a
-#   pretext task closes. The printed lines say which tasks close it on this
-#   data and which do not, honestly: with a few epochs of pretraining on a
-#   few thousand small images, several tasks barely move the features away
-#   from the random backbone, which is itself a strong baseline for a linear
-#   probe (random convolutions already measure colours and edges).
-# - **Shortcuts.** A pretext task that is solved too easily teaches little.
-#   In the generated scenes the sky is always up and blue, so rotation and
-#   the jigsaw can be solved from the colour of each tile or side alone:
-#   compare their pretext accuracy (near 1) with their probe. The gap in
-#   relative position is meant to remove such a shortcut; the lines above say
-#   whether it helped here.
+# - **Ordering.** With labels, the supervised backbone is the ceiling and the
+#   random one the floor; the question is how much of the gap between them a
+#   pretext task closes. Random convolutions are a strong floor for a linear
+#   probe here, because they measure colours and edges, and each kind has a
+#   typical hue. The lines above say which tasks close the gap on this data
+#   and which do not.
+# - **Rotation** is the lecture's showcase (Gidaris et al.'s table): to tell
+#   which way is up in these pictures the network has to find the object and
+#   know how each kind stands, which is most of what the classes need.
+# - **Shortcuts.** A pretext task learns whatever solves it. The background
+#   here has no up and no typical colour, so rotation, jigsaw and relative
+#   position have to look at the objects; with a sky always on top they
+#   would have read it off the sky. Without the gap, relative position can
+#   also match the background's waves across the border: compare its pretext
+#   accuracy with and without the gap, and whether its features got worse.
+# - **Jigsaw permutation sets.** The Hamming set's permutations differ in
+#   more tiles, so every puzzle asks about the whole picture; the line above
+#   compares it with a random set of the same size.
+# - **Colourisation** is transferred on grey images and so loses the colour
+#   cues that the other backbones see, and its pretext accuracy counts exact
+#   bins, which is harsh for a task with many plausible answers. The chroma
+#   line says whether rebalanced classification kept colours more vivid than
+#   L2 regression, which is pulled towards the average, greyish colour.
 # - **DeepCluster** needs clusters that agree with something meaningful; the
 #   purity printed per round says whether its clusters drifted towards or
 #   away from the classes.
+# - **Contrastive methods** (exemplar, SimCLR, MoCo) are trained here for a
+#   few hundred steps with batches of 64; their papers train for hundreds of
+#   epochs with batches of 256 to 4096, and many negatives matter. Read
+#   their rows as what a small budget gives.
 # - **Fine-tuning with few labels** is where pretraining is meant to help:
 #   compare each row's fine-tune column with the random row, which is
-#   training from scratch on the same few labels.
-# - **Colourisation** is transferred on grey images and so loses the colour
-#   cues that the other backbones see. Whether its rebalanced classification
-#   kept colours more vivid than L2 regression is in the chroma line: where
-#   most of a picture's colour follows from its layout (blue sky, green
-#   ground), the average colour is already a good guess and the two can come out
-#   close; compare the objects in the figure above.
+#   training from scratch on the same few labels. A backbone pretrained on
+#   tiles or patches (jigsaw, relative position) has seen pictures at
+#   another scale than the whole images it is fine-tuned on.
 # - **Scale.** The published gaps need long training on large data sets;
 #   run the `gpu` profile (CIFAR-10) to see how the table changes.
 
