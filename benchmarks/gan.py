@@ -3,7 +3,8 @@
 Notebook 04 trains every seed of a mode-collapse table as one stacked model
 (``coursework.gan.batched``). This script measures what that buys: the time
 to train ``M`` copies together against ``M`` single-copy runs in sequence,
-with the same loop, sizes and number of steps.
+with the same loop, sizes and number of steps, and what the stack costs in
+units of one copy's run (1 would mean the copies come for free).
 
 Usage:
     python benchmarks/gan.py                 # CPU, and CUDA when available
@@ -69,6 +70,7 @@ def main(argv: list[str] | None = None) -> int:
                 train(1, args.steps, args.batch, args.hidden, device, variant)
                 for _ in range(args.copies)
             )
+            one_run = single / args.copies
             rows.append(
                 {
                     "device": name,
@@ -78,6 +80,8 @@ def main(argv: list[str] | None = None) -> int:
                     "stacked_s": round(stacked, 2),
                     "one_after_another_s": round(single, 2),
                     "speedup": round(single / stacked, 2),
+                    # what the whole stack costs, in units of one copy's run
+                    "stacked_in_single_runs": round(stacked / one_run, 2),
                 }
             )
             print(json.dumps(rows[-1]), flush=True)
