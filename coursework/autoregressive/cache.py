@@ -77,6 +77,10 @@ class ActivationCache:
         """Write ``value`` (B, C) at pixel ``(i, j)`` of buffer ``t``."""
         t[:, :, i + self.pad, j + self.pad] = value
 
+    def set_value(self, c: int, i: int, j: int, value: torch.Tensor) -> None:
+        """Write a drawn sub-pixel ``value`` (B,) into channel ``c`` of the image."""
+        self.image[:, c, i + self.pad, j + self.pad] = value
+
     def put_row(self, t: torch.Tensor, i: int, value: torch.Tensor) -> None:
         """Write ``value`` (B, C, W) into row ``i`` of buffer ``t``."""
         p = self.pad

@@ -148,7 +148,5 @@ def sample_cached(
                 probs = likelihood.log_probs(params[:, :, c].float()).exp()
                 v = step(probs, noise[:, c, i, j])
                 values[:, c, i, j] = v
-                cache.image[:, c, i + cache.pad, j + cache.pad] = to_unit(
-                    v, likelihood.levels
-                )
+                cache.set_value(c, i, j, to_unit(v, likelihood.levels))
     return values

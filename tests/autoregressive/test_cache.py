@@ -42,3 +42,6 @@ def test_buffers_are_written_where_they_are_read() -> None:
     row = torch.randn(2, 6, 5, dtype=torch.float64)
     cache.put_row(second, 1, row)
     assert torch.equal(cache.row(second, 1, 1, 0)[:, :, 0], row)
+    drawn = torch.tensor([0.25, 0.75], dtype=torch.float64)
+    cache.set_value(2, 3, 4, drawn)
+    assert torch.equal(cache.window(cache.image, 3, 4, 1, 0)[:, 2, 0, 0], drawn)
