@@ -734,7 +734,7 @@ plt.show()
 # %%
 seed_everything(0)
 reader = ConvClassifier(side, outputs=10).to(device)
-hist_reader = fit(
+fit(
     reader,
     TensorLoader(xb_train, y_train, batch_size=batch),
     classification_loss,
