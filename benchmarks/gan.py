@@ -6,6 +6,13 @@ to train ``M`` copies together against ``M`` single-copy runs in sequence,
 with the same loop, sizes and number of steps, and what the stack costs in
 units of one copy's run (1 would mean the copies come for free).
 
+It also splits a step's time into a fixed part that every run pays once
+(Python, the optimisers, kernel launches) and the part each copy adds (its
+arithmetic): ``t(M) = fixed + M * per_copy``, from the one-copy and the
+``M``-copy times. Stacking removes ``M - 1`` fixed parts; the copies come
+nearly for free only where ``per_copy`` is small beside ``fixed``, as on a GPU
+for models this small, not on a CPU, where the arithmetic itself is the cost.
+
 Usage:
     python benchmarks/gan.py                 # CPU, and CUDA when available
     python benchmarks/gan.py --copies 10 --steps 300 --devices cpu
@@ -50,13 +57,17 @@ def train(copies: int, steps: int, batch: int, hidden: int, device, variant: str
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--copies", type=int, default=10, help="seeds x mixtures")
+    parser.add_argument(
+        "--copies", type=int, default=10, help="seeds x mixtures (at least 2)"
+    )
     parser.add_argument("--steps", type=int, default=300)
     parser.add_argument("--batch", type=int, default=256)
     parser.add_argument("--hidden", type=int, default=64)
     parser.add_argument("--variants", nargs="+", default=["gan", "wgan_gp"])
     parser.add_argument("--devices", nargs="+", default=None)
     args = parser.parse_args(argv)
+    if args.copies < 2:
+        parser.error("--copies must be at least 2 to compare a stack with one copy")
     devices = args.devices or ["cpu"] + (["cuda"] if torch.cuda.is_available() else [])
     rows = []
     for name in devices:
@@ -71,6 +82,9 @@ def main(argv: list[str] | None = None) -> int:
                 for _ in range(args.copies)
             )
             one_run = single / args.copies
+            # t(M) = fixed + M * per_copy, per step, from t(1) and t(M)
+            per_copy = (stacked - one_run) / (args.copies - 1) / args.steps
+            fixed = one_run / args.steps - per_copy
             rows.append(
                 {
                     "device": name,
@@ -82,6 +96,8 @@ def main(argv: list[str] | None = None) -> int:
                     "speedup": round(single / stacked, 2),
                     # what the whole stack costs, in units of one copy's run
                     "stacked_in_single_runs": round(stacked / one_run, 2),
+                    "fixed_ms_per_step": round(1000 * fixed, 3),
+                    "per_copy_ms_per_step": round(1000 * per_copy, 3),
                 }
             )
             print(json.dumps(rows[-1]), flush=True)
