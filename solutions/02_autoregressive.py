@@ -58,7 +58,7 @@ from coursework.autoregressive import (
 )
 from coursework.data import load_images
 from coursework.exercises import check
-from coursework.gan.evaluation import ConvClassifier, classification_loss
+from coursework.gan.evaluation import ConvClassifier, classification_loss, embed
 from coursework.plot import compare_rows, plot_history, show_images
 from coursework.plot.autoregressive import (
     filmstrip,
@@ -333,8 +333,8 @@ def nll_loss(likelihood, conditional=False):
 
 
 @torch.no_grad()
-def test_nll(model, values, likelihood, labels=None):
-    """Mean exact negative log-likelihood in nats per image over `values`."""
+def image_nlls(model, values, likelihood, labels=None):
+    """Exact negative log-likelihood in nats of every image of `values`: (N,)."""
     model.eval()
     out = []
     for i in range(0, len(values), 4 * batch):
@@ -342,7 +342,12 @@ def test_nll(model, values, likelihood, labels=None):
         x = to_unit(v, likelihood.levels)
         params = model(x) if labels is None else model(x, labels[i : i + 4 * batch])
         out.append(image_nll(likelihood.log_prob(params.float(), v)))
-    return float(torch.cat(out).mean())
+    return torch.cat(out)
+
+
+def test_nll(model, values, likelihood, labels=None):
+    """Mean exact negative log-likelihood in nats per image over `values`."""
+    return float(image_nlls(model, values, likelihood, labels).mean())
 
 
 def train(
@@ -742,10 +747,8 @@ fit(
     epochs=profile.epochs,
     desc="digit classifier",
 )
-reader.eval()
-with torch.no_grad():
-    read_real = float((reader(xb_test).argmax(1) == y_test).float().mean())
-    read_as = reader(class_samples.float().to(device)).argmax(1).cpu()
+read_real = float((embed(reader, xb_test)[1] == y_test).float().mean())
+read_as = embed(reader, class_samples.float().to(device))[1].cpu()
 read_samples = float((read_as == labels).float().mean())
 print(
     f"the classifier reads the requested class in {read_samples:.0%} of the "
@@ -767,18 +770,10 @@ print("per class 0..9:", [round(v, 2) for v in per_class_read])
 # target: it only learned to draw each class.
 
 # %%
-@torch.no_grad()
 def class_log_likelihoods(model, values, n_classes=10):
     """log p(x | y = k) for every test image and class: (N, K)."""
-    model.eval()
-    out = torch.zeros(len(values), n_classes, device=values.device)
-    for k in range(n_classes):
-        for i in range(0, len(values), 4 * batch):
-            v = values[i : i + 4 * batch].long()
-            y = torch.full((len(v),), k, device=values.device)
-            params = model(to_unit(v, binary.levels), y)
-            out[i : i + len(v), k] = -image_nll(binary.log_prob(params.float(), v))
-    return out
+    labels = [torch.full((len(values),), k, device=values.device) for k in range(n_classes)]
+    return -torch.stack([image_nlls(model, values, binary, y) for y in labels], 1)
 
 
 log_prior = torch.bincount(y_train, minlength=10).float().log() - math.log(len(y_train))

@@ -543,7 +543,6 @@ check("gan.gradient_penalty", gradient_penalty)
 # over training the copies one after another, and what the stack costs in
 # runs of one copy). The ring and the grid share the stack: the first copies
 # see the ring, the others the grid.
-
 #
 # Every variant gets the same number of generator steps. WGAN-GP follows its
 # paper's Algorithm 1: $n_\text{critic} = 5$ critic steps per generator step

@@ -29,8 +29,16 @@ import math
 
 import torch
 
-KINDS = ("house", "tree", "mushroom", "rocket", "car", "boat", "snowman", "lamp")
-OBJECT_CLASSES = KINDS
+OBJECT_CLASSES = (
+    "house",
+    "tree",
+    "mushroom",
+    "rocket",
+    "car",
+    "boat",
+    "snowman",
+    "lamp",
+)
 # part shapes, in a unit frame (U, V) in [-1, 1]^2 with y pointing down
 BOX, ELLIPSE, TRIANGLE, DOME, BOWL = range(5)
 # (shape, x, y, half-width, half-height, colour role) in object units: the
@@ -79,9 +87,9 @@ HUE_SPREAD = 0.12  # uniform spread around the typical hue
 
 def _part_table() -> torch.Tensor:
     """(kinds, MAX_PARTS, 6) part parameters; missing parts are invisibly small."""
-    table = torch.tensor([[BOX, 0, 0, 1e-3, 1e-3, 0]] * MAX_PARTS * len(KINDS))
-    table = table.view(len(KINDS), MAX_PARTS, 6).float()
-    for k, kind in enumerate(KINDS):
+    table = torch.tensor([[BOX, 0, 0, 1e-3, 1e-3, 0]] * MAX_PARTS * len(OBJECT_CLASSES))
+    table = table.view(len(OBJECT_CLASSES), MAX_PARTS, 6).float()
+    for k, kind in enumerate(OBJECT_CLASSES):
         for p, part in enumerate(_PARTS[kind]):
             table[k, p] = torch.tensor(part, dtype=torch.float32)
     return table
