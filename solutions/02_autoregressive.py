@@ -56,9 +56,9 @@ from coursework.autoregressive import (
     sample_naive,
     to_unit,
 )
+from coursework.classifier import ConvClassifier, classification_loss, embed
 from coursework.data import load_images
 from coursework.exercises import check
-from coursework.gan.evaluation import ConvClassifier, classification_loss, embed
 from coursework.plot import compare_rows, plot_history, show_images
 from coursework.plot.autoregressive import (
     filmstrip,

@@ -24,8 +24,8 @@ from coursework.exercises.core import case_generator as _gen
 from coursework.exercises.core import case_randn as _randn
 from coursework.gan.latent import slerp
 from coursework.gan.losses import discriminator_loss, generator_loss, gradient_penalty
-from coursework.gan.metrics import frechet_distance
 from coursework.gan.spectral import power_iteration_step
+from coursework.metrics import frechet_distance
 
 # ------------------------------------------------------- discriminator_loss
 

@@ -3,18 +3,18 @@
 Goodfellow et al., "Generative Adversarial Nets" (NeurIPS 2014, arXiv:1406.2661).
 """
 
-from coursework.gan.batched import (
-    BatchedLinear,
-    BatchedMLP,
-    Discriminator2D,
-    Generator2D,
-)
-from coursework.gan.evaluation import (
+from coursework.classifier import (
     ConvClassifier,
     SampleReport,
     classification_loss,
     embed,
     evaluate_samples,
+)
+from coursework.gan.batched import (
+    BatchedLinear,
+    BatchedMLP,
+    Discriminator2D,
+    Generator2D,
 )
 from coursework.gan.latent import attribute_direction, lerp, slerp
 from coursework.gan.losses import (
@@ -28,17 +28,6 @@ from coursework.gan.losses import (
     wasserstein_critic_loss,
     wasserstein_generator_loss,
 )
-from coursework.gan.metrics import (
-    class_histogram,
-    classes_covered,
-    feature_frechet_distance,
-    frechet_distance,
-    gaussian_stats,
-    high_quality_share,
-    mode_counts,
-    modes_covered,
-    precision_recall,
-)
 from coursework.gan.models import DCGANDiscriminator, DCGANGenerator, pack
 from coursework.gan.spectral import as_matrix, power_iteration, power_iteration_step
 from coursework.gan.training import (
@@ -49,6 +38,17 @@ from coursework.gan.training import (
     standard,
     train_gan,
     wasserstein_gp,
+)
+from coursework.metrics import (
+    class_histogram,
+    classes_covered,
+    feature_frechet_distance,
+    frechet_distance,
+    gaussian_stats,
+    high_quality_share,
+    mode_counts,
+    modes_covered,
+    precision_recall,
 )
 
 __all__ = [

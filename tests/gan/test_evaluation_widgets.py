@@ -9,8 +9,8 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import torch  # noqa: E402
 
+from coursework.classifier import ConvClassifier, evaluate_samples  # noqa: E402
 from coursework.data.mixtures import ring  # noqa: E402
-from coursework.gan.evaluation import ConvClassifier, evaluate_samples  # noqa: E402
 from coursework.gan.training import GANHistory  # noqa: E402
 from coursework.plot.gan import (  # noqa: E402
     plot_class_histograms,

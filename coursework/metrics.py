@@ -1,4 +1,4 @@
-"""Sample-quality metrics that need no Inception network.
+"""Metrics several lectures share: sample quality without an Inception network.
 
 * Modes covered and the share of high-quality samples on a Gaussian mixture
   (Srivastava et al., "VEEGAN", NeurIPS 2017, arXiv:1705.07761; Lin et al.,

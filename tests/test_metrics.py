@@ -10,7 +10,7 @@ import scipy.linalg
 import torch
 
 from coursework.data.mixtures import grid, ring
-from coursework.gan.metrics import (
+from coursework.metrics import (
     class_histogram,
     classes_covered,
     feature_frechet_distance,

@@ -1,4 +1,6 @@
-"""Evaluating generated digits with a classifier we train ourselves.
+"""A digit classifier we train ourselves, and generated samples judged by it.
+
+Shared by every generative lecture (02, 04, 07) and kept out of the topics.
 
 The Fréchet Inception Distance (Heusel et al., 2017, arXiv:1706.08500) and
 k-NN precision/recall (Kynkäänniemi et al., 2019, arXiv:1904.06991) compare
@@ -16,7 +18,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from coursework.gan import metrics
+from coursework import metrics
 
 
 class ConvClassifier(nn.Module):
