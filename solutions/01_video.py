@@ -54,39 +54,44 @@ from coursework.data.video import (
     make_untrimmed,
 )
 from coursework.exercises import check
+from coursework.metrics import group_accuracy, pair_accuracy
 from coursework.plot import confusion_matrix, plot_history
 from coursework.plot.video import animate_clips, filmstrip, plot_timeline, show_flow
 from coursework.runtime import data_dir
 from coursework.train import TensorLoader, fit
-from coursework.video.clips import clip_span, predict_averaged, to_float
-from coursework.video.flops import format_costs, layer_costs, model_cost
-from coursework.video.flow import clip_flow, horn_schunck, neighbour_average
-from coursework.video.layers import (
+from coursework.video import (
+    CNNLSTM,
     Conv,
     EarlyFusion,
     GlobalPool,
+    TwoStream,
+    build_model,
+    c3d_specs,
+    clip_flow,
+    clip_loss,
+    clip_span,
     conv2d,
     conv3d,
+    detect,
+    endpoint_error,
+    format_costs,
+    format_table,
+    frame_loss,
+    fused_two_stream_loss,
+    horn_schunck,
+    layer_costs,
+    model_cost,
+    neighbour_average,
     pool2d,
     pool3d,
-)
-from coursework.video.localization import (
-    detect,
+    predict_averaged,
+    receptive_field_table,
     sliding_windows,
+    temporal_map,
+    to_float,
     window_clips,
     window_labels,
 )
-from coursework.video.metrics import (
-    endpoint_error,
-    group_accuracy,
-    pair_accuracy,
-    temporal_map,
-)
-from coursework.video.models import build_model, c3d_specs
-from coursework.video.receptive_field import format_table, receptive_field_table
-from coursework.video.recurrent import CNNLSTM
-from coursework.video.training import clip_loss, frame_loss, fused_two_stream_loss
-from coursework.video.two_stream import TwoStream
 from coursework.widgets.video import frame_scrubber
 
 # Sizes, all derived from the profile.

@@ -56,7 +56,7 @@ from coursework.autoregressive import (
     sample_naive,
     to_unit,
 )
-from coursework.classifier import ConvClassifier, classification_loss, embed
+from coursework.classifier import ConvClassifier, embed, supervised_loss
 from coursework.data import load_images
 from coursework.exercises import check
 from coursework.plot import compare_rows, plot_history, show_images
@@ -742,7 +742,7 @@ reader = ConvClassifier(side, outputs=10).to(device)
 fit(
     reader,
     TensorLoader(xb_train, y_train, batch_size=batch),
-    classification_loss,
+    supervised_loss,
     torch.optim.Adam(reader.parameters(), lr=2e-3),
     epochs=profile.epochs,
     desc="digit classifier",

@@ -48,11 +48,16 @@ import matplotlib.pyplot as plt
 import torch
 import torch.nn.functional as F
 
+from coursework.classifier import (
+    ConvClassifier,
+    embed,
+    evaluate_samples,
+    supervised_loss,
+)
 from coursework.data import load_images, make_shapes
 from coursework.data.mixtures import grid, ring
 from coursework.exercises import check
 from coursework.gan import (
-    ConvClassifier,
     DCGANDiscriminator,
     DCGANGenerator,
     Discriminator2D,
@@ -60,21 +65,17 @@ from coursework.gan import (
     Objective,
     as_matrix,
     attribute_direction,
-    classification_loss,
-    embed,
-    evaluate_samples,
     forever,
-    high_quality_share,
     least_squares_discriminator_loss,
     least_squares_generator_loss,
     lerp,
-    modes_covered,
     optimal_discriminator,
     power_iteration,
     train_gan,
     wasserstein_critic_loss,
     wasserstein_generator_loss,
 )
+from coursework.metrics import high_quality_share, modes_covered
 from coursework.plot import compare_rows, show_images
 from coursework.plot.gan import (
     plot_class_histograms,
@@ -1049,13 +1050,13 @@ classifier = ConvClassifier(profile.image_size, outputs=10, width=gan_width).to(
 hist_clf = fit(
     classifier,
     TensorLoader(x_train, y_train, batch_size=batch),
-    classification_loss,
+    supervised_loss,
     torch.optim.Adam(classifier.parameters(), lr=2e-3),
     epochs=profile.epochs,
     val_loader=TensorLoader(x_test, y_test, batch_size=4 * batch, shuffle=False),
     desc="digit classifier",
 )
-print(f"classifier test accuracy: {hist_clf.val['accuracy'][-1]:.3f}")
+print(f"classifier test accuracy: {hist_clf.val['acc'][-1]:.3f}")
 
 n_judge = x_test.shape[0]
 seed_everything(0)

@@ -51,11 +51,13 @@ import torch
 import torch.nn.functional as F
 from IPython.display import display
 
+from coursework.classifier import classification_loss
 from coursework.data import load_images
 from coursework.data.objects import OBJECT_CLASSES, make_objects
 from coursework.data.video import CLASSES as ACTION_CLASSES
 from coursework.data.video import MOTION_PAIRS, make_actions
 from coursework.exercises import check
+from coursework.metrics import pair_accuracy
 from coursework.plot import compare_rows, show_images
 from coursework.plot.pretext import (
     plot_ab_bins,
@@ -63,41 +65,46 @@ from coursework.plot.pretext import (
     plot_tiles,
     show_neighbours,
 )
-from coursework.pretext.augment import augment, random_resized_crop
-from coursework.pretext.backbone import Backbone, PretextNet
-from coursework.pretext.clustering import cluster_weights, kmeans, prepare_features
-from coursework.pretext.color import (
-    ab_bins,
-    annealed_mean,
-    lab_to_rgb,
-    rebalance_weights,
-    rgb_to_lab,
-    to_grey,
-)
-from coursework.pretext.contrastive import MoCo, moco_logits, nt_xent_logits
-from coursework.pretext.heads import Decoder, DenseHead, LinearHead, MLPHead, SetHead
-from coursework.pretext.inpainting import inpainting_batch, masked_squared_error
-from coursework.pretext.losses import classification_loss
-from coursework.pretext.permutations import (
-    all_permutations,
-    min_hamming,
-    random_permutation_set,
-)
-from coursework.pretext.tiles import (
+from coursework.pretext import (
     NEIGHBOUR_OFFSETS,
+    Backbone,
+    Decoder,
+    DenseHead,
+    LinearHead,
+    MLPHead,
+    MoCo,
+    PretextNet,
+    SetHead,
+    ab_bins,
+    all_permutations,
+    annealed_mean,
+    augment,
+    cluster_weights,
     extract_tiles,
+    finetune,
+    frozen_features,
+    inpainting_batch,
+    kmeans,
+    lab_to_rgb,
     largest_tile,
-    relative_position_batch,
-)
-from coursework.pretext.transfer import embed, finetune, linear_probe
-from coursework.pretext.video import (
+    linear_probe,
+    masked_squared_error,
+    min_hamming,
+    moco_logits,
+    nt_xent_logits,
     odd_one_out_batch,
+    prepare_features,
     random_clips,
+    random_permutation_set,
+    random_resized_crop,
+    rebalance_weights,
+    relative_position_batch,
+    rgb_to_lab,
     shuffle_learn_batch,
     spaced_frames,
+    to_grey,
 )
 from coursework.train import TensorLoader, evaluate, fit
-from coursework.video.metrics import pair_accuracy
 from coursework.widgets.pretext import colorization_explorer
 
 # Sizes, all derived from the profile.
@@ -232,8 +239,8 @@ def pretext_accuracy(name, loss_fn, data=None):
 def transfer(name, backbone, transform=None):
     """Linear probe (all labels, frozen) and fine-tuning (few labels); print both."""
     seed_everything(0)
-    f_train = embed(backbone, x_train, transform=transform)
-    f_test = embed(backbone, x_test, transform=transform)
+    f_train = frozen_features(backbone, x_train, transform=transform)
+    f_test = frozen_features(backbone, x_test, transform=transform)
     probe, _ = linear_probe(f_train, y_train, f_test, y_test, K, PROBE_EPOCHS)
     tuned = finetune(
         backbone,
@@ -731,7 +738,7 @@ seed_everything(0)
 deepcluster = PretextNet(Backbone(WIDTH), LinearHead(4 * WIDTH, n_clusters)).to(device)
 cluster_history, start = [], time.perf_counter()
 for r in range(rounds):
-    features = prepare_features(embed(deepcluster.backbone, x_train))
+    features = prepare_features(frozen_features(deepcluster.backbone, x_train))
     pseudo, _ = kmeans(features, n_clusters, iters=20, seed=r)
     weights = cluster_weights(pseudo, n_clusters)
     deepcluster.head.reset_parameters()  # a fresh classifier for the new labels
@@ -984,8 +991,8 @@ video_results = {}
 def video_transfer(name, backbone):
     """Linear probe on the action classes; accuracy overall and within motion pairs."""
     seed_everything(0)
-    f_train = embed(backbone, probe_frames_train)  # (N, T * D), frames in order
-    f_test = embed(backbone, probe_frames_test)
+    f_train = frozen_features(backbone, probe_frames_train)  # (N, T * D), frames in order
+    f_test = frozen_features(backbone, probe_frames_test)
     acc, probe = linear_probe(
         f_train, vy_train, f_test, vy_test, len(ACTION_CLASSES), PROBE_EPOCHS
     )
@@ -1087,8 +1094,8 @@ queries = torch.cat([(y_test == k).nonzero()[:1, 0] for k in range(min(K, 6))])
 neighbour_hits = {}
 for name, bb in backbones.items():
     transform = to_grey if name == "colorization" else None
-    f_gallery = F.normalize(embed(bb, x_train, transform=transform), dim=1)
-    f_query = F.normalize(embed(bb, x_test[queries], transform=transform), dim=1)
+    f_gallery = F.normalize(frozen_features(bb, x_train, transform=transform), dim=1)
+    f_query = F.normalize(frozen_features(bb, x_test[queries], transform=transform), dim=1)
     nearest = (f_query @ f_gallery.T).topk(5, dim=1).indices  # (Q, 5)
     neighbour_hits[name] = float(
         (y_train[nearest] == y_test[queries, None]).float().mean()
