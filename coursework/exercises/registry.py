@@ -37,6 +37,11 @@ def register_hidden(
     _HIDDEN.setdefault(exercise_id, []).append(cases)
 
 
+def hidden_cases(exercise_id: str, device: torch.device) -> list[Case]:
+    """The hidden cases of an exercise for ``device`` (empty when none)."""
+    return [c for make in _HIDDEN.get(exercise_id, []) for c in make(device)]
+
+
 def clear_hidden() -> None:
     """Forget all hidden cases (used by tests and the grader)."""
     _HIDDEN.clear()
