@@ -77,7 +77,7 @@ def model_cost(model: nn.Module) -> tuple[int, int]:
         if isinstance(layer, nn.Linear):
             params += layer.weight.numel() + layer.bias.numel()
             # the frame head runs once per frame
-            times = t_out if model.head_kind == "frame" else 1
+            times = t_out if getattr(model.head, "per_frame", False) else 1
             macs += layer.weight.numel() * times
     return params, macs
 
