@@ -17,6 +17,18 @@ from torchvision.utils import make_grid
 from coursework.train import History
 
 
+def frames_rgb(clip: torch.Tensor) -> np.ndarray:
+    """A clip for imshow: (T, C, H, W) uint8 or float -> (T, H, W, 3) in [0, 1].
+
+    Grey frames (C = 1) are repeated to RGB.
+    """
+    x = clip.detach().cpu()
+    x = x.float() / 255.0 if x.dtype == torch.uint8 else x.float()
+    if x.shape[1] == 1:
+        x = x.expand(-1, 3, -1, -1)
+    return x.clamp(0, 1).permute(0, 2, 3, 1).numpy()  # (T, H, W, 3)
+
+
 def image_grid(images: torch.Tensor, nrow: int = 8, padding: int = 1) -> np.ndarray:
     """Tile images (N, C, H, W) in [0, 1] into one (H', W', C) array for ``imshow``."""
     grid = make_grid(

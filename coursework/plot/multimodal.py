@@ -13,7 +13,7 @@ import torch
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 
-from coursework.plot.video import _frames
+from coursework.plot.core import frames_rgb
 
 
 def show_clip(
@@ -40,7 +40,7 @@ def show_clip(
     rows = 3 if spec is not None else 2
     fig = plt.figure(figsize=(max(6.0, 0.7 * t), 1.1 + 1.4 * (rows - 1)))
     grid = fig.add_gridspec(rows, t, height_ratios=[1.0] + [1.3] * (rows - 1))
-    images = _frames(frames)
+    images = frames_rgb(frames)
     for k in range(t):
         ax = fig.add_subplot(grid[0, k])
         ax.imshow(images[k], interpolation="nearest")
@@ -134,7 +134,7 @@ def plot_heatmaps(
     if axes is None:
         _, axes = plt.subplots(1, t, figsize=(1.1 * t, 1.3), squeeze=False)
         axes = axes[0]
-    images = _frames(frames)
+    images = frames_rgb(frames)
     s = images.shape[1]
     heat = heatmap.detach().float().cpu().numpy()
     lo, hi = float(heat.min()), float(heat.max())
