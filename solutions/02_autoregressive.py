@@ -47,11 +47,11 @@ from coursework.autoregressive import (
     Likelihood,
     PixelCNN,
     PixelRNN,
+    architecture_field,
     blind_spot,
     coloured_shapes,
     image_nll,
     quantize,
-    receptive_field,
     sample_cached,
     sample_naive,
     to_unit,
@@ -439,10 +439,8 @@ print(
 )
 rgb_centre = (rgb_side // 2, rgb_side // 2)
 for c, name in enumerate("RGB"):
-    field = receptive_field(
-        pixelcnn_rgb, (3, rgb_side, rgb_side), rgb_centre, c, device=device
-    )
-    reads = ["RGB"[k] for k in range(3) if field[k][rgb_centre] > 0]
+    field = architecture_field(pixelcnn_rgb, (3, rgb_side, rgb_side), rgb_centre, c)
+    reads = ["RGB"[k] for k in range(3) if field[k][rgb_centre]]
     print(f"output {name} at pixel {rgb_centre} reads this pixel's colours {reads}")
 
 # %% [markdown]
@@ -510,16 +508,20 @@ nll["gated PixelCNN"] = test_nll(gated, xb_test, binary)
 print(f"gated PixelCNN: {nll['gated PixelCNN']:.2f} nats per test image")
 
 # %% [markdown]
-# The receptive field of the centre pixel under both trained models: the
-# summed absolute gradient of its output over a few random inputs, non-zero
-# in blue. Orange marks the **blind spot**: pixels before the red pixel in
-# raster order, inside the box the field spans, that it does not see.
+# The receptive field of the centre pixel under both architectures, in blue.
+# It belongs to the architecture, not to what training made of the weights
+# (a trained unit can be dead, and its gradient zero), so we read it from a
+# copy of each model with all weights positive: then every unit is active,
+# no two paths cancel, and the gradient is non-zero exactly where a path of
+# masked-in weights leads to the pixel. Orange marks the **blind spot**:
+# pixels before the red pixel in raster order, inside the box the field
+# spans, that it does not see.
 
 # %%
 centre = (side // 2, side // 2)
 fields, blind = {}, {}
 for name, model in [("PixelCNN", pixelcnn), ("gated PixelCNN", gated)]:
-    field = receptive_field(model, image_shape, centre, device=device)[0].cpu()
+    field = architecture_field(model, image_shape, centre)[0]  # (H, W) bool
     fields[name], blind[name] = field, blind_spot(field, centre)
 plot_receptive_fields(fields, centre, blind)
 plt.show()
@@ -537,7 +539,7 @@ print(
 
 # %%
 explorer = receptive_field_explorer(
-    {"PixelCNN": pixelcnn, "gated PixelCNN": gated}, image_shape, device=device
+    {"PixelCNN": pixelcnn, "gated PixelCNN": gated}, image_shape
 )
 explorer.widget if explorer is not None else None
 
