@@ -16,6 +16,12 @@ from torchvision.utils import make_grid
 
 from coursework.train import History
 
+# A notebook draws figures at matplotlib's 100 dpi, cropped to their content,
+# and shrinks any wider than its output area, about 800 px on a laptop
+# screen or the course site.
+NOTEBOOK_DPI = 100
+NOTEBOOK_WIDTH_PX = 800
+
 
 def image_grid(images: torch.Tensor, nrow: int = 8, padding: int = 1) -> np.ndarray:
     """Tile images (N, C, H, W) in [0, 1] into one (H', W', C) array for ``imshow``."""
@@ -136,3 +142,26 @@ def confusion_matrix(
     if title:
         ax.set_title(title)
     return ax
+
+
+def image_axes_sizes(
+    fig: Figure, width_px: int = NOTEBOOK_WIDTH_PX
+) -> list[tuple[str, float, float]]:
+    """How large a notebook shows each image of ``fig``: (label, width, height) in px.
+
+    The figure is drawn at :data:`NOTEBOOK_DPI` and cropped to its content
+    (``bbox_inches="tight"``, as the inline backend does); if that is wider
+    than ``width_px``, the notebook scales it down to fit. Only axes that
+    show an image (``imshow``) are listed, with their title or y label.
+    """
+    fig.set_dpi(NOTEBOOK_DPI)
+    fig.canvas.draw()
+    tight = fig.get_tightbbox(fig.canvas.get_renderer())  # inches
+    scale = min(1.0, width_px / (tight.width * NOTEBOOK_DPI))
+    sizes = []
+    for ax in fig.axes:
+        if ax.images:
+            box = ax.get_window_extent()  # pixels, after the aspect is applied
+            label = ax.get_title() or ax.get_ylabel() or ax.get_title(loc="left")
+            sizes.append((label, box.width * scale, box.height * scale))
+    return sizes
