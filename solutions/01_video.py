@@ -707,8 +707,7 @@ for name, scores in (
 # * **many to many**, LRCN's choice for activity recognition: predict a
 #   class distribution at every step, $p_t = \mathrm{softmax}(W h_t)$, and
 #   average them, $p = \frac1T \sum_t p_t$. Below, the model returns
-#   $\log p$ and is trained with the cross-entropy of that average (LRCN
-#   trains a loss at every step, then averages at test time).
+#   $\log p$, and our loss is the cross-entropy of that average.
 #
 # The lecture also shows the CNN **frozen**: features from a 2D CNN
 # trained beforehand (there on ImageNet, here our single-frame baseline's

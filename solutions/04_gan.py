@@ -327,8 +327,9 @@ plt.tight_layout()
 plt.show()
 
 # %% [markdown]
-# We measure it. A generator whose samples start near 0 faces data at
-# $\mathcal N(4, 0.5^2)$; $D$ is first trained for a few steps against it, then
+# We measure it. A generator whose samples start near 0 faces data far
+# away, with mean `far_mean` (set below, drawn in the figure) and std
+# `data_std`; $D$ is first trained for a few steps against it, then
 # we take the gradient of both losses with respect to $G$'s parameters on the
 # same batch, and train both from that same start.
 
@@ -1179,7 +1180,7 @@ print(
 # The FID compares Gaussians fitted to Inception features of real and
 # generated images. We have no Inception weights offline, and they know
 # nothing of small digits anyway, so a digit classifier trained here supplies
-# the features (its 64-unit penultimate layer). With $\mu, C$ the mean and
+# the features (its penultimate layer, whose width is printed below). With $\mu, C$ the mean and
 # covariance of the features,
 #
 # $$d^2 = \lVert\mu_1 - \mu_2\rVert^2 + \operatorname{tr}\big(C_1 + C_2 - 2\,(C_1^{1/2} C_2 C_1^{1/2})^{1/2}\big).$$
@@ -1240,7 +1241,10 @@ hist_clf = fit(
     val_loader=TensorLoader(x_test, y_test, batch_size=4 * batch, shuffle=False),
     desc="digit classifier",
 )
-print(f"classifier test accuracy: {hist_clf.val['accuracy'][-1]:.3f}")
+print(
+    f"classifier test accuracy: {hist_clf.val['accuracy'][-1]:.3f}; features: "
+    f"{classifier.head.in_features} units"
+)
 
 n_judge = x_test.shape[0]
 seed_everything(0)
