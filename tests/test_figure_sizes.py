@@ -11,6 +11,9 @@ thumbnails, e.g. when long titles squeeze ``tight_layout``.
 
 from __future__ import annotations
 
+import importlib
+import inspect
+
 import matplotlib
 
 matplotlib.use("Agg")
@@ -29,7 +32,11 @@ from coursework.plot.autoregressive import (  # noqa: E402
     plot_receptive_fields,
 )
 from coursework.plot.core import NOTEBOOK_WIDTH_PX, image_axes_sizes  # noqa: E402
-from coursework.plot.multimodal import plot_heatmaps, show_clip  # noqa: E402
+from coursework.plot.multimodal import (  # noqa: E402
+    plot_heatmaps,
+    plot_similarity,
+    show_clip,
+)
 from coursework.plot.pretext import plot_tiles, show_neighbours  # noqa: E402
 from coursework.plot.vae import (  # noqa: E402
     plot_factor_heatmap,
@@ -85,26 +92,34 @@ def _field() -> torch.Tensor:
 # (name, draw, tile side in image pixels for grids or None)
 CASES = [
     (
-        "show_images: 32 digits, 16 a row",
+        "core.show_images: 32 digits, 16 a row",
         lambda: show_images(rand(32, 1, 28, 28), nrow=16),
         28,
     ),
-    ("show_images: 10 rows of 8", lambda: show_images(rand(80, 1, 28, 28), nrow=8), 28),
-    ("show_images: RGB shapes", lambda: show_images(rand(16, 3, 14, 14), nrow=16), 14),
     (
-        "compare_rows: 12 digits",
+        "core.show_images: 10 rows of 8",
+        lambda: show_images(rand(80, 1, 28, 28), nrow=8),
+        28,
+    ),
+    (
+        "core.show_images: RGB shapes",
+        lambda: show_images(rand(16, 3, 14, 14), nrow=16),
+        14,
+    ),
+    (
+        "core.compare_rows: 12 digits",
         lambda: compare_rows(
             {"input": rand(12, 1, 28, 28), "reconstruction p(x|z)": rand(12, 1, 28, 28)}
         ),
         28,
     ),
     (
-        "compare_rows: 5 models x 16",
+        "core.compare_rows: 5 models x 16",
         lambda: compare_rows({f"model {i}": rand(16, 1, 28, 28) for i in range(5)}),
         28,
     ),
     (
-        "confusion_matrix: 8 classes",
+        "core.confusion_matrix: 8 classes",
         lambda: confusion_matrix(
             torch.randint(0, 8, (96,), generator=g),
             torch.randint(0, 8, (96,), generator=g),
@@ -114,20 +129,20 @@ CASES = [
         None,
     ),
     (
-        "video filmstrip: 8 clips of 12 frames",
+        "video.filmstrip: 8 clips of 12 frames",
         lambda: plot_video.filmstrip(rand(8, 12, 3, 32, 32), CLASSES, scale=0.7),
         None,
     ),
     (
-        "video show_flow",
+        "video.show_flow: a 32 x 32 pair",
         lambda: plot_video.show_flow(
             rand(3, 32, 32), rand(3, 32, 32), torch.randn(2, 32, 32), "move left"
         ),
         None,
     ),
-    ("video animate_clips: 8 clips", _animation, None),
+    ("video.animate_clips: 8 clips", _animation, None),
     (
-        "plot_masks: four masks",
+        "autoregressive.plot_masks: four masks",
         lambda: plot_masks(
             {
                 "type A, 5x5": _mask(5),
@@ -139,7 +154,7 @@ CASES = [
         None,
     ),
     (
-        "plot_receptive_fields: two models",
+        "autoregressive.plot_receptive_fields: two models",
         lambda: plot_receptive_fields(
             {"PixelCNN": _field(), "gated PixelCNN": _field()},
             (14, 14),
@@ -148,14 +163,14 @@ CASES = [
         None,
     ),
     (
-        "sample filmstrip: 7 steps, 4 rows",
+        "autoregressive.filmstrip: 7 steps, 4 rows",
         lambda: sample_filmstrip(
             rand(16, 1, 28, 28), [78, 196, 314, 431, 549, 666, 784]
         ),
         28,
     ),
     (
-        "plot_traversals: 5 dims x 9 steps",
+        "vae.plot_traversals: 5 dims x 9 steps",
         lambda: plot_traversals(
             decode,
             torch.zeros(10),
@@ -164,23 +179,23 @@ CASES = [
         ),
         28,
     ),
-    ("plot_manifold: 15 x 15", lambda: plot_manifold(decode, n=15), 28),
+    ("vae.plot_manifold: 15 x 15", lambda: plot_manifold(decode, n=15), 28),
     (
-        "plot_factor_heatmap: 10 x 5",
+        "vae.plot_factor_heatmap: 10 x 5",
         lambda: plot_factor_heatmap(
             rand(10, 5), ("shape", "scale", "rotation", "x", "y"), title="MIG"
         ),
         None,
     ),
     (
-        "plot_tiles: 6 images, two tiles",
+        "pretext.plot_tiles: 6 images, two tiles",
         lambda: plot_tiles(
             rand(6, 3, 28, 28), torch.randint(0, 19, (6, 2, 2), generator=g), 9
         ),
         None,
     ),
     (
-        "plot_tiles: 4 puzzles of 9 tiles",
+        "pretext.plot_tiles: 4 puzzles of 9 tiles",
         lambda: plot_tiles(
             rand(4, 3, 28, 28),
             torch.randint(0, 20, (4, 9, 2), generator=g),
@@ -191,14 +206,14 @@ CASES = [
         None,
     ),
     (
-        "show_neighbours: 6 queries x 5",
+        "pretext.show_neighbours: 6 queries x 5",
         lambda: show_neighbours(
             rand(6, 3, 28, 28), rand(6, 5, 3, 28, 28), title="rotation: nearest"
         ),
         28,
     ),
     (
-        "multimodal show_clip: 16 frames",
+        "multimodal.show_clip: 16 frames",
         lambda: show_clip(
             rand(16, 3, 32, 32),
             torch.randn(16000, generator=g),
@@ -210,9 +225,18 @@ CASES = [
         None,
     ),
     (
-        "multimodal plot_heatmaps: 8 frames",
+        "multimodal.plot_heatmaps: 8 frames",
         lambda: plot_heatmaps(
             rand(8, 3, 32, 32), rand(8, 4, 4), title="a ball: heatmap"
+        ),
+        None,
+    ),
+    (
+        "multimodal.plot_similarity: 48 clips",
+        lambda: plot_similarity(
+            torch.randn(48, 48, generator=g),
+            torch.randint(0, 4, (48,), generator=g),
+            ["ball", "drum", "bird", "car"],
         ),
         None,
     ),
@@ -257,3 +281,18 @@ def test_the_measure_sees_a_thumbnail_and_the_shrinking():
     for a in axes:
         a.imshow(rand(8, 8).numpy())
     assert max(s.width for s in image_axes_sizes(fig)) < MIN_IMAGE
+
+
+def test_every_plot_function_that_draws_an_image_is_measured():
+    """A new figure in the plot package joins CASES, or this test fails."""
+    modules = ["core", "video", "autoregressive", "vae", "pretext", "gan", "multimodal"]
+    drawing = []
+    for name in modules:
+        module = importlib.import_module(f"coursework.plot.{name}")
+        for fname, fn in inspect.getmembers(module, inspect.isfunction):
+            source = inspect.getsource(fn) if fn.__module__ == module.__name__ else ""
+            if "imshow(" in source or "show_images(" in source:
+                drawing.append(f"{name}.{fname}")
+    assert "multimodal.plot_heatmaps" in drawing and "core.show_images" in drawing
+    measured = {case[0].split(":")[0] for case in CASES}
+    assert sorted(set(drawing) - measured) == []
