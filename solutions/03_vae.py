@@ -632,20 +632,20 @@ plt.show()
 # With a 2-D latent space we can look at all of it: decode a grid of points
 # placed at equal prior quantiles, $z = \Phi^{-1}(u)$ for $u$ on a regular
 # grid in $(0, 1)^2$ (Kingma & Welling, fig. 4). Neighbouring images morph
-# into each other. Next to it, the encoder means of the test digits,
+# into each other. Below it, the encoder means of the test digits,
 # coloured by their label.
 
 # %%
 seed_everything(0)
 vae2d, hist_2d = train_vae(xb_train, 2, profile.epochs, desc="VAE, 2-D latent")
-fig, axes = plt.subplots(1, 2, figsize=(13, 6.5))
-plot_manifold(lambda z: torch.sigmoid(vae2d.decode(z.to(device))), n=15, ax=axes[0])
+plot_manifold(lambda z: torch.sigmoid(vae2d.decode(z.to(device))), n=15)
+plt.show()
 with torch.no_grad():
     mu2d, _ = vae2d.encode(xb_test)
-scatter = axes[1].scatter(*mu2d.cpu().T, c=y_test.cpu(), cmap="tab10", s=8)
-axes[1].set_title("encoder means of test digits")
-fig.colorbar(scatter, ax=axes[1])
-plt.tight_layout()
+fig, ax = plt.subplots(figsize=(6.5, 5.5))
+scatter = ax.scatter(*mu2d.cpu().T, c=y_test.cpu(), cmap="tab10", s=8)
+ax.set_title("encoder means of test digits")
+fig.colorbar(scatter, ax=ax)
 plt.show()
 
 # %% [markdown]

@@ -18,7 +18,14 @@ from coursework.video.clips import (
     sample_clip,
     to_float,
 )
-from coursework.video.flops import Cost, format_costs, layer_costs, model_cost
+from coursework.video.flops import (
+    Cost,
+    alexnet_specs,
+    format_costs,
+    layer_costs,
+    model_cost,
+    vgg16_specs,
+)
 from coursework.video.flow import (
     clip_flow,
     gaussian_blur,
@@ -87,6 +94,8 @@ from coursework.video.training import (
 from coursework.video.two_stream import TwoStream
 
 __all__ = [
+    "alexnet_specs",
+    "vgg16_specs",
     "CNNLSTM",
     "Conv",
     "Conv3DBlock",
