@@ -566,6 +566,7 @@ print(
 )
 del deep
 
+# %% [markdown]
 # The receptive field of the centre pixel under both architectures, in blue.
 # It belongs to the architecture, not to what training made of the weights
 # (a trained unit can be dead, and its gradient zero), so we read it from a
