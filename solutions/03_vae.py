@@ -39,6 +39,7 @@ import matplotlib.pyplot as plt
 import torch
 from sklearn.decomposition import PCA
 from sklearn.linear_model import LogisticRegression
+from torch.func import jacrev, vmap
 
 from coursework.data import load_images, make_shapes
 from coursework.exercises import check
@@ -328,6 +329,51 @@ compare_rows(
     }
 )
 plt.show()
+
+# %% [markdown]
+# **Contractive autoencoders.** A third way to stop an autoencoder from
+# copying is to penalise how much the code moves when the input moves:
+# Rifai et al. (*Contractive Auto-Encoders: Explicit Invariance During
+# Feature Extraction*, ICML 2011) add the squared Frobenius norm of the
+# encoder's Jacobian,
+#
+# $$\mathcal L = \lVert g(f(x)) - x\rVert^2 + \lambda\,\lVert J_f(x)\rVert_F^2,
+# \qquad \lVert J_f(x)\rVert_F^2 = \sum_{i,j}\Big(\frac{\partial h_j}{\partial x_i}\Big)^2,$$
+#
+# so the code is insensitive to most directions of the input and varies only
+# along the data. Alain & Bengio (*What Regularized Auto-Encoders Learn from
+# the Data-Generating Distribution*, JMLR 2014, arXiv:1211.4246) show that a
+# denoising autoencoder with small Gaussian noise does something similar
+# implicitly, for the whole reconstruction $r = g\circ f$: to first order
+# its loss adds $\sigma^2\lVert J_r(x)\rVert_F^2$. We do not train a
+# contractive AE here; we measure both Jacobian norms of the two autoencoders
+# above, averaged over test digits.
+
+
+# %%
+def jacobian_norm2(fn, x):
+    """||d fn(x) / dx||_F^2 per image, for a fn mapping (B, ...) to (B, ...)."""
+    jac = vmap(jacrev(lambda xi: fn(xi[None])[0]))(x)  # (B, *out, *in)
+    return jac.flatten(1).pow(2).sum(1).detach()  # (B,)
+
+
+jacobian_norms = {}
+for name, model in ae_models.items():
+    x_few = x_test[:64]
+    jacobian_norms[name] = {
+        "encoder ||J_f||_F^2": float(jacobian_norm2(model.encode, x_few).mean()),
+        "reconstruction ||J_r||_F^2": float(
+            jacobian_norm2(lambda x, m=model: m(x)[0], x_few).mean()
+        ),
+    }
+    print(
+        f"{name:>13}: "
+        + ", ".join(f"{k} {v:.1f}" for k, v in jacobian_norms[name].items())
+    )
+less = min(
+    jacobian_norms, key=lambda n: jacobian_norms[n]["reconstruction ||J_r||_F^2"]
+)
+print(f"the more contractive reconstruction: {less}")
 
 # %% [markdown]
 # ## 4. Autoencoder codes as features
@@ -847,6 +893,71 @@ plt.show()
 # %%
 seed_everything(0)
 show_images(vae.sample(32), nrow=16, title="VAE samples: mean of p(x|z), z ~ N(0, I)")
+plt.show()
+
+# %% [markdown]
+# **Why VAE samples are blurry.** The images above are the means
+# $p = \mathbb E[x\mid z]$ of the decoder, not samples of $x$. Three reasons
+# make those means grey and soft:
+#
+# 1. *The decoder is factorised*: $p(x\mid z) = \prod_i p(x_i\mid z)$. Given
+#    $z$ the pixels are independent, so a sample of every pixel is
+#    speckled noise (second row below), and the model can only express
+#    "this stroke is here or one pixel to the left" by greying both.
+# 2. *The posteriors overlap*: the KL term keeps $q(z\mid x)$ wide (its
+#    standard deviation on the most used dimensions is printed below,
+#    against the prior's 1), so
+#    nearby $z$ are shared by several training digits, and the
+#    decoder that maximises $\mathbb E_q\log p(x\mid z)$ outputs the average
+#    of those digits. (With a Gaussian decoder, that is the L2 regression to
+#    the mean, the classic source of blur.)
+# 3. *Prior holes*: a $z \sim p(z)$ may land where no $q(z\mid x)$ put mass
+#    during training, and the decoder has never been asked to be sharp
+#    there.
+#
+# We measure sharpness as the mean Bernoulli entropy of the pixels, in bits
+# (0 for a binary image, 1 for a pixel at $p = 0.5$).
+
+
+# %%
+def pixel_entropy_bits(p):
+    """Mean Bernoulli entropy per pixel in bits, per image. p (B, C, H, W)."""
+    p = p.clamp(1e-6, 1 - 1e-6)
+    return (-(p * p.log2() + (1 - p) * (1 - p).log2())).flatten(1).mean(1)
+
+
+seed_everything(0)
+with torch.no_grad():
+    mu_blur, logvar_blur = vae.encode(xb_test)
+    means = {
+        "reconstruction, z = mu(x)": torch.sigmoid(vae.decode(mu_blur)),
+        "reconstruction, z ~ q(z|x)": torch.sigmoid(
+            vae.decode(reparameterize(mu_blur, logvar_blur, torch.randn_like(mu_blur)))
+        ),
+        "sample, z ~ p(z)": vae.sample(len(xb_test)),
+    }
+sharpness = {name: float(pixel_entropy_bits(p).mean()) for name, p in means.items()}
+used_dims = (
+    (0.5 * (mu_blur**2 + logvar_blur.exp() - logvar_blur - 1))
+    .mean(0)
+    .argsort(descending=True)[:4]
+)  # the four most informative dimensions
+posterior_std = float((0.5 * logvar_blur[:, used_dims]).exp().mean())
+print(
+    "mean posterior std of q(z|x) on the 4 dimensions with the largest KL: "
+    f"{posterior_std:.2f} (the prior's is 1)"
+)
+for name, bits in sharpness.items():
+    print(f"{name:<28} mean pixel entropy {bits:.3f} bits (data: 0)")
+prior_means = means["sample, z ~ p(z)"][:12]
+compare_rows(
+    {
+        "mean of p(x|z)": prior_means,
+        "a sample of x ~ p(x|z)": torch.bernoulli(
+            prior_means, generator=torch.Generator(prior_means.device).manual_seed(0)
+        ),
+    }
+)
 plt.show()
 
 # %% [markdown]
