@@ -49,9 +49,11 @@ from coursework.pretext.inpainting import (
 )
 from coursework.pretext.permutations import (
     all_permutations,
+    average_hamming_permutations,
     greedy_permutations,
     hamming,
     maximal_hamming_set,
+    mean_hamming,
     min_hamming,
     random_permutation_set,
 )
@@ -102,6 +104,8 @@ __all__ = [
     "WHITE_D65",
     "ab_bins",
     "all_permutations",
+    "average_hamming_permutations",
+    "mean_hamming",
     "annealed_mean",
     "arrow_of_time_batch",
     "assign",

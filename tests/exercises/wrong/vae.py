@@ -40,6 +40,12 @@ def wrong_vq(z, codebook):
     return codebook[idx], idx  # no straight-through gradient
 
 
+def wrong_ppca_posterior(x, weight, bias, noise_var):
+    eye = torch.eye(weight.shape[1], dtype=x.dtype, device=x.device)
+    m_inv = torch.linalg.inv(weight.T @ weight + noise_var * eye)
+    return (x - bias) @ weight @ m_inv, m_inv  # covariance without sigma^2
+
+
 WRONG = {
     "vae.reparameterize": (wrong_reparameterize, "values differ"),
     "vae.gaussian_kl": (wrong_kl, "values differ"),
@@ -47,4 +53,5 @@ WRONG = {
     "vae.iwae_bound": (wrong_iwae, "values differ"),
     "vae.add_noise": (wrong_noise, "clip"),
     "vae.vector_quantize": (wrong_vq, "gradient"),
+    "vae.ppca_posterior": (wrong_ppca_posterior, "values differ"),
 }
