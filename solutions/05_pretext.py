@@ -1283,8 +1283,8 @@ def probe_curve(name, head, loss_fn, rounds=CURVE_ROUNDS):
     for r in range(1, rounds + 1):
         fit(model, loader, loss_fn, optimizer, epochs=EPOCHS, desc=f"{name} x{r}")
         seed_everything(0)  # as transfer() does, so round 1 is the table's row
-        f_train = embed(model.backbone, x_train)
-        f_test = embed(model.backbone, x_test)
+        f_train = frozen_features(model.backbone, x_train)
+        f_test = frozen_features(model.backbone, x_test)
         acc, _ = linear_probe(f_train, y_train, f_test, y_test, K, PROBE_EPOCHS)
         steps.append(r * EPOCHS * len(loader))
         probes.append(acc)
