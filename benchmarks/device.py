@@ -2,8 +2,10 @@
 
 Run it the moment a CUDA machine is at hand (no internet needed: every input
 is generated here or by the package). Each part has its own time budget, so
-the whole run takes a known time (about eight minutes on CUDA, two with
-``--cpu``). It prints one table and writes it, with the raw rows as JSON, to
+the whole run takes a known time: about eight minutes on CUDA; with ``--cpu``
+(a quarter of each batch) about two minutes of CPU time, longer on a shared
+machine, since every measurement takes at least one step. It prints one table
+and writes it, with the raw rows as JSON, to
 ``benchmarks/out/device-<cuda|cpu>.{md,json}``.
 
 Parts:
@@ -22,12 +24,22 @@ Parts:
 5. ``sync``: host synchronisations inside training steps, counted with
    ``torch.cuda.set_sync_debug_mode("warn")`` (CUDA only).
 
+What the course keeps: autocast on CUDA (bfloat16, float16 with a gradient
+scaler on GPUs without bfloat16), in :mod:`coursework.train`; neither
+``channels_last`` nor ``torch.compile``, which are measured here so that the
+CUDA table can decide (adopt one where it gives at least 1.2x on both loop
+entries, compile time included in a notebook's budget). On the CPU autocast
+is slower (bfloat16 is emulated on CPUs without it) and stays off by default.
+
 Adding a notebook (e.g. ``diffusion``) is one function decorated with
-``@entry("07_diffusion")`` that returns a :class:`Workload`.
+``@entry("07_diffusion")`` that returns a :class:`Workload`: its main model,
+its loss as the notebook trains it, an endless iterator of batches, and its
+full ``gpu``-profile step count. Every part that loops over ``ENTRIES``
+(notebook, sync) picks it up; add its name to ``LOOP_ENTRIES`` for the loop.
 
 Usage:
     python benchmarks/device.py            # CUDA, about 8 minutes
-    python benchmarks/device.py --cpu      # the same table on the CPU, ~2 minutes
+    python benchmarks/device.py --cpu      # the same table on the CPU
     python benchmarks/device.py --only notebook sampler
 """
 
@@ -57,9 +69,9 @@ OUT = Path(__file__).resolve().parent / "out"
 
 # Seconds per part, and per measurement within it: {part: (cuda, cpu)}.
 BUDGETS = {
-    "notebook": (25.0, 4.0),  # per notebook
+    "notebook": (20.0, 4.0),  # per notebook
     "loop": (12.0, 3.0),  # per entry and setting
-    "gan2d": (60.0, 15.0),
+    "gan2d": (45.0, 15.0),
     "sampler": (30.0, 12.0),
     "sync": (20.0, 0.0),
 }
