@@ -175,11 +175,11 @@ def test_multimodal_towers_info_nce():
 
 
 def test_shared_classifier():
-    from coursework.classifier import ConvClassifier, classification_loss
+    from coursework.classifier import ConvClassifier, supervised_loss
 
     torch.manual_seed(0)
     x, y = torch.rand(16, 1, 16, 16), torch.randint(0, 10, (16,))
-    check_training_step(ConvClassifier(16, width=8), (x, y), classification_loss)
+    check_training_step(ConvClassifier(16, width=8), (x, y), supervised_loss)
 
 
 @pytest.mark.parametrize("variant", ["standard", "wgan_gp"])
