@@ -69,6 +69,18 @@ def _wrong_recall(similarity, k):
     return (rank < k).float().mean()
 
 
+def _wrong_zero_shot(clips, prompt_embeddings, temperature=1.0):
+    # the prompts averaged before they are normalised: long prompts dominate
+    classes = F.normalize(prompt_embeddings.mean(1), dim=-1)
+    return F.normalize(clips, dim=-1) @ classes.T / temperature
+
+
+def _unrenormalised_zero_shot(clips, prompt_embeddings, temperature=1.0):
+    # the mean of unit prompts is shorter than 1: logits shrink unevenly
+    classes = F.normalize(prompt_embeddings, dim=-1).mean(1)
+    return F.normalize(clips, dim=-1) @ classes.T / temperature
+
+
 WRONG = {
     "multimodal.mel_filterbank": (_wrong_mel, "values differ"),
     "multimodal.info_nce": (_wrong_info_nce, "values differ"),
@@ -76,12 +88,13 @@ WRONG = {
     "multimodal.sinkhorn": (_wrong_sinkhorn, "values differ"),
     "multimodal.max_over_positions": (_wrong_mop, "values differ"),
     "multimodal.recall_at_k": (_wrong_recall, "got"),
+    "multimodal.zero_shot_logits": (_wrong_zero_shot, "values differ"),
 }
 
 
-def test_at_least_six_exercises_with_points() -> None:
+def test_at_least_seven_exercises_with_points() -> None:
     exercises = exercises_for("multimodal")
-    assert len(exercises) >= 6
+    assert len(exercises) >= 7
     assert all(e.points > 0 for e in exercises)
     assert set(WRONG) == {e.id for e in exercises}
 
@@ -110,3 +123,16 @@ def test_specific_mistakes_are_caught() -> None:
     assert edge and edge[0].status != "passed"
     ties = run_check("multimodal.recall_at_k", _wrong_recall, device=CPU)
     assert [c.status for c in ties.cases if "tie" in c.name] == ["failed"]
+
+
+def test_zero_shot_mistakes_are_caught() -> None:
+    scaled = run_check("multimodal.zero_shot_logits", _wrong_zero_shot, device=CPU)
+    failed = {c.name for c in scaled.cases if c.status != "passed"}
+    assert any("40x longer" in name for name in failed)
+    plain = run_check(
+        "multimodal.zero_shot_logits", _unrenormalised_zero_shot, device=CPU
+    )
+    # with one prompt per class the mean is already a unit vector: that case passes
+    statuses = {c.name: c.status for c in plain.cases}
+    assert statuses["torch.float32, N=5, K=3, P=1, D=4, tau=1.0"] == "passed"
+    assert plain.passed < len(plain.cases)
