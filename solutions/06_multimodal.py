@@ -1062,10 +1062,11 @@ plt.show()
 # %% [markdown]
 # **Reading the results.** The audio classifier's zero-shot accuracy should
 # sit close to its linear probe: the kind is what the sound is made of. The
-# video's is lower, and so is its probe: in a clip with a silent distractor
-# the frames show two objects, and nothing in the frames alone says which
-# one sounds, so a video network must often guess between them (printed
-# below: roughly the accuracy of a perfect guesser between the two). Our
+# video's is lower, and so is its probe, for two reasons: the objects are
+# only a few pixels across, and in a clip with a silent distractor the
+# frames show two objects with nothing in them to say which one sounds. The
+# second reason alone caps a video reader at about the value printed below
+# (it would know both shapes and guess between them). Our
 # captions are generated from the same ground truth as the labels, which
 # makes zero-shot classification far easier than in CLIP, whose captions are
 # noisy web text; what carries over is the mechanism: the classifier's

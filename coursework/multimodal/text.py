@@ -8,9 +8,9 @@ CLIP pairs images with such an encoder's sentence embedding (Radford et al.,
 2021, arXiv:2103.00020: "the activations of the highest layer of the
 transformer at the [EOS] token are treated as the feature representation of
 the text"); we pool the tokens with a masked mean instead, which needs no end
-token. MMV embeds text the same way in spirit: a word embedding followed by
-a shallow network and pooling (Alayrac et al., *Self-Supervised MultiModal
-Versatile Networks*, 2020, arXiv:2006.16228, Sec. 3.3). With ``layers=0``
+token. MMV's text branch is shallow too: pretrained word embeddings, a
+small network and pooling over the words (Alayrac et al., *Self-Supervised
+MultiModal Versatile Networks*, 2020, arXiv:2006.16228). With ``layers=0``
 the encoder is a bag of words: the masked mean of the word embeddings,
 blind to word order.
 """
