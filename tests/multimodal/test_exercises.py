@@ -22,3 +22,17 @@ def test_specific_mistakes_are_caught(wrong_answers) -> None:
     assert edge and edge[0].status != "passed"
     ties = run_check("multimodal.recall_at_k", wrong.wrong_recall, device=CPU)
     assert [c.status for c in ties.cases if "tie" in c.name] == ["failed"]
+
+
+def test_zero_shot_mistakes_are_caught(wrong_answers) -> None:
+    wrong = wrong_answers("multimodal")
+    scaled = run_check("multimodal.zero_shot_logits", wrong.wrong_zero_shot, device=CPU)
+    failed = {c.name for c in scaled.cases if c.status != "passed"}
+    assert any("40x longer" in name for name in failed)
+    plain = run_check(
+        "multimodal.zero_shot_logits", wrong.unrenormalised_zero_shot, device=CPU
+    )
+    # with one prompt per class the mean is already a unit vector: that case passes
+    statuses = {c.name: c.status for c in plain.cases}
+    assert statuses["torch.float32, N=5, K=3, P=1, D=4, tau=1.0"] == "passed"
+    assert plain.passed < len(plain.cases)
