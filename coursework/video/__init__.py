@@ -38,10 +38,13 @@ from coursework.video.flow import (
 )
 from coursework.video.layers import (
     Conv,
+    Dense,
     EarlyFusion,
     GlobalPool,
     NonLocal,
     Pool,
+    StridedConv,
+    StridedPool,
     conv2d,
     conv3d,
     describe,
@@ -94,6 +97,9 @@ from coursework.video.training import (
 from coursework.video.two_stream import TwoStream
 
 __all__ = [
+    "Dense",
+    "StridedConv",
+    "StridedPool",
     "alexnet_specs",
     "vgg16_specs",
     "CNNLSTM",
