@@ -239,12 +239,17 @@ def pretext_accuracy(name, loss_fn, data=None):
     return logs["acc"]
 
 
-def transfer(name, backbone, transform=None):
-    """Linear probe (all labels, frozen) and fine-tuning (few labels); print both."""
+def probe_accuracy(backbone, transform=None):
+    """Linear-probe test accuracy of the frozen backbone, trained on all labels."""
     seed_everything(0)
     f_train = frozen_features(backbone, x_train, transform=transform)
     f_test = frozen_features(backbone, x_test, transform=transform)
-    probe, _ = linear_probe(f_train, y_train, f_test, y_test, K, PROBE_EPOCHS)
+    return linear_probe(f_train, y_train, f_test, y_test, K, PROBE_EPOCHS)[0]
+
+
+def transfer(name, backbone, transform=None):
+    """Linear probe (all labels, frozen) and fine-tuning (few labels); print both."""
+    probe = probe_accuracy(backbone, transform)
     tuned = finetune(
         backbone,
         x_few,
@@ -1182,52 +1187,25 @@ print(
 # quoting them.
 
 # %%
-# (dataset and metric, column, method) -> (value, checked here against the paper)
-ROTNET_PAPER = {
-    ("PASCAL VOC 2007 classification mAP", "all layers fine-tuned", "supervised"): (
-        79.9,
-        False,
-    ),
-    ("PASCAL VOC 2007 classification mAP", "all layers fine-tuned", "RotNet"): (
-        72.97,
-        False,
-    ),
-    ("PASCAL VOC 2007 classification mAP", "all layers fine-tuned", "random"): (
-        53.3,
-        False,
-    ),
-    ("PASCAL VOC 2007 classification mAP", "fc6-8 fine-tuned", "supervised"): (
-        78.9,
-        False,
-    ),
-    ("PASCAL VOC 2007 classification mAP", "fc6-8 fine-tuned", "RotNet"): (
-        70.87,
-        False,
-    ),
-    ("PASCAL VOC 2007 detection mAP", "all layers fine-tuned", "supervised"): (
-        54.4 + 2.4,
-        True,
-    ),
-    ("PASCAL VOC 2007 detection mAP", "all layers fine-tuned", "RotNet"): (54.4, True),
-    ("CIFAR-10 accuracy", "classifier on conv. features", "supervised NIN"): (
-        92.80,
-        False,
-    ),
-    ("CIFAR-10 accuracy", "classifier on conv. features", "RotNet + conv"): (
-        91.16,
-        False,
-    ),
-    ("CIFAR-10 accuracy", "classifier on conv. features", "random init. + conv"): (
-        72.50,
-        False,
-    ),
-    ("CIFAR-10 accuracy", "non-linear classifier", "RotNet + non-linear"): (
-        89.06,
-        False,
-    ),
-}
+VOC_CLS = "PASCAL VOC 2007 classification mAP"
+VOC_DET = "PASCAL VOC 2007 detection mAP"
+CIFAR = "CIFAR-10 accuracy"
+# (dataset and metric, column, method, value, checked here against the paper)
+ROTNET_PAPER = [
+    (VOC_CLS, "all layers fine-tuned", "supervised", 79.9, False),
+    (VOC_CLS, "all layers fine-tuned", "RotNet", 72.97, False),
+    (VOC_CLS, "all layers fine-tuned", "random", 53.3, False),
+    (VOC_CLS, "fc6-8 fine-tuned", "supervised", 78.9, False),
+    (VOC_CLS, "fc6-8 fine-tuned", "RotNet", 70.87, False),
+    (VOC_DET, "all layers fine-tuned", "supervised", 54.4 + 2.4, True),
+    (VOC_DET, "all layers fine-tuned", "RotNet", 54.4, True),
+    (CIFAR, "classifier on conv. features", "supervised NIN", 92.8, False),
+    (CIFAR, "classifier on conv. features", "RotNet + conv", 91.16, False),
+    (CIFAR, "classifier on conv. features", "random init. + conv", 72.5, False),
+    (CIFAR, "non-linear classifier", "RotNet + non-linear", 89.06, False),
+]
 print(f"{'dataset and metric':<36}{'column':<30}{'method':<22}{'value':>7}  checked")
-for (dataset, column, method), (value, checked) in ROTNET_PAPER.items():
+for dataset, column, method, value, checked in ROTNET_PAPER:
     mark = "yes" if checked else "no"
     print(f"{dataset:<36}{column:<30}{method:<22}{value:>7.2f}  {mark}")
 
@@ -1282,12 +1260,8 @@ def probe_curve(name, head, loss_fn, rounds=CURVE_ROUNDS):
     steps, probes = [], []
     for r in range(1, rounds + 1):
         fit(model, loader, loss_fn, optimizer, epochs=EPOCHS, desc=f"{name} x{r}")
-        seed_everything(0)  # as transfer() does, so round 1 is the table's row
-        f_train = frozen_features(model.backbone, x_train)
-        f_test = frozen_features(model.backbone, x_test)
-        acc, _ = linear_probe(f_train, y_train, f_test, y_test, K, PROBE_EPOCHS)
         steps.append(r * EPOCHS * len(loader))
-        probes.append(acc)
+        probes.append(probe_accuracy(model.backbone))  # round 1: the table's row
     return steps, probes
 
 

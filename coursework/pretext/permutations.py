@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import itertools
 import math
+from collections.abc import Callable
 
 import torch
 
@@ -41,6 +42,35 @@ def hamming(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
     return (a[:, None, :] != b[None, :, :]).sum(-1)
 
 
+def _greedy_selection(
+    candidates: torch.Tensor,
+    size: int,
+    first: int,
+    combine: Callable[[torch.Tensor, torch.Tensor], torch.Tensor],
+) -> torch.Tensor:
+    """Greedy selection of ``size`` rows by a running score over the chosen set.
+
+    ``score[i]`` folds in ``hamming(candidates[i], c)`` for each chosen ``c``
+    with ``combine`` (``torch.minimum`` or ``torch.add``); each step adds the
+    not yet chosen row with the largest score, the first such row on ties.
+    """
+    m = candidates.shape[0]
+    if not 1 <= size <= m:
+        raise ValueError(
+            f"size must be in [1, {m}] (the number of candidates); got {size}"
+        )
+    chosen = [first]
+    taken = torch.zeros(m, dtype=torch.bool, device=candidates.device)
+    taken[first] = True
+    score = hamming(candidates, candidates[first : first + 1])[:, 0]  # (M,)
+    for _ in range(size - 1):
+        nxt = int(score.masked_fill(taken, -1).argmax())  # the first maximum
+        chosen.append(nxt)
+        taken[nxt] = True
+        score = combine(score, hamming(candidates, candidates[nxt : nxt + 1])[:, 0])
+    return torch.tensor(chosen, dtype=torch.long, device=candidates.device)
+
+
 def greedy_permutations(
     candidates: torch.Tensor, size: int, first: int = 0
 ) -> torch.Tensor:
@@ -48,8 +78,7 @@ def greedy_permutations(
 
     Start with ``candidates[first]``; then, ``size - 1`` times, add the
     candidate with the largest minimum Hamming distance to the chosen set
-    (the first such candidate on ties). Chosen rows have distance 0 to the
-    set, so they are never picked twice while any other row has a larger one.
+    (the first such candidate on ties).
 
     Args:
         candidates: (M, n) long, distinct permutations.
@@ -59,20 +88,8 @@ def greedy_permutations(
     Returns:
         (size,) long indices into ``candidates``, in the order chosen.
     """
-    m = candidates.shape[0]
-    if not 1 <= size <= m:
-        raise ValueError(
-            f"size must be in [1, {m}] (the number of candidates); got {size}"
-        )
-    chosen = [first]
-    # min_dist[i] = min over chosen c of hamming(candidates[i], c), kept up to date
-    min_dist = hamming(candidates, candidates[first : first + 1])[:, 0]  # (M,)
-    for _ in range(size - 1):
-        nxt = int(min_dist.argmax())  # argmax returns the first maximum
-        chosen.append(nxt)
-        new = hamming(candidates, candidates[nxt : nxt + 1])[:, 0]
-        min_dist = torch.minimum(min_dist, new)
-    return torch.tensor(chosen, dtype=torch.long, device=candidates.device)
+    # score[i] = min over chosen c of hamming(candidates[i], c)
+    return _greedy_selection(candidates, size, first, torch.minimum)
 
 
 def average_hamming_permutations(
@@ -92,23 +109,9 @@ def average_hamming_permutations(
     Returns:
         (size,) long indices into ``candidates``, in the order chosen.
     """
-    m = candidates.shape[0]
-    if not 1 <= size <= m:
-        raise ValueError(
-            f"size must be in [1, {m}] (the number of candidates); got {size}"
-        )
-    chosen = [first]
-    taken = torch.zeros(m, dtype=torch.bool, device=candidates.device)
-    taken[first] = True
-    # total[i] = sum over chosen c of hamming(candidates[i], c): the average
+    # score[i] = sum over chosen c of hamming(candidates[i], c): the average
     # times len(chosen), which has the same argmax
-    total = hamming(candidates, candidates[first : first + 1])[:, 0]  # (M,)
-    for _ in range(size - 1):
-        nxt = int(total.masked_fill(taken, -1).argmax())
-        chosen.append(nxt)
-        taken[nxt] = True
-        total = total + hamming(candidates, candidates[nxt : nxt + 1])[:, 0]
-    return torch.tensor(chosen, dtype=torch.long, device=candidates.device)
+    return _greedy_selection(candidates, size, first, torch.add)
 
 
 def maximal_hamming_set(
