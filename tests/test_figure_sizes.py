@@ -23,6 +23,7 @@ import pytest  # noqa: E402
 import torch  # noqa: E402
 
 import coursework.plot.video as plot_video  # noqa: E402
+from coursework.data.video import CLASSES as VIDEO_CLASSES  # noqa: E402
 from coursework.plot import compare_rows, confusion_matrix, show_images  # noqa: E402
 from coursework.plot.autoregressive import (  # noqa: E402
     filmstrip as sample_filmstrip,
@@ -47,16 +48,7 @@ from coursework.plot.vae import (  # noqa: E402
 MIN_IMAGE = 40  # px: the shorter side of an image (or of one tile of a grid)
 
 g = torch.Generator().manual_seed(0)
-CLASSES = [
-    "move right",
-    "move left",
-    "rotate clockwise",
-    "rotate anticlockwise",
-    "grow",
-    "shrink",
-    "bounce",
-    "still",
-]
+CLASSES = list(VIDEO_CLASSES)  # the generated videos' class names
 
 
 def rand(*shape: int) -> torch.Tensor:
