@@ -183,6 +183,7 @@ def train_epoch(
 ) -> dict[str, float]:
     """One pass over ``loader``; returns the mean of every logged value."""
     device = _device_of(model)
+    amp = amp_enabled(device, amp)  # resolved once, not on every step
     model.train()
     sums = _Sums()
     for batch in loader:
@@ -214,6 +215,7 @@ def evaluate(
 ) -> dict[str, float]:
     """Mean of every logged value over ``loader``, in eval mode, without gradients."""
     device = _device_of(model)
+    amp = amp_enabled(device, amp)  # resolved once, not on every batch
     was_training = model.training
     model.eval()
     sums = _Sums()
