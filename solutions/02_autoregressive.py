@@ -537,7 +537,10 @@ print(f"gated PixelCNN: {nll['gated PixelCNN']:.2f} nats per test image")
 # %%
 deep_blocks = 3 * n_layers
 seed_everything(0)
-deep = GatedPixelCNN(1, binary.levels, gated_width, deep_blocks).to(device)
+# at least 8 channels: a randomly initialised stack only 2 or 3 channels wide
+# can start dead (every unit before the head off) and pass no gradient at all
+deep_width = max(gated_width, 8)
+deep = GatedPixelCNN(1, binary.levels, deep_width, deep_blocks).to(device)
 probe = (xb_train[: 4 * batch],)
 
 
