@@ -204,3 +204,22 @@ def test_gan_steps_under_autocast(variant):
     assert all(math.isfinite(v) for v in hist.d_loss + hist.g_loss)
     for p in list(g.parameters()) + list(d.parameters()):
         assert p.dtype == torch.float32 and p.grad.dtype == torch.float32
+
+
+def test_cpu_bfloat16_conv3d_with_two_frames_keeps_finite_weights():
+    """oneDNN's bfloat16 Conv3d weight gradient misbehaves at a time axis of 2.
+
+    Without the step's ATen-kernel guard this fails in most of the tries on a
+    CPU without native bfloat16; with it, every try stays finite.
+    """
+    torch.manual_seed(0)
+    x, y = torch.randn(8, 8, 2, 8, 8), torch.randint(0, 4, (8,))
+    for _ in range(20):
+        conv = nn.Conv3d(8, 16, 3, padding=1)
+        model = nn.Sequential(conv, nn.Flatten(), nn.Linear(16 * 2 * 8 * 8, 4))
+        opt = torch.optim.Adam(model.parameters(), lr=1e-4)
+        loss = lambda m, b: F.cross_entropy(m(b[0]), b[1])  # noqa: E731
+        train_epoch(model, [(x, y)], loss, opt, amp=True)
+        for p in model.parameters():
+            assert torch.isfinite(p).all()
+    assert torch.backends.mkldnn.enabled  # the guard puts the setting back
