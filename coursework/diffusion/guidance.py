@@ -10,6 +10,7 @@ conditional model, larger ``w`` trades diversity for fidelity.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import torch
@@ -48,12 +49,14 @@ class Predictor:
         labels: the requested classes (B,), or ``None`` for the null label.
         w: the guidance weight (0 = no guidance).
         null_label: the label that means "no class" (``None``: unconditional net).
+        combine: ``(cond, uncond, w) -> guided``, e.g. a notebook's own version.
     """
 
     model: nn.Module
     labels: torch.Tensor | None = None
     w: float = 0.0
     null_label: int | None = None
+    combine: Callable[..., torch.Tensor] = cfg_combine
 
     def _net(self, x: torch.Tensor, time: torch.Tensor, y: torch.Tensor | None):
         with autocast(x.device):
@@ -72,4 +75,4 @@ class Predictor:
             torch.cat([x, x]), torch.cat([time, time]), torch.cat([labels, null])
         )
         cond, uncond = both.chunk(2)
-        return cfg_combine(cond, uncond, self.w)
+        return self.combine(cond, uncond, self.w)
