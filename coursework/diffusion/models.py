@@ -127,7 +127,7 @@ class UNet(nn.Module):
                 f"got {image_size} (use 16 or 28)"
             )
         w, d = width, 4 * width
-        self.num_classes = num_classes
+        self.image_size, self.num_classes = image_size, num_classes
         self.embed = Embedding(d, num_classes)
         self.inp = nn.Conv2d(channels, w, 3, padding=1)
         self.down1 = ResBlock(w, w, d)
