@@ -93,7 +93,7 @@ PROFILES: dict[str, Profile] = {
         frame_size=32,
         diffusion_steps=40,
         diffusion_width=16,
-        diffusion_T=40,
+        diffusion_T=50,
         diffusion_samples=200,
     ),
     "cpu": Profile(

@@ -44,12 +44,7 @@ import time
 import matplotlib.pyplot as plt
 import torch
 
-from coursework.classifier import (
-    ConvClassifier,
-    classification_loss,
-    embed,
-    evaluate_samples,
-)
+from coursework.classifier import embed, evaluate_samples, train_digit_classifier
 from coursework.data import load_images
 from coursework.data.mixtures import grid, ring
 from coursework.diffusion import (
@@ -587,17 +582,11 @@ check("diffusion.ddim_step", ddim_step)
 # %%
 seed_everything(0)
 clf_width = max(8, 3 * profile.width // 32)  # notebook 04's classifier width
-classifier = ConvClassifier(profile.image_size, outputs=10, width=clf_width).to(device)
-hist_clf = fit(
-    classifier,
-    TensorLoader(x_train, y_train, batch_size=batch),
-    classification_loss,
-    torch.optim.Adam(classifier.parameters(), lr=2e-3),
-    epochs=profile.epochs,
-    val_loader=TensorLoader(x_test, y_test, batch_size=4 * batch, shuffle=False),
-    desc="digit classifier",
+classifier, hist_clf = train_digit_classifier(
+    x_train, y_train, x_test, y_test, width=clf_width, epochs=profile.epochs,
+    batch_size=batch,
 )
-print(f"classifier test accuracy: {hist_clf.val['accuracy'][-1]:.3f}")
+print(f"classifier test accuracy: {hist_clf.val['acc'][-1]:.3f}")
 
 
 @torch.no_grad()
