@@ -23,6 +23,7 @@ What it does, in build order:
 from __future__ import annotations
 
 import hashlib
+import html
 import json
 import os
 import re
@@ -45,6 +46,7 @@ SOLUTIONS = ROOT / "solutions"
 STUDENT = ROOT / "notebooks"
 PACKAGE = ROOT / "coursework"
 LECTURES = "lectures"
+ONLY_ENV = "SITE_LECTURES"
 # Parts of the package no notebook executes: editing them re-executes nothing.
 NOT_EXECUTED = ("grading/", "build.py", "__main__.py")
 _BADGE = re.compile(r"^\[!\[Open In Colab\]\([^)]*\)\]\([^)]*\)\s*$")
@@ -59,8 +61,18 @@ c.InteractiveShellApp.exec_lines = [
 
 
 def lecture_sources() -> list[Path]:
-    """The solution notebooks, in lecture order: ``solutions/NN_*.ipynb``."""
-    return sorted(SOLUTIONS.glob("[0-9][0-9]_*.ipynb"))
+    """The solution notebooks, in lecture order: ``solutions/NN_*.ipynb``.
+
+    ``$SITE_LECTURES`` (e.g. ``03,05``) keeps only the lectures whose names start
+    with one of its items, for a quick look at one lecture in a long profile.
+    """
+    found = sorted(SOLUTIONS.glob("[0-9][0-9]_*.ipynb"))
+    keep = [k.strip() for k in os.environ.get(ONLY_ENV, "").split(",") if k.strip()]
+    if keep:
+        found = [p for p in found if p.stem.startswith(tuple(keep))]
+        if not found:
+            raise ValueError(f"${ONLY_ENV}={keep} matches no solutions/NN_*.ipynb")
+    return found
 
 
 def colab_url(path: str) -> str:
@@ -215,6 +227,71 @@ def plain_text_docstring(lines: list[str]) -> list[str]:
 
 def on_process_docstring(app, what, name, obj, options, lines: list[str]) -> None:
     lines[:] = plain_text_docstring(lines)
+
+
+_WIDGET_VIEW = re.compile(
+    r'<script type="application/vnd.jupyter.widget-view\+json">(.*?)</script>', re.S
+)
+_REMOTE_STYLESHEET = re.compile(r'<link rel="stylesheet"\s+href="https?://[^"]*">\s*')
+
+
+def _output_html(output: dict) -> str:
+    """One saved output of an Output widget as HTML (figure, HTML or text)."""
+    data = output.get("data", {})
+    for mime in ("image/png", "image/jpeg"):
+        if mime in data:
+            return f'<img src="data:{mime};base64,{data[mime].strip()}" alt="figure">'
+    if "image/svg+xml" in data:
+        return data["image/svg+xml"]
+    if "text/html" in data:
+        return data["text/html"]
+    text = output.get("text") or data.get("text/plain", "")
+    return f"<pre>{html.escape(''.join(text))}</pre>" if text else ""
+
+
+def widget_snapshot(model_id: str, state: dict) -> str:
+    """A widget as a static page can show it: the outputs its Output widgets held.
+
+    Sliders need a kernel; the figures the explorer drew at its initial values
+    are saved in the notebook's widget state, so the page shows those.
+    """
+    found: list[str] = []
+    seen: set[str] = set()
+
+    def walk(mid: str) -> None:
+        if mid in seen or mid not in state:
+            return
+        seen.add(mid)
+        model = state[mid]
+        if model.get("model_name") == "OutputModel":
+            found.extend(_output_html(o) for o in model["state"].get("outputs", []))
+        for child in model["state"].get("children", []):
+            walk(str(child).removeprefix("IPY_MODEL_"))
+
+    walk(model_id)
+    note = (
+        '<p class="course-widget-note">An interactive explorer: run the notebook to '
+        "move its controls. Shown here at its starting values.</p>"
+    )
+    return '<div class="course-widget">' + note + "".join(found) + "</div>"
+
+
+def on_doctree_read(app: Sphinx, doctree: nodes.document) -> None:
+    """Widgets to their saved figures; no stylesheet from another host."""
+    docname = app.env.docname
+    if not docname.startswith(f"{LECTURES}/"):
+        return
+    js_files = getattr(app.env, "nb_metadata", {}).get(docname, {}).get("js_files", {})
+    saved = js_files.pop("ipywidgets_state", None)
+    state = json.loads(saved[1]["body"])["state"] if saved else {}
+    for raw in list(doctree.findall(nodes.raw)):
+        text = raw.astext()
+        new = _REMOTE_STYLESHEET.sub("", text)
+        view = _WIDGET_VIEW.search(new)
+        if view:
+            new = widget_snapshot(json.loads(view.group(1))["model_id"], state)
+        if new != text:
+            raw.replace_self(nodes.raw("", new, format="html"))
 
 
 class _Placeholder(nodes.General, nodes.Element):
@@ -394,6 +471,7 @@ def setup(app: Sphinx) -> dict[str, object]:
     # After napoleon (priority 500) has turned Google sections into rST fields.
     app.connect("autodoc-process-docstring", on_process_docstring, priority=600)
     app.connect("env-get-outdated", on_env_get_outdated)
+    app.connect("doctree-read", on_doctree_read)
     app.connect("env-updated", on_env_updated)
     app.connect("doctree-resolved", on_doctree_resolved)
     app.connect("build-finished", on_build_finished)
