@@ -4,13 +4,14 @@ What it does, in build order:
 
 1. ``config-inited``: copies every ``solutions/NN_topic.ipynb`` (found by glob,
    never listed) to ``docs/lectures/``, replacing the solution's Colab badge by
-   links to the *student* notebook (Colab and download), and adding the profile
-   and a hash of the package to the kernelspec so that jupyter-cache (which
-   hashes code cells and kernelspec only) re-executes a notebook when its code,
-   the package it runs or the profile changes. It points the kernels at a
-   fresh metrics folder (``$COURSEWORK_METRICS``) and at an IPython profile
+   links to the *student* notebook (Colab and download), and adding a hash of
+   the package to the kernelspec so that jupyter-cache (which hashes code cells
+   and kernelspec only) re-executes a notebook when its code or the package it
+   runs changes; the cache folder is one per profile. It points the kernels at
+   a fresh metrics folder (``$COURSEWORK_METRICS``) and at an IPython profile
    whose only line switches ``tqdm.auto`` to text bars, which myst-nb's stream
-   merging reduces to one finished line.
+   merging reduces to one finished line. Widgets become the figures their
+   saved state holds (``doctree-read``).
 2. ``env-updated``: copies the metrics each executed notebook just wrote into
    a store keyed by its cache hash, so a notebook served from the cache keeps
    exactly the figures of the run whose outputs the page shows.
@@ -75,6 +76,11 @@ def lecture_sources() -> list[Path]:
     return found
 
 
+def all_lecture_sources() -> list[Path]:
+    """Every solution notebook, whatever ``$SITE_LECTURES`` says."""
+    return sorted(SOLUTIONS.glob("[0-9][0-9]_*.ipynb"))
+
+
 def colab_url(path: str) -> str:
     """Colab's address for ``path`` (e.g. ``notebooks/03_vae.ipynb``) on GitHub."""
     return f"https://colab.research.google.com/github/{REPOSITORY}/blob/{BRANCH}/{path}"
@@ -102,13 +108,14 @@ def links_markdown(stem: str, lecture_dir: Path) -> str:
 
 
 def site_notebook(
-    source: Path, lecture_dir: Path, profile: str, package: str
+    source: Path, lecture_dir: Path, package: str
 ) -> nbformat.NotebookNode:
     """The solution notebook as the site shows it.
 
     The Colab badge (which opens the *solution*) is dropped, and the links to the
-    student notebook go under the first heading. The kernelspec gets the profile
-    and the package hash, which jupyter-cache includes in its key.
+    student notebook go under the first heading. The kernelspec gets the package
+    hash, which jupyter-cache includes in its key (the cache folder is per
+    profile).
 
     Raises:
         ValueError: the notebook has no markdown heading to put the links under.
@@ -141,10 +148,7 @@ def site_notebook(
             f"{source}: no '# Title' line in a markdown cell to put the Colab and "
             "download links under; start the notebook with a '# NN · Topic' cell."
         )
-    nb.metadata.setdefault("kernelspec", {})["coursework"] = {
-        "profile": profile,
-        "package": package,
-    }
+    nb.metadata.setdefault("kernelspec", {})["coursework"] = {"package": package}
     return nb
 
 
@@ -157,14 +161,18 @@ def write_if_changed(path: Path, text: str) -> bool:
     return True
 
 
-def sync_lectures(srcdir: Path, profile: str) -> list[str]:
-    """Write ``<srcdir>/lectures/*.ipynb`` from ``solutions/``; remove stale ones."""
+def sync_lectures(srcdir: Path) -> list[str]:
+    """Write ``<srcdir>/lectures/*.ipynb`` from ``solutions/``; remove stale ones.
+
+    The copies are the same in every profile, so builds of two profiles can
+    share them.
+    """
     lecture_dir = srcdir / LECTURES
     lecture_dir.mkdir(exist_ok=True)
     package = package_hash()
     stems = []
-    for source in lecture_sources():
-        nb = site_notebook(source, lecture_dir, profile, package)
+    for source in all_lecture_sources():
+        nb = site_notebook(source, lecture_dir, package)
         write_if_changed(lecture_dir / source.name, nbformat.writes(nb) + "\n")
         stems.append(source.stem)
     for old in lecture_dir.glob("*.ipynb"):
@@ -313,14 +321,23 @@ class GalleryDirective(Directive):
 
 
 def _paths(app: Sphinx) -> tuple[Path, Path]:
+    """This run's metrics folder, and the store of metrics by cache key."""
     base = Path(app.outdir).parent
-    return base / "metrics-run", base / "metrics"
+    profile = app.config.coursework_profile
+    return base / "metrics-run" / profile, base / "metrics" / profile
 
 
 def on_config_inited(app: Sphinx, config) -> None:
-    profile = os.environ.setdefault(PROFILE_ENV, "cpu")
-    config.coursework_profile = profile
-    app.coursework_lectures = sync_lectures(Path(app.srcdir), profile)
+    profile = config.coursework_profile  # conf.py: $COURSEWORK_PROFILE or cpu
+    os.environ[PROFILE_ENV] = profile
+    # jupyter-cache keys on code only: one cache per profile.
+    base = Path(app.outdir).parent
+    config.nb_execution_cache_path = str(base / "jupyter_cache" / profile)
+    sync_lectures(Path(app.srcdir))
+    app.coursework_lectures = [p.stem for p in lecture_sources()]
+    for source in all_lecture_sources():
+        if source.stem not in app.coursework_lectures:
+            config.exclude_patterns.append(f"{LECTURES}/{source.name}")
     run, store = _paths(app)
     shutil.rmtree(run, ignore_errors=True)
     run.mkdir(parents=True)
