@@ -33,7 +33,9 @@ nb_execution_timeout = 3600  # a cpu-profile notebook takes about ten minutes
 nb_execution_raise_on_error = True
 nb_execution_show_tb = True
 nb_execution_in_temp = True
-nb_merge_streams = True  # tqdm's text bar: carriage returns -> its final line
+# Streams are merged by docs/_ext/coursesite.py, which keeps a text progress
+# bar's last state (myst-nb's merge turns each redraw into a line of its own).
+nb_merge_streams = False
 nb_ipywidgets_js = {}  # the widget manager would come from a CDN
 myst_enable_extensions = ["dollarmath", "amsmath"]
 myst_update_mathjax = False

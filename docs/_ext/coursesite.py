@@ -284,11 +284,50 @@ def widget_snapshot(model_id: str, state: dict) -> str:
     return '<div class="course-widget">' + note + "".join(found) + "</div>"
 
 
+def terminal_text(text: str) -> str:
+    """What a terminal shows for ``text``: each line's last carriage-return state.
+
+    A text progress bar redraws its line with ``\\r``; a page shows the final
+    state only (``"\\r 0%\\r 50%\\r100%\\n"`` -> ``"100%\\n"``).
+    """
+    lines = []
+    for line in text.split("\n"):
+        states = [part for part in line.split("\r") if part]
+        lines.append(states[-1] if states else "")
+    return "\n".join(lines)
+
+
+def merge_streams(doctree: nodes.document) -> None:
+    """Each cell's stdout, and its stderr, as one block of what a terminal shows."""
+    for output in list(doctree.findall(nodes.container)):
+        if "cell_output" not in output["classes"]:
+            continue
+        first: dict[str, nodes.literal_block] = {}
+        texts: dict[str, list[str]] = {}
+        for child in list(output.children):
+            if not isinstance(child, nodes.literal_block):
+                continue
+            kinds = [c for c in ("stream", "stderr") if c in child["classes"]]
+            if not kinds:
+                continue
+            kind = kinds[0]
+            texts.setdefault(kind, []).append(child.astext())
+            if kind in first:
+                output.remove(child)
+            else:
+                first[kind] = child
+        for kind, block in first.items():
+            text = terminal_text("".join(texts[kind])).strip("\n")
+            new = nodes.literal_block(text, text, **block.attributes)
+            block.replace_self(new)
+
+
 def on_doctree_read(app: Sphinx, doctree: nodes.document) -> None:
-    """Widgets to their saved figures; no stylesheet from another host."""
+    """Streams merged, widgets to their saved figures, no remote stylesheet."""
     docname = app.env.docname
     if not docname.startswith(f"{LECTURES}/"):
         return
+    merge_streams(doctree)
     js_files = getattr(app.env, "nb_metadata", {}).get(docname, {}).get("js_files", {})
     saved = js_files.pop("ipywidgets_state", None)
     state = json.loads(saved[1]["body"])["state"] if saved else {}
