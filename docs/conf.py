@@ -61,6 +61,7 @@ html_title = "VGSSL course"
 templates_path = ["_templates"]
 html_static_path = ["_static"]
 html_css_files = ["course.css"]
+html_favicon = "_static/favicon.svg"  # else the browser asks for /favicon.ico
 html_theme_options = {
     "use_download_button": False,  # it would offer the solution notebook
     "use_fullscreen_button": True,
@@ -78,5 +79,6 @@ mathjax2_config = {
         "processEscapes": True,
     },
     "messageStyle": "none",
-    "HTML-CSS": {"availableFonts": [], "webFont": "TeX", "imageFont": None},
+    # The wheel ships the STIX-Web web fonts (as Jupyter's own MathJax set-up).
+    "HTML-CSS": {"availableFonts": [], "webFont": "STIX-Web", "imageFont": None},
 }

@@ -102,6 +102,10 @@ def _check_page(browser, base: str, page_path: str) -> dict[str, list[str]]:
         "requestfailed",
         lambda r: urlsplit(r.url).netloc == host and problems["failed"].append(r.url),
     )
+    page.on(
+        "response",
+        lambda r: r.status >= 400 and problems["failed"].append(f"{r.status} {r.url}"),
+    )
     page.goto(f"{base}/{page_path}", wait_until="networkidle", timeout=120_000)
     images = page.eval_on_selector_all(
         "img", "els => els.map(e => [e.src.slice(0, 80), e.complete, e.naturalWidth])"
