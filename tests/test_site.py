@@ -183,6 +183,7 @@ def test_lecture_page_is_the_solution_notebook(solution):
     assert "NotImplementedError" not in plain or "NotImplementedError" in source
     assert "ExerciseIncomplete" not in plain or "ExerciseIncomplete" in source
     assert student != solution.read_text()
+    assert "SetupFailed" not in plain  # the Colab install cell is left out
 
 
 @needs_site

@@ -37,7 +37,7 @@ from docutils.parsers.rst import Directive
 from sphinx.application import Sphinx
 from sphinx.util import logging
 
-from coursework.build import BRANCH, REPOSITORY
+from coursework.build import BRANCH, REPOSITORY, SETUP_SOURCE
 from coursework.runtime import METRICS_ENV, PROFILE_ENV
 
 logger = logging.getLogger(__name__)
@@ -322,11 +322,22 @@ def merge_streams(doctree: nodes.document) -> None:
             block.replace_self(new)
 
 
+def drop_setup_cell(doctree: nodes.document) -> None:
+    """Remove the Colab install cell (it does nothing here; the links say how)."""
+    for cell in list(doctree.findall(nodes.container)):
+        if "cell" not in cell["classes"]:
+            continue
+        code = next(iter(cell.findall(nodes.literal_block)), None)
+        if code is not None and code.astext().strip() == SETUP_SOURCE.strip():
+            cell.parent.remove(cell)
+
+
 def on_doctree_read(app: Sphinx, doctree: nodes.document) -> None:
     """Streams merged, widgets to their saved figures, no remote stylesheet."""
     docname = app.env.docname
     if not docname.startswith(f"{LECTURES}/"):
         return
+    drop_setup_cell(doctree)
     merge_streams(doctree)
     js_files = getattr(app.env, "nb_metadata", {}).get(docname, {}).get("js_files", {})
     saved = js_files.pop("ipywidgets_state", None)
