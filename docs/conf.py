@@ -67,6 +67,7 @@ html_theme_options = {
     "use_fullscreen_button": True,
     "launch_buttons": {},
     "show_toc_level": 2,
+    "default_mode": "auto",  # unset, the theme logs a console error on first visit
 }
 html_show_sourcelink = False
 html_copy_source = False

@@ -75,6 +75,7 @@ def site():
     server.shutdown()
 
 
+@functools.cache
 def _ids(path: Path) -> set[str]:
     return set(re.findall(r'\bid="([^"]+)"', path.read_text()))
 
