@@ -67,8 +67,9 @@ html_theme_options = {
     "use_fullscreen_button": True,
     "launch_buttons": {},
     "show_toc_level": 2,
-    "default_mode": "auto",  # unset, the theme logs a console error on first visit
 }
+# Unset, the theme logs a console error on a reader's first visit.
+html_context = {"default_mode": "auto"}
 html_show_sourcelink = False
 html_copy_source = False
 # MathJax 2 from the jupyter-server-mathjax wheel, copied to _static/mathjax.
