@@ -80,6 +80,17 @@ def _ids(path: Path) -> set[str]:
     return set(re.findall(r'\bid="([^"]+)"', path.read_text()))
 
 
+def _mathjax_blank_font(message) -> bool:
+    """MathJax 2's placeholder font for glyphs its web fonts lack.
+
+    Its HTML-CSS output declares ``@font-face {font-family: MathJax_Blank;
+    src: url("about:blank")}``; Chromium refuses that URL and logs it as an
+    error. No request leaves the page and the formula still renders.
+    """
+    blank = "'about:blank'" in message.text
+    return blank or message.location.get("url") == "about:blank"
+
+
 def _check_page(browser, base: str, page_path: str) -> dict[str, list[str]]:
     """Open one page; what went wrong, by kind."""
     host = urlsplit(base).netloc
@@ -95,9 +106,12 @@ def _check_page(browser, base: str, page_path: str) -> dict[str, list[str]]:
             r.abort()
 
     page.route("**/*", route)
-    page.on(
-        "console", lambda m: m.type == "error" and problems["console"].append(m.text)
-    )
+    def console(message):
+        if message.type != "error" or _mathjax_blank_font(message):
+            return
+        problems["console"].append(message.text)
+
+    page.on("console", console)
     page.on("pageerror", lambda e: problems["console"].append(str(e)))
     page.on(
         "requestfailed",
