@@ -1,8 +1,8 @@
 """The course site (docs/, ``make site``): its helpers, and the built ci site.
 
 The helpers are tested on small inputs. The built-site tests read
-``docs/_build/ci/html``, which ``make test`` builds (in the ci profile, warnings
-as errors) before the unit tests; run alone, they skip and say how to build.
+``docs/_build/ci/html``, built by ``make site COURSEWORK_PROFILE=ci`` (warnings
+as errors); without a build they skip and say how to build.
 """
 
 from __future__ import annotations
