@@ -140,6 +140,16 @@ def test_widget_snapshot_shows_the_saved_outputs():
     assert "<img" not in coursesite.widget_snapshot("missing", state)
 
 
+def test_lecture_pages_are_the_notebook_sources(monkeypatch):
+    """A new notebook (07 and later) becomes a page with no edit to docs/."""
+    from coursework.build import sources
+
+    monkeypatch.delenv(coursesite.ONLY_ENV, raising=False)
+    pages = [p.stem for p in coursesite.lecture_sources()]
+    assert pages == [p.stem for p in sources()]
+    assert "07_diffusion" in pages
+
+
 def test_lecture_filter(monkeypatch):
     monkeypatch.setenv(coursesite.ONLY_ENV, "03")
     assert [p.stem for p in coursesite.lecture_sources()] == [
