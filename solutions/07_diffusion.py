@@ -926,34 +926,18 @@ for name in ("gan", "lsgan", "wgan_gp", "sngan"):
             )
         )
 best_ddim = min((k for k in step_counts), key=lambda k: reports[f"DDIM-{k}"].fd)
+
+
+def sample_row(label, report, seconds_taken, bpd=nan):
+    """One scoreboard row of a sampler: bound, FD, precision, recall, time."""
+    return (label, bpd, report.fd, report.precision, report.recall, nan, seconds_taken)
+
+
 rows += [
-    (
-        f"07 DDPM ({T} steps)",
-        bpd_diffusion,
-        reports["DDPM"].fd,
-        reports["DDPM"].precision,
-        reports["DDPM"].recall,
-        nan,
-        seconds["DDPM"],
-    ),
-    (
-        "07 DDIM-10",
-        nan,
-        reports[f"DDIM-{step_counts[0]}"].fd,
-        reports[f"DDIM-{step_counts[0]}"].precision,
-        reports[f"DDIM-{step_counts[0]}"].recall,
-        nan,
-        seconds["DDIM-10"],
-    ),
-    (
-        "07 flow, 10 Euler steps",
-        nan,
-        reports[f"flow-{step_counts[0]}"].fd,
-        reports[f"flow-{step_counts[0]}"].precision,
-        reports[f"flow-{step_counts[0]}"].recall,
-        nan,
-        seconds["flow-10"],
-    ),
+    sample_row(f"07 DDPM ({T} steps)", reports["DDPM"], seconds["DDPM"], bpd_diffusion),
+    sample_row("07 DDIM-10", reports[f"DDIM-{step_counts[0]}"], seconds["DDIM-10"]),
+    sample_row("07 flow, 10 Euler steps", reports[f"flow-{step_counts[0]}"],
+               seconds["flow-10"]),
     ("07 CFG, w = 3", nan, cfg_fd[3.0], nan, nan, cfg_acc[3.0], nan),
     (
         "held-out real digits",
