@@ -83,4 +83,13 @@ mathjax2_config = {
     "messageStyle": "none",
     # The wheel ships the STIX-Web web fonts (as Jupyter's own MathJax set-up).
     "HTML-CSS": {"availableFonts": [], "webFont": "STIX-Web", "imageFont": None},
+    # The hidden MathML copy for screen readers would ask for MathJax's TeX
+    # fonts (which the wheel lacks: 404s in the browser test) for AMS and
+    # script letters; nobody sees it, so a local font does.
+    "AssistiveMML": {
+        "styles": {
+            ".MJX_Assistive_MathML": {"font-family": "serif"},
+            ".MJX_Assistive_MathML *": {"font-family": "serif !important"},
+        }
+    },
 }
