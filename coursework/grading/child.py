@@ -2,10 +2,9 @@
 
 This process runs under the sandbox limits and holds nothing worth
 protecting: it knows no expected output, no comparison and no grade. The
-checker (:mod:`coursework.grading.collect`) sends it pickled requests over a
-pipe; it answers with ``torch.save`` payloads of plain data (tensors, numbers,
-strings, tuples, lists, dicts), which the checker loads with
-``weights_only=True``, so a hostile answer cannot run code in the checker.
+checker (:mod:`coursework.grading.collect`) sends it requests over a pipe
+and it answers with plain data (tensors, numbers, strings, tuples, lists,
+dicts), in the format of :mod:`coursework.grading.wire`.
 
 Once its imports are done the child sends one empty message, so that the
 checker can start the student's clock only then. Requests: ``define``
@@ -17,47 +16,18 @@ vector-Jacobian product of the last call, for gradient checks).
 from __future__ import annotations
 
 import ast
-import io
 import linecache
 import os
-import pickle
 import signal
-import struct
 import sys
 import traceback
 from typing import Any
 
 import torch
 
-HEADER = struct.Struct("<Q")
+from coursework.grading import wire
+
 STATEMENT_SECONDS = 10.0
-
-
-def read_message(fd: int) -> bytes | None:
-    """One length-prefixed message from ``fd``; None at end of file."""
-    head = _read_exact(fd, HEADER.size)
-    if head is None:
-        return None
-    return _read_exact(fd, HEADER.unpack(head)[0])
-
-
-def _read_exact(fd: int, n: int) -> bytes | None:
-    chunks, left = [], n
-    while left:
-        chunk = os.read(fd, min(left, 1 << 20))
-        if not chunk:
-            return None
-        chunks.append(chunk)
-        left -= len(chunk)
-    return b"".join(chunks)
-
-
-def write_message(fd: int, payload: bytes) -> None:
-    """Write one length-prefixed message to ``fd``."""
-    data = HEADER.pack(len(payload)) + payload
-    view = memoryview(data)
-    while view:
-        view = view[os.write(fd, view) :]
 
 
 class _StatementTimeout(Exception):
@@ -199,35 +169,23 @@ class Child:
 
 def main() -> None:
     """Serve requests from the file descriptors named on the command line."""
-    fd_in, fd_out = int(sys.argv[1]), int(sys.argv[2])
+    inbox = wire.reader(int(sys.argv[1]))
+    outbox = wire.writer(int(sys.argv[2]))
     torch.set_num_threads(int(os.environ.get("OMP_NUM_THREADS", "1")))
     sys.setrecursionlimit(5000)
     child = Child()
-    write_message(fd_out, b"")  # ready: imports done, no student code run yet
+    outbox.send_bytes(b"")  # ready: imports done, no student code run yet
     while True:
-        raw = read_message(fd_in)
-        if raw is None:
+        try:
+            request = wire.decode_request(inbox.recv_bytes())
+        except EOFError:
             os._exit(0)
-        request = pickle.loads(raw)
         handler = getattr(child, request["op"])
         try:
             reply = handler(request)
         except BaseException as exc:  # noqa: B036
             reply = {"ok": False, "missing": False, "message": _student_error(exc)}
-        buffer = io.BytesIO()
-        try:
-            torch.save(reply, buffer)
-        except Exception as exc:
-            buffer = io.BytesIO()
-            torch.save(
-                {
-                    "ok": False,
-                    "missing": False,
-                    "message": f"could not send the output: {exc}",
-                },
-                buffer,
-            )
-        write_message(fd_out, buffer.getvalue())
+        outbox.send_bytes(wire.encode_reply(reply))
 
 
 if __name__ == "__main__":

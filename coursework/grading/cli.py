@@ -11,7 +11,7 @@ regrades everything). The gradebook and feedback are rewritten from memory
 at the end, atomically.
 
 Before any student code runs, the grader finds the strongest isolation that
-works on this machine (:mod:`coursework.grading.isolation`; ``--isolation``
+works on this machine (:mod:`coursework.grading.probe`; ``--isolation``
 insists on one) and hashes the package and the checks
 (:mod:`coursework.grading.integrity`). What isolation was in force is printed
 and written at the top of every feedback file; a change to the package or the
@@ -33,8 +33,21 @@ from pathlib import Path
 from typing import Any
 
 from coursework.grading.batch import Runner, StateStore, fingerprint
-from coursework.grading.isolation import MODES
+from coursework.grading.checks import ChecksError, exercises_of, load_checks, topic_of
+from coursework.grading.integrity import Baseline
+from coursework.grading.oscalls import MODES, package_dir
+from coursework.grading.probe import IsolationError, probe
+from coursework.grading.records import Record
+from coursework.grading.report import screen_summary, write_feedback, write_gradebook
 from coursework.grading.sandbox import Limits
+from coursework.grading.submissions import (
+    SubmissionsError,
+    extract_zip,
+    find_submissions,
+    notebook_name,
+    read_mapping,
+    read_notebook,
+)
 
 USAGE_EXAMPLE = "python -m coursework grade submissions.zip --out results --jobs 2"
 
@@ -151,28 +164,6 @@ def _limits(args: argparse.Namespace) -> Limits:
 
 def main(argv: list[str]) -> int:
     """Run the grader; exit status 0 done, 1 bad input, 3 tampered, 130 stopped."""
-    from coursework.grading.checks import (
-        ChecksError,
-        exercises_of,
-        load_checks,
-        topic_of,
-    )
-    from coursework.grading.integrity import Baseline
-    from coursework.grading.isolation import IsolationError, package_dir, probe
-    from coursework.grading.report import (
-        screen_summary,
-        write_feedback,
-        write_gradebook,
-    )
-    from coursework.grading.submissions import (
-        SubmissionsError,
-        extract_zip,
-        find_submissions,
-        notebook_name,
-        read_mapping,
-        read_notebook,
-    )
-
     args = build_parser().parse_args(argv)
     start = time.monotonic()
     limits = _limits(args)
@@ -234,15 +225,15 @@ def main(argv: list[str]) -> int:
         args.out.chmod(0o700)
     store = StateStore(args.out)
     settings = fingerprint(ids, checks, limits)
-    records: dict[str, dict[str, Any]] = {}
+    records: dict[str, Record] = {}
     todo = []
     for sub in subs:
         old = store.records.get(sub.student)
         if (
             not args.force
             and old
-            and old.get("sha256") == sub.sha256
-            and old.get("fingerprint") == settings
+            and old.sha256 == sub.sha256
+            and old.fingerprint == settings
         ):
             records[sub.student] = old
         else:
@@ -262,12 +253,12 @@ def main(argv: list[str]) -> int:
             bar.update(1)
             if record is None:  # not graded: the batch stopped
                 continue
-            record["fingerprint"] = settings
-            record["isolation"] = isolation.describe()
-            records[record["student"]] = record
+            record.fingerprint = settings
+            record.isolation = isolation.describe()
+            records[record.student] = record
             store.save(record)
             write_feedback(args.out, record)
-            bar.set_postfix_str(record["student"][:20])
+            bar.set_postfix_str(record.student[:20])
     except KeyboardInterrupt:
         interrupted = True
         runner.stop_all()
@@ -279,7 +270,7 @@ def main(argv: list[str]) -> int:
     by_student = {s.student: s for s in subs}
     for student in runner.suspects:  # also those whose result came in earlier
         record = runner.tampered_record(student, by_student[student].sha256)
-        record.update(fingerprint=settings, isolation=isolation.describe())
+        record.fingerprint, record.isolation = settings, isolation.describe()
         records[student] = record
     done = [records[s.student] for s in subs if s.student in records]
     for record in done:  # undo anything student code wrote into the results folder

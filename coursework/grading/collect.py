@@ -27,55 +27,20 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from coursework.exercises.core import MISSING, PASSED, CheckResult, Exercise, run_check
+from coursework.exercises.core import CheckResult, Exercise, run_check
 from coursework.grading.definitions import Definitions, uses_reference
-from coursework.grading.remote import (
-    KERNEL_DIED,
-    TIMEOUT,
-    ChildGone,
-    ChildProcess,
-    make_proxy,
-)
+from coursework.grading.records import CaseRecord, ExerciseResult, Status
+from coursework.grading.remote import ChildGone, ChildProcess, make_proxy
 from coursework.grading.sandbox import Limits
-
-USES_REFERENCE = "uses-reference"
-INVALID = "invalid-notebook"
-TAMPERED = "tampered"
-STATUSES = (
-    "passed",
-    "failed",
-    "error",
-    TIMEOUT,
-    MISSING,
-    KERNEL_DIED,
-    INVALID,
-    USES_REFERENCE,
-    TAMPERED,
-)
-
-
-@dataclass
-class ExerciseResult:
-    """The grade of one exercise for one student."""
-
-    exercise: str
-    status: str
-    points: float
-    max_points: float
-    seconds: float
-    message: str
-    cases: list[dict[str, Any]]
-    hint: str = ""
 
 
 def _result(
-    ex: Exercise, status: str, message: str, seconds: float = 0.0
+    ex: Exercise, status: Status, message: str, seconds: float = 0.0
 ) -> ExerciseResult:
-    return ExerciseResult(ex.id, status, 0.0, ex.points, seconds, message, [], ex.hint)
+    return ExerciseResult.zero(ex.id, status, ex.points, message, ex.hint, seconds)
 
 
 def _is_reference(ex: Exercise) -> Any:
@@ -116,7 +81,9 @@ def check_exercises(
         how = uses_reference(defs, name, _is_reference(ex))
         if how:
             results.append(
-                _result(ex, USES_REFERENCE, f"{how}; write your own implementation")
+                _result(
+                    ex, Status.USES_REFERENCE, f"{how}; write your own implementation"
+                )
             )
             continue
         if child is None or child.failure:
@@ -130,7 +97,7 @@ def check_exercises(
                 found, define_errors = reply["found"], reply["errors"]
             except ChildGone:
                 why = f"while rebuilding your definitions: {child.why}"
-                results.append(_result(ex, child.failure or KERNEL_DIED, why))
+                results.append(_result(ex, child.failure or Status.KERNEL_DIED, why))
                 continue
         child.set_budget(limits.exercise_seconds)
         kind = found.get(name, "absent")
@@ -140,7 +107,7 @@ def check_exercises(
                 results.append(
                     _result(
                         ex,
-                        "error",
+                        Status.ERROR,
                         f"cell {cell} does not parse: {defs.syntax_errors[cell]}",
                     )
                 )
@@ -149,7 +116,7 @@ def check_exercises(
             results.append(
                 _result(
                     ex,
-                    MISSING,
+                    Status.MISSING,
                     f"{why} named `{name}` found; keep the name from the exercise cell",
                 )
             )
@@ -163,7 +130,7 @@ def check_exercises(
         child.stop()
     if define_errors:
         for r in results:
-            if r.status not in (PASSED, USES_REFERENCE):
+            if r.status not in (Status.PASSED, Status.USES_REFERENCE):
                 r.message += " | while rebuilding: " + "; ".join(define_errors[:3])
     return results
 
@@ -183,12 +150,10 @@ def _grade(
             message = next(messages, message)
         if c.status == "error" and "raised ChildGone" in message:
             message = child.why or message
-        cases.append(
-            {"name": c.name, "status": c.status, "message": message, "hidden": c.hidden}
-        )
-    status = check.status
+        cases.append(CaseRecord(c.name, c.status, message, c.hidden))
+    status = Status(check.status)
     message = check.note or next(
-        (c["message"] for c in cases if c["status"] != PASSED), ""
+        (c.message for c in cases if c.status != Status.PASSED), ""
     )
     if child.failure:
         status, message = child.failure, child.why

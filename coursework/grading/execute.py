@@ -24,7 +24,6 @@ import os
 import sys
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -32,6 +31,7 @@ import nbformat
 from nbclient import NotebookClient
 from nbclient.exceptions import CellExecutionError, CellTimeoutError, DeadKernelError
 
+from coursework.grading.records import CellEvent, ExecutionReport
 from coursework.grading.sandbox import Limits, MemoryWatch, environment, wrap
 
 KERNEL_NAME = "coursework-grading"
@@ -46,27 +46,6 @@ def preamble(limits: Limits) -> str:
         f"_thr({limits.threads}); _seed(0)\n"
         "del _seed, _thr"
     )
-
-
-@dataclass
-class CellEvent:
-    """Something that went wrong in one cell."""
-
-    cell: int
-    kind: str  # error | timeout | kernel-died | memory
-    message: str
-    exercise: str | None = None
-
-
-@dataclass
-class ExecutionReport:
-    """What happened when the notebook ran."""
-
-    seconds: float = 0.0
-    events: list[CellEvent] = field(default_factory=list)
-    output_truncated: bool = False
-    budget_exhausted: bool = False
-    kernels_started: int = 0
 
 
 class CappedClient(NotebookClient):

@@ -20,7 +20,8 @@ which reserves large virtual ranges); memory is watched instead by
 cap, and a process found over the cap when its time runs out is reported as
 using too much memory, not as slow, however busy the machine is.
 
-Then the isolation chosen for the run (:mod:`coursework.grading.isolation`)
+Then the isolation chosen for the run (the calls of
+:mod:`coursework.grading.oscalls`, chosen by :mod:`coursework.grading.probe`)
 is applied before the command starts. Run as root, the grader gives each
 submission's processes a user id of their own, without capabilities, whose
 scratch folder no one else can open; with Landlock (Linux 5.13 and later,
@@ -46,6 +47,8 @@ import threading
 from dataclasses import dataclass
 from pathlib import Path
 
+from coursework.grading import oscalls
+
 PASSED_THROUGH_ENV = ("PATH", "LANG", "LC_ALL", "LC_CTYPE", "TZ", "VIRTUAL_ENV")
 
 
@@ -66,7 +69,7 @@ class Limits:
         threads: torch/OpenMP threads for student code.
         profile: ``COURSEWORK_PROFILE`` for student code.
         device: ``cpu`` hides CUDA from student code; ``cuda`` keeps it.
-        isolation: the layers in :data:`coursework.grading.isolation.MODES`.
+        isolation: the layers in :data:`coursework.grading.oscalls.MODES`.
         uid: the job's own user id (``user`` modes; set per job).
     """
 
@@ -146,8 +149,6 @@ def environment(workdir: Path, limits: Limits) -> dict[str, str]:
     Threads are fixed so results do not depend on the machine's core count,
     CUDA is hidden unless ``limits.device`` asks for it, and the profile is set.
     """
-    from coursework.grading.isolation import package_dir
-
     env = {k: os.environ[k] for k in PASSED_THROUGH_ENV if k in os.environ}
     home, tmp = workdir / ".home", workdir / ".tmp"
     home.mkdir(exist_ok=True)
@@ -169,7 +170,7 @@ def environment(workdir: Path, limits: Limits) -> dict[str, str]:
         COURSEWORK_PROFILE=limits.profile,
         COURSEWORK_DATA=str(home / "data"),
         JUPYTER_PLATFORM_DIRS="1",
-        PYTHONPATH=str(package_dir().parent),  # the package the grader hashed
+        PYTHONPATH=str(oscalls.package_dir().parent),  # the package the grader hashed
     )
     if limits.device == "cpu":
         env["CUDA_VISIBLE_DEVICES"] = ""
@@ -306,16 +307,14 @@ def isolate(
     capability bounding set is emptied while ``CAP_SETPCAP`` is held, and the
     user switch comes last.
     """
-    from coursework.grading import isolation
-
     try:
         if landlock:
-            isolation.apply_landlock([scratch] if scratch else [], gpu=gpu)
+            oscalls.apply_landlock([scratch] if scratch else [], gpu=gpu)
         if os.geteuid() == 0 and (landlock or uid is not None):
-            isolation.drop_capabilities()
+            oscalls.drop_capabilities()
         if uid is not None:
-            isolation.become(uid)
-    except (OSError, isolation.IsolationError) as exc:
+            oscalls.become(uid)
+    except (OSError, oscalls.IsolationError) as exc:
         print(f"sandbox: isolation failed: {exc}", file=sys.stderr)
         raise SystemExit(70) from None
 

@@ -17,9 +17,7 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
-import hmac
 import json
-import os
 import shutil
 import sys
 import tempfile
@@ -27,59 +25,21 @@ import time
 from pathlib import Path
 from typing import Any
 
+from coursework.exercises.core import get_exercise
+from coursework.grading.checks import load_checks
+from coursework.grading.collect import check_exercises
+from coursework.grading.definitions import read_definitions
+from coursework.grading.execute import execute_notebook
 from coursework.grading.integrity import Baseline, Tampered
+from coursework.grading.oscalls import give_to, kill_user
+from coursework.grading.records import ExerciseResult, Record, Status
 from coursework.grading.sandbox import Limits
+from coursework.grading.signing import write_atomic, write_signed
+from coursework.grading.submissions import read_notebook
 
 
-def sign(payload: bytes, secret: bytes) -> str:
-    """HMAC-SHA256 of ``payload`` under ``secret``, hex."""
-    return hmac.new(secret, payload, hashlib.sha256).hexdigest()
-
-
-def write_signed(path: Path, record: dict[str, Any], secret: bytes) -> None:
-    """Write ``record`` as JSON with its HMAC under ``secret``, atomically."""
-    payload = json.dumps(record, sort_keys=True, default=str).encode()
-    signed = {"record": payload.decode(), "hmac": sign(payload, secret)}
-    write_atomic(path, json.dumps(signed).encode())
-
-
-def read_signed(path: Path, secret: bytes) -> dict[str, Any] | None:
-    """The record in ``path`` if its HMAC under ``secret`` is right, else None."""
-    try:
-        signed = json.loads(path.read_text())
-        payload = signed["record"].encode()
-        if hmac.compare_digest(signed["hmac"], sign(payload, secret)):
-            return json.loads(payload)
-    except (OSError, ValueError, KeyError, TypeError):
-        pass
-    return None
-
-
-def write_atomic(path: Path, data: bytes) -> None:
-    """Write ``data`` to ``path`` so readers see the old file or the new, never half."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-
-
-def grade_submission(job: dict[str, Any]) -> dict[str, Any]:
+def grade_submission(job: dict[str, Any]) -> Record:
     """Run one job and return the result record (never raises for the notebook)."""
-    from coursework.exercises.core import get_exercise
-    from coursework.grading.checks import load_checks
-    from coursework.grading.collect import INVALID, TAMPERED, check_exercises
-    from coursework.grading.definitions import read_definitions
-    from coursework.grading.execute import execute_notebook
-    from coursework.grading.isolation import give_to, kill_user
-    from coursework.grading.submissions import read_notebook
-
     start = time.monotonic()
     limits = dataclasses.replace(Limits(**job["limits"]), uid=job.get("uid"))
     baseline = Baseline.from_json(job["baseline"]) if job.get("baseline") else None
@@ -90,27 +50,18 @@ def grade_submission(job: dict[str, Any]) -> dict[str, Any]:
 
     load_checks([Path(p) for p in job["checks"]])
     exercises = [get_exercise(i) for i in job["exercises"]]
-    record: dict[str, Any] = {"student": job["student"], "sha256": job["sha256"]}
+    record = Record(job["student"], job["sha256"])
     digest = hashlib.sha256(Path(job["path"]).read_bytes()).hexdigest()
     if digest != job["sha256"]:
         raise RuntimeError("the submitted file changed while grading ran")
     nb, why = read_notebook(Path(job["path"]))
     if nb is None:
-        record["invalid"] = why
-        record["exercises"] = [
-            {
-                "exercise": ex.id,
-                "status": INVALID,
-                "points": 0.0,
-                "max_points": ex.points,
-                "seconds": 0.0,
-                "message": why,
-                "cases": [],
-                "hint": ex.hint,
-            }
+        record.invalid = why
+        record.exercises = [
+            ExerciseResult.zero(ex.id, Status.INVALID, ex.points, why, ex.hint)
             for ex in exercises
         ]
-        record["seconds"] = time.monotonic() - start
+        record.seconds = time.monotonic() - start
         return record
     workdir = Path(tempfile.mkdtemp(prefix="coursework-grade-"))
     try:
@@ -125,7 +76,7 @@ def grade_submission(job: dict[str, Any]) -> dict[str, Any]:
         if job.get("executed"):
             data = json.dumps(executed, sort_keys=True, default=str).encode()
             write_atomic(Path(job["executed"]), data)
-        record["execution"] = dataclasses.asdict(report)
+        record.execution = report
         defs = read_definitions(nb, {ex.function_name for ex in exercises})
         results = check_exercises(
             exercises,
@@ -134,28 +85,19 @@ def grade_submission(job: dict[str, Any]) -> dict[str, Any]:
             limits,
             before_child=lambda: verify("before a checks process"),
         )
-        record["exercises"] = [dataclasses.asdict(r) for r in results]
+        record.exercises = results
     except Tampered as exc:
-        record["tampered"] = str(exc)
-        record["exercises"] = [
-            {
-                "exercise": ex.id,
-                "status": TAMPERED,
-                "points": 0.0,
-                "max_points": ex.points,
-                "seconds": 0.0,
-                "message": "the course package changed while your notebook ran "
-                f"({exc})",
-                "cases": [],
-                "hint": "",
-            }
+        record.tampered = str(exc)
+        why = f"the course package changed while your notebook ran ({exc})"
+        record.exercises = [
+            ExerciseResult.zero(ex.id, Status.TAMPERED, ex.points, why)
             for ex in exercises
         ]
     finally:
         if limits.uid is not None:
             kill_user(limits.uid)
         shutil.rmtree(workdir, ignore_errors=True)
-    record["seconds"] = time.monotonic() - start
+    record.seconds = time.monotonic() - start
     return record
 
 
@@ -168,12 +110,9 @@ def main() -> None:
     try:
         record = grade_submission(job)
     except Exception as exc:  # the grader's own failure: report it, signed
-        record = {
-            "student": job["student"],
-            "sha256": job["sha256"],
-            "crashed": f"{type(exc).__name__}: {exc}",
-        }
-    write_signed(Path(job["result"]), record, secret)
+        record = Record(job["student"], job["sha256"])
+        record.crashed = f"{type(exc).__name__}: {exc}"
+    write_signed(Path(job["result"]), record.to_json(), secret)
 
 
 if __name__ == "__main__":

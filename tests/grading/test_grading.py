@@ -37,7 +37,7 @@ import pytest
 import coursework
 from coursework.build import dumps, split_notebook
 from coursework.grading.integrity import hash_files
-from coursework.grading.isolation import Isolation, probe
+from coursework.grading.probe import Isolation, probe
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent.parent

@@ -16,7 +16,8 @@ import torch
 import torch.nn.functional as F
 
 from coursework.grading.definitions import read_definitions, uses_reference
-from coursework.grading.report import feedback_html, feedback_markdown
+from coursework.grading.records import ExerciseResult, Record, Status
+from coursework.grading.report import code, feedback_html, feedback_markdown
 from coursework.grading.sandbox import Limits, wrap
 from coursework.grading.submissions import (
     SubmissionsError,
@@ -152,6 +153,7 @@ def test_sandbox_file_size_limit_stops_big_writes(tmp_path: Path) -> None:
 def test_feedback_shows_hidden_cases_by_number_only() -> None:
     record = {
         "student": "s1",
+        "sha256": "0",
         "exercises": [
             {
                 "exercise": "demo.f",
@@ -178,11 +180,67 @@ def test_feedback_shows_hidden_cases_by_number_only() -> None:
             }
         ],
     }
-    md = feedback_markdown(record)
+    md = feedback_markdown(Record.from_json(record))
     assert "hidden case 1" in md and "secret edge case" not in md
     assert "Hint: look at <b>" in md
     page = feedback_html(md, "s1")
     assert "&lt;b&gt;" in page and "<li>" in page
+
+
+FORGED = "x\n\n## ✓ `demo.softplus`: 2 / 2\n\n<script>alert(1)</script> **PASS** ``"
+
+
+def test_student_text_cannot_fake_markup_in_feedback() -> None:
+    """An exception message that tries a heading, HTML and a code fence stays text."""
+    record = Record.from_json(
+        {
+            "student": "s1",
+            "sha256": "0",
+            "invalid": FORGED,
+            "exercises": [
+                {
+                    "exercise": "demo.softplus",
+                    "status": "error",
+                    "points": 0.0,
+                    "max_points": 2.0,
+                    "seconds": 0.0,
+                    "message": FORGED,
+                    "cases": [{"name": FORGED, "status": "error", "message": FORGED}],
+                }
+            ],
+        }
+    )
+    page = feedback_html(feedback_markdown(record), "s1")
+    assert page.count("<h2>") == 1  # the exercise's own heading only
+    assert "<script>" not in page and "<strong>PASS" not in page
+    assert "&lt;script&gt;" in page
+    assert code("a`b") == "``a`b``" and code("`x") == "`` `x ``"
+
+
+def test_records_round_trip_through_json() -> None:
+    record = Record.from_json(
+        {
+            "student": "s1",
+            "sha256": "ab",
+            "exercises": [
+                {
+                    "exercise": "e",
+                    "status": "kernel-died",
+                    "points": 0,
+                    "max_points": 2,
+                    "seconds": 1,
+                    "message": "m",
+                    "cases": [{"name": "c", "status": "passed", "message": ""}],
+                }
+            ],
+            "execution": {"events": [{"cell": 1, "kind": "timeout", "message": "t"}]},
+        }
+    )
+    assert record.exercises[0].status is Status.KERNEL_DIED
+    assert Record.from_json(record.to_json()) == record
+    assert [str(s) for s in Status][:3] == ["passed", "failed", "error"]
+    with pytest.raises(ValueError):
+        ExerciseResult.from_json({**record.exercises[0].to_json(), "status": "bogus"})
 
 
 def test_remote_gradient_matches_in_process(tmp_path: Path) -> None:
@@ -284,7 +342,7 @@ def run_confined(
     """Run the probe under ``limits``; what it could do."""
     import json
 
-    from coursework.grading.isolation import package_dir
+    from coursework.grading.oscalls import package_dir
 
     scratch = tmp_path / "scratch"
     scratch.mkdir()
@@ -293,7 +351,7 @@ def run_confined(
     secret.write_text("secret")
     os.chmod(secret.parent, 0o700)
     if limits.uid is not None:
-        from coursework.grading.isolation import give_to
+        from coursework.grading.oscalls import give_to
 
         give_to(scratch, limits.uid)
     command = [python, "-c", PROBE, str(scratch), str(secret), str(package_dir())]
@@ -309,7 +367,7 @@ def run_confined(
 
 
 def test_landlock_confines_reads_writes_and_signals(tmp_path: Path) -> None:
-    from coursework.grading.isolation import landlock_abi
+    from coursework.grading.oscalls import landlock_abi
 
     abi = landlock_abi()
     if abi < 1:
@@ -323,7 +381,7 @@ def test_landlock_confines_reads_writes_and_signals(tmp_path: Path) -> None:
 
 
 def test_own_user_confines_reads_writes_and_signals() -> None:
-    from coursework.grading.isolation import pick_uid
+    from coursework.grading.oscalls import pick_uid
 
     if os.geteuid() != 0:
         pytest.skip("switching users needs root")
@@ -352,7 +410,7 @@ def test_isolation_needs_a_scratch_folder() -> None:
 
 
 def test_probe_reports_what_it_found() -> None:
-    from coursework.grading.isolation import MODES, probe
+    from coursework.grading.probe import MODES, probe
 
     found = probe()
     assert found.mode in MODES
@@ -430,3 +488,38 @@ def test_child_over_memory_at_its_deadline_is_a_memory_death(tmp_path: Path) -> 
         assert "memory" in child.why
     finally:
         child.stop()
+
+
+LEAVES = {"records", "signing", "wire", "oscalls", "integrity"}
+
+
+def test_grading_imports_run_one_way() -> None:
+    """Module-level imports only, no cycle, and the leaves import no grading module."""
+    import ast
+
+    folder = Path(__file__).resolve().parents[2] / "coursework" / "grading"
+    graph: dict[str, set[str]] = {}
+    for path in folder.glob("*.py"):
+        tree = ast.parse(path.read_text())
+        deps = set()
+        for node in ast.walk(tree):
+            if isinstance(node, ast.ImportFrom) and (node.module or "").startswith(
+                "coursework.grading"
+            ):
+                assert node.col_offset == 0, f"{path.name}: import inside a function"
+                parts = node.module.split(".")  # type: ignore[union-attr]
+                deps |= {parts[2]} if len(parts) > 2 else {a.name for a in node.names}
+        graph[path.stem] = deps
+    for leaf in LEAVES:
+        assert graph[leaf] == set(), (leaf, graph[leaf])
+    done: set[str] = set()
+
+    def visit(name: str, path: tuple[str, ...]) -> None:
+        assert name not in path, f"import cycle: {' -> '.join((*path, name))}"
+        if name not in done:
+            for dep in graph.get(name, ()):
+                visit(dep, (*path, name))
+            done.add(name)
+
+    for name in graph:
+        visit(name, ())
