@@ -35,7 +35,7 @@ from coursework.grading.oscalls import pick_uid
 from coursework.grading.records import ExerciseResult, Record, Status
 from coursework.grading.sandbox import Limits, kill_tree
 from coursework.grading.signing import read_signed, write_atomic, write_signed
-from coursework.grading.submissions import Submission
+from coursework.grading.submissions import Submission, no_links
 
 
 class StateStore:
@@ -104,8 +104,10 @@ class Runner:
 
     def snapshot(self, sub: Submission, folder: Path) -> Submission:
         """Copy a submission into ``folder``, out of other students' reach."""
-        if sub.folder is not None:
-            shutil.copytree(sub.folder, folder, symlinks=True, dirs_exist_ok=True)
+        if sub.folder is not None:  # links are not copied: data, never paths
+            shutil.copytree(
+                sub.folder, folder, symlinks=True, dirs_exist_ok=True, ignore=no_links
+            )
             path = folder / sub.path.relative_to(sub.folder)
         else:
             folder.mkdir(parents=True, exist_ok=True)

@@ -16,6 +16,8 @@ vector-Jacobian product of the last call, for gradient checks).
 from __future__ import annotations
 
 import ast
+import importlib
+import inspect
 import linecache
 import os
 import signal
@@ -27,6 +29,8 @@ import torch
 
 from coursework.grading import wire
 
+# CPU seconds (ITIMER_PROF): time spent waiting for a busy machine's CPU does
+# not count, and a statement that only waits is ended by the exercise's clock.
 STATEMENT_SECONDS = 10.0
 
 
@@ -96,7 +100,7 @@ class Child:
                 lines,
                 f"<cell {cell}>",
             )
-        signal.signal(signal.SIGALRM, _alarm)
+        signal.signal(signal.SIGPROF, _alarm)
         for cell, first, last in request["statements"]:
             text = "".join(
                 request["sources"][cell].splitlines(keepends=True)[first - 1 : last]
@@ -105,15 +109,14 @@ class Child:
                 tree = ast.parse(text)
                 ast.increment_lineno(tree, first - 1)
                 code = compile(tree, f"<cell {cell}>", "exec")
-                signal.setitimer(signal.ITIMER_REAL, STATEMENT_SECONDS)
+                signal.setitimer(signal.ITIMER_PROF, STATEMENT_SECONDS)
                 try:
                     exec(code, self.namespace)
                 finally:
-                    signal.setitimer(signal.ITIMER_REAL, 0)
+                    signal.setitimer(signal.ITIMER_PROF, 0)
             except _StatementTimeout:
-                errors.append(
-                    f"cell {cell}, line {first}: took over {STATEMENT_SECONDS:g} s"
-                )
+                cpu = f"{STATEMENT_SECONDS:g} s of CPU time"
+                errors.append(f"cell {cell}, line {first}: took over {cpu}")
             except BaseException as exc:  # noqa: B036 - SystemExit included
                 errors.append(f"cell {cell}, line {first}: {_student_error(exc)}")
         found = {}
@@ -126,9 +129,40 @@ class Child:
             )
         return {"found": found, "errors": errors}
 
+    def _reference_watch(self, where: Any) -> tuple[Any, list[int]]:
+        """A profile hook that counts calls of the reference made from student code.
+
+        ``where`` is the reference's (module, qualname); however the student
+        reaches it (``importlib``, ``getattr``, a string built at run time),
+        the call itself runs its code object (or, for a builtin, is a
+        ``c_call`` of it), from a frame compiled from a notebook cell.
+        """
+        hits: list[int] = []
+        try:
+            module, qualname = where
+            ref: Any = importlib.import_module(module)
+            for part in qualname.split("."):
+                ref = getattr(ref, part)
+        except Exception:
+            return None, hits
+        code = getattr(inspect.unwrap(ref), "__code__", None)
+
+        def student(frame: Any) -> bool:
+            return frame is not None and frame.f_code.co_filename.startswith("<cell")
+
+        def hook(frame: Any, event: str, arg: Any) -> None:
+            if event == "call" and code is not None and frame.f_code is code:
+                if student(frame.f_back):
+                    hits.append(1)
+            elif event == "c_call" and arg is ref and student(frame):
+                hits.append(1)
+
+        return hook, hits
+
     def call(self, request: dict[str, Any]) -> dict[str, Any]:
         self.graph = None
         fn = self.namespace.get(request["name"])
+        hook, hits = self._reference_watch(request.get("reference"))
         args, kwargs = request["args"], request["kwargs"]
         leaves = [  # an argument, or a parameter of a module argument
             args[i] if j is None else list(args[i].parameters())[j]
@@ -138,7 +172,13 @@ class Child:
             t.requires_grad_(True)
         torch.set_rng_state(request["rng"])
         try:
-            out = fn(*args, **kwargs)  # type: ignore[misc]
+            sys.setprofile(hook)
+            try:
+                out = fn(*args, **kwargs)  # type: ignore[misc]
+            finally:
+                sys.setprofile(None)
+            if hits:
+                return {"ok": False, "missing": False, "reference": len(hits)}
             top = list(out) if isinstance(out, (tuple, list)) else [out]
             diff = [
                 isinstance(o, torch.Tensor) and o.requires_grad and bool(leaves)

@@ -135,7 +135,20 @@ def build_parser() -> argparse.ArgumentParser:
         help="CPU-time limit per student process",
     )
     p.add_argument(
-        "--no-process-limit", action="store_true", help="do not set RLIMIT_NPROC"
+        "--max-processes",
+        type=int,
+        default=d.process_margin,
+        help="processes (tasks) a submission may run at once "
+        f"(default {d.process_margin})",
+    )
+    p.add_argument(
+        "--no-process-limit", action="store_true", help="no cap on processes"
+    )
+    p.add_argument(
+        "--network",
+        action="store_true",
+        help="let student code use the network (default: a network namespace "
+        "of its own, with nothing in it, where the machine allows)",
     )
     p.add_argument(
         "--isolation",
@@ -155,7 +168,8 @@ def _limits(args: argparse.Namespace) -> Limits:
         exercise_seconds=args.exercise_timeout,
         cpu_seconds=args.cpu_seconds,
         memory_mb=args.memory_mb,
-        process_margin=None if args.no_process_limit else Limits().process_margin,
+        process_margin=None if args.no_process_limit else args.max_processes,
+        network=args.network,
         threads=args.threads,
         profile=args.profile,
         device=args.device,
@@ -164,6 +178,15 @@ def _limits(args: argparse.Namespace) -> Limits:
 
 def main(argv: list[str]) -> int:
     """Run the grader; exit status 0 done, 1 bad input, 3 tampered, 130 stopped."""
+    temporary: list[Path] = []
+    try:
+        return _main(argv, temporary)
+    finally:  # on every return path, and on an exception
+        for folder in temporary:
+            shutil.rmtree(folder, ignore_errors=True)
+
+
+def _main(argv: list[str], temporary: list[Path]) -> int:
     args = build_parser().parse_args(argv)
     start = time.monotonic()
     limits = _limits(args)
@@ -176,6 +199,7 @@ def main(argv: list[str]) -> int:
         unpacked = None
         if root.is_file():
             unpacked = Path(tempfile.mkdtemp(prefix="coursework-submissions-"))
+            temporary.append(unpacked)
             root = extract_zip(root, unpacked)
         mapping = read_mapping(args.map) if args.map else None
         subs = find_submissions(root.resolve(), mapping, args.id_pattern)
@@ -206,11 +230,13 @@ def main(argv: list[str]) -> int:
     ids = [e.id for e in exercises]
     baseline = Baseline.take(package_dir(), checks)  # before any student code
     try:
-        isolation = probe(args.isolation)
+        isolation = probe(args.isolation, network=args.network)
     except IsolationError as exc:
         print(f"grade: {exc}", file=sys.stderr)
         return 1
-    limits = dataclasses.replace(limits, isolation=isolation.mode)
+    limits = dataclasses.replace(
+        limits, isolation=isolation.mode, namespaces=isolation.namespaces
+    )
     _announce(isolation)
     if isolation.mode == "user":  # only file permissions keep the checks hidden
         for folder in checks:
@@ -240,6 +266,7 @@ def main(argv: list[str]) -> int:
             todo.append(sub)
     reused = len(records)
     runner = Runner(limits, ids, checks, args.out.resolve(), baseline)
+    temporary.append(runner.private)
     previous = signal.signal(
         signal.SIGTERM, lambda *_: (_ for _ in ()).throw(KeyboardInterrupt())
     )
@@ -278,8 +305,6 @@ def main(argv: list[str]) -> int:
         write_feedback(args.out, record)
     write_gradebook(args.out, done, ids)
     shutil.rmtree(runner.private, ignore_errors=True)
-    if unpacked is not None:
-        shutil.rmtree(unpacked, ignore_errors=True)
     print(screen_summary(done, ids, reused, time.monotonic() - start, args.out))
     print(isolation.describe())
     if runner.halted is not None:

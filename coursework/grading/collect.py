@@ -33,7 +33,12 @@ from typing import Any
 from coursework.exercises.core import CheckResult, Exercise, run_check
 from coursework.grading.definitions import Definitions, uses_reference
 from coursework.grading.records import CaseRecord, ExerciseResult, Status
-from coursework.grading.remote import ChildGone, ChildProcess, make_proxy
+from coursework.grading.remote import (
+    ChildGone,
+    ChildProcess,
+    UsesReference,
+    make_proxy,
+)
 from coursework.grading.sandbox import Limits
 
 
@@ -122,9 +127,16 @@ def check_exercises(
             )
             continue
         errors: list[str] = []
-        check = run_check(
-            ex.id, make_proxy(child, name, errors), limits.device, hidden=True
-        )
+        proxy = make_proxy(child, name, errors, ex.reference)
+        check = run_check(ex.id, proxy, limits.device, hidden=True)
+        if UsesReference.message in errors:
+            why = (
+                f"`{name}` calls the course package's own implementation when it "
+                "runs (found at run time); write your own implementation"
+            )
+            seconds = time.monotonic() - start
+            results.append(_result(ex, Status.USES_REFERENCE, why, seconds))
+            continue
         results.append(_grade(ex, check, errors, child, time.monotonic() - start))
     if child is not None:
         child.stop()
@@ -152,8 +164,10 @@ def _grade(
             message = child.why or message
         cases.append(CaseRecord(c.name, c.status, message, c.hidden))
     status = Status(check.status)
-    message = check.note or next(
-        (c.message for c in cases if c.status != Status.PASSED), ""
+    failing = [c for c in cases if c.status != Status.PASSED]
+    shown = [c.message for c in failing if not c.hidden]
+    message = check.note or (  # never a hidden case's message (expected values)
+        shown[0] if shown else "a hidden case failed" if failing else ""
     )
     if child.failure:
         status, message = child.failure, child.why

@@ -76,11 +76,22 @@ class CappedClient(NotebookClient):
         self._kept += size
         return super().output(outs, msg, display_id, cell_index)
 
+    def _update_display_id(self, display_id: str, msg: dict[str, Any]) -> None:
+        """An update rewrites every output sharing its id: each copy is counted."""
+        copies = sum(len(v) for v in self._display_id_map.get(display_id, {}).values())
+        size = len(json.dumps(msg.get("content", {}), default=str)) * max(copies, 1)
+        if self._kept + size > self.output_bytes:
+            self.truncated = True
+            return
+        self._kept += size
+        super()._update_display_id(display_id, msg)
+
 
 def write_kernel_spec(folder: Path, limits: Limits, scratch: Path) -> Path:
     """Write the sandboxed kernel spec into ``folder/kernels`` and return ``folder``."""
     spec = folder / "kernels" / KERNEL_NAME
-    spec.mkdir(parents=True, exist_ok=True)
+    for part in (folder, folder / "kernels", spec):
+        fresh_folder(part, None)
     argv = wrap(
         [sys.executable, "-m", "ipykernel_launcher", "-f", "{connection_file}"],
         limits,
@@ -108,14 +119,32 @@ def _kernel_manager(limits: Limits, runtime: Path) -> Any:
 
     class JobKernelManager(AsyncKernelManager):  # type: ignore[misc]
         def write_connection_file(self, **kwargs: Any) -> None:
+            # student code may have left a link where the file goes: remove it,
+            # so the grader never writes through it (every job process is dead)
+            fresh_folder(runtime, limits.uid)
             super().write_connection_file(**kwargs)
             if limits.uid is not None:
-                os.chown(self.connection_file, limits.uid, limits.uid)
+                os.lchown(self.connection_file, limits.uid, limits.uid)
 
-    runtime.mkdir(exist_ok=True)
-    if limits.uid is not None:
-        os.chown(runtime, limits.uid, limits.uid)
+    fresh_folder(runtime, limits.uid)
     return JobKernelManager
+
+
+def fresh_folder(folder: Path, uid: int | None) -> None:
+    """Make ``folder`` a real folder (not a link), owned by ``uid`` when given.
+
+    Anything in its place that is not a plain folder (a student's symlink to
+    somewhere else) is removed first, so that root never writes or chowns
+    through it; links inside are removed too.
+    """
+    if folder.is_symlink() or (folder.exists() and not folder.is_dir()):
+        folder.unlink()
+    folder.mkdir(exist_ok=True)
+    for entry in folder.iterdir():
+        if entry.is_symlink():
+            entry.unlink()
+    if uid is not None:
+        os.lchown(folder, uid, uid)
 
 
 def execute_notebook(
@@ -157,10 +186,17 @@ def execute_notebook(
             report.budget_exhausted = True
             break
         ksm = KernelSpecManager(kernel_dirs=[str(spec_dir / "kernels")])
+        # In namespaces of its own the kernel has no network to share with
+        # the grader: it talks over ipc sockets in the job's own folder.
+        transport = {
+            "transport": "ipc",
+            "ip": str(runtime / f"k{report.kernels_started}"),
+        }
         km = manager(
             kernel_name=KERNEL_NAME,
             kernel_spec_manager=ksm,
             connection_file=str(runtime / f"kernel-{report.kernels_started}.json"),
+            **(transport if limits.namespaces else {}),
         )
         client = CappedClient(
             nb,

@@ -32,11 +32,13 @@ from __future__ import annotations
 
 import json
 import os
+import socket
 import subprocess
 import sys
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from coursework.grading.oscalls import (
     MODES,
@@ -55,6 +57,7 @@ _PROBE = """
 import json, os, sys
 from pathlib import Path
 scratch, secret, package = map(Path, sys.argv[1:4])
+port, grader = int(sys.argv[4]), int(sys.argv[5])
 seen = {}
 def attempt(name, fn):
     try:
@@ -66,12 +69,17 @@ attempt("write_scratch", lambda: (scratch / "ok").write_text("ok"))
 attempt("read_secret", lambda: secret.read_text())
 attempt("list_secret", lambda: os.listdir(secret.parent))
 attempt("write_package", lambda: open(package / "__init__.py", "a").close())
-attempt("signal_parent", lambda: os.kill(os.getppid(), 0))
+attempt("signal_parent", lambda: os.kill(grader, 0))
 def can_import():
     import importlib.util
     import coursework
     open(importlib.util.find_spec("torch").origin, "rb").close()
 attempt("imports", can_import)
+def connect():
+    import socket
+    socket.create_connection(("127.0.0.1", port), timeout=5).close()
+attempt("connect_local", connect)
+seen["processes"] = sum(p.isdigit() for p in os.listdir("/proc"))
 print(json.dumps(seen))
 """
 
@@ -84,28 +92,51 @@ class Isolation:
     landlock_abi: int
     signals_contained: bool = False
     notes: tuple[str, ...] = ()
+    namespaces: bool = False
+    network: bool = False
 
     def describe(self) -> str:
         """One line for the screen and the feedback header."""
-        if self.mode == "process":
+        net = "; network open (--network)" if self.network else ""
+        if self.mode == "process" and not self.namespaces:
             return (
                 "isolation: process only (resource limits; student code can read "
-                "and write whatever the grader can; the package is hash-checked)"
+                f"and write whatever the grader can; the package is hash-checked){net}"
             )
         parts = []
+        if self.namespaces:
+            parts.append(
+                "process namespace of its own"
+                if self.network
+                else "process and network namespaces of its own (no network)"
+            )
+        if self.mode == "process":
+            parts.append("no file isolation (the package is hash-checked)")
         if "user" in self.mode:
             parts.append("a user of its own per submission")
         if "landlock" in self.mode:
             parts.append(f"Landlock ABI {self.landlock_abi}")
         kill = "" if self.signals_contained else "; signals not contained"
-        return f"isolation: {' + '.join(parts)}{kill}"
+        return f"isolation: {' + '.join(parts)}{kill}{net}"
 
 
 def _run_probe(
-    mode: str, scratch: Path, secret: Path, uid: int | None
-) -> dict[str, bool] | str:
+    mode: str,
+    scratch: Path,
+    secret: Path,
+    uid: int | None,
+    port: int,
+    namespaces: bool = False,
+    network: bool = False,
+) -> dict[str, Any] | str:
     """Run the probe under the sandbox in ``mode``; what it could do, or why not."""
-    limits = Limits(process_margin=None, isolation=mode, uid=uid)
+    limits = Limits(
+        process_margin=None,
+        isolation=mode,
+        uid=uid,
+        namespaces=namespaces,
+        network=network,
+    )
     command = [
         sys.executable,
         "-c",
@@ -113,6 +144,8 @@ def _run_probe(
         str(scratch),
         str(secret),
         str(package_dir()),
+        str(port),
+        str(os.getpid()),
     ]
     env = {
         "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
@@ -140,26 +173,69 @@ def _run_probe(
         return f"unreadable probe output: {done.stdout[-200:]!r}"
 
 
-def probe(wanted: str = "auto") -> Isolation:
+def probe(wanted: str = "auto", network: bool = False) -> Isolation:
     """Find the strongest isolation that works here (or check the one ``wanted``).
 
+    The file layers (:data:`MODES`) are tried first, strongest first; then,
+    on top of the one found, namespaces of the job's own (user, process and,
+    unless ``network``, network), which are kept only if the probe then sees
+    no other process and cannot reach a socket the grader listens on.
+
     Args:
-        wanted: ``auto``, or one of :data:`MODES` to insist on.
+        wanted: ``auto``, or one of :data:`MODES` to insist on (``process``
+            turns every layer off, namespaces included).
+        network: leave student code the network.
 
     Raises:
         IsolationError: ``wanted`` names a mode that does not work here.
     """
     if wanted == "process":
-        return Isolation("process", landlock_abi(), False, ("asked for process only",))
+        why = ("asked for process only",)
+        return Isolation("process", landlock_abi(), False, why, network=network)
     abi = landlock_abi()
     notes: list[str] = []
     candidates = [m for m in MODES if m != "process"] if wanted == "auto" else [wanted]
-    with tempfile.TemporaryDirectory(prefix="coursework-probe-") as tmp:
+    with (
+        tempfile.TemporaryDirectory(prefix="coursework-probe-") as tmp,
+        socket.create_server(("127.0.0.1", 0)) as listener,
+    ):
+        port = listener.getsockname()[1]
         base = Path(tmp)
+        os.chmod(base, 0o755)
         secret = base / "private" / "secret.txt"
         secret.parent.mkdir()
         secret.write_text("secret")
         os.chmod(secret.parent, 0o700)
+
+        def attempt(mode: str, namespaces: bool) -> dict[str, Any] | None:
+            scratch = Path(tempfile.mkdtemp(dir=base, prefix=f"scratch-{mode}-"))
+            uid = pick_uid() if "user" in mode else None
+            if uid is not None:
+                give_to(scratch, uid)
+            seen = _run_probe(mode, scratch, secret, uid, port, namespaces, network)
+            what = f"{mode}{' + namespaces' if namespaces else ''}"
+            if isinstance(seen, str):
+                notes.append(f"{what}: the probe failed ({seen})")
+                return None
+            leaks = [
+                k
+                for k in ("read_secret", "list_secret", "write_package")
+                if seen.get(k) and mode != "process"
+            ]
+            if namespaces:
+                if seen.get("processes", 99) > 3:
+                    leaks.append("see other processes")
+                if seen.get("connect_local") and not network:
+                    leaks.append("reach the grader's network")
+            if not seen.get("write_scratch") or not seen.get("imports"):
+                notes.append(f"{what}: student code could not run ({seen})")
+            elif leaks:
+                notes.append(f"{what}: student code could still {', '.join(leaks)}")
+            else:
+                return seen
+            return None
+
+        found, seen = "process", None
         for mode in candidates:
             if "user" in mode and os.geteuid() != 0:
                 notes.append(f"{mode}: the grader does not run as root")
@@ -167,26 +243,18 @@ def probe(wanted: str = "auto") -> Isolation:
             if "landlock" in mode and abi < 1:
                 notes.append(f"{mode}: Landlock is not available in this kernel")
                 continue
-            scratch = base / f"scratch-{mode}"
-            scratch.mkdir()
-            uid = pick_uid() if "user" in mode else None
-            if uid is not None:
-                give_to(scratch, uid)
-            seen = _run_probe(mode, scratch, secret, uid)
-            if isinstance(seen, str):
-                notes.append(f"{mode}: the probe failed ({seen})")
-                continue
-            leaks = [
-                k
-                for k in ("read_secret", "list_secret", "write_package")
-                if seen.get(k)
-            ]
-            if not seen.get("write_scratch") or not seen.get("imports"):
-                notes.append(f"{mode}: student code could not run ({seen})")
-            elif leaks:
-                notes.append(f"{mode}: student code could still {', '.join(leaks)}")
-            else:
-                return Isolation(mode, abi, not seen.get("signal_parent"), tuple(notes))
-    if wanted != "auto":
-        raise IsolationError(f"--isolation {wanted} does not work here: {notes[-1]}")
-    return Isolation("process", abi, False, tuple(notes))
+            seen = attempt(mode, False)
+            if seen is not None:
+                found = mode
+                break
+        if found == "process" and wanted != "auto":
+            raise IsolationError(
+                f"--isolation {wanted} does not work here: {notes[-1]}"
+            )
+        in_namespaces = attempt(found, True)
+        if in_namespaces is not None:
+            seen = in_namespaces
+        contained = seen is not None and not seen.get("signal_parent")
+        return Isolation(
+            found, abi, contained, tuple(notes), in_namespaces is not None, network
+        )

@@ -241,8 +241,28 @@ class StudentRaised(Exception):
     """The student's function raised; the message is the child's description."""
 
 
-def make_proxy(child: ChildProcess, name: str, errors: list[str]) -> Any:
-    """A stand-in for the student's function that runs it in the child."""
+class UsesReference(Exception):
+    """The student's function called the package's own implementation at run time."""
+
+    message = "calls the course package's own implementation"
+
+
+def make_proxy(
+    child: ChildProcess,
+    name: str,
+    errors: list[str],
+    reference: Any = None,
+) -> Any:
+    """A stand-in for the student's function that runs it in the child.
+
+    ``reference``, when given, is watched for in the child: a call of it from
+    the student's code makes the call raise :class:`UsesReference`.
+    """
+    where = None
+    module = getattr(reference, "__module__", None)
+    qualname = getattr(reference, "__qualname__", None)
+    if isinstance(module, str) and isinstance(qualname, str):
+        where = (module, qualname)
 
     def proxy(*args: Any, **kwargs: Any) -> Any:
         # what gradients flow back to: (i, None) for a tensor argument i that
@@ -267,8 +287,12 @@ def make_proxy(child: ChildProcess, name: str, errors: list[str]) -> Any:
                 "kwargs": kwargs,
                 "leaves": leaves,
                 "rng": torch.get_rng_state(),
+                "reference": where,
             }
         )
+        if reply.get("reference"):
+            errors.append(UsesReference.message)
+            raise UsesReference(UsesReference.message)
         if not reply.get("ok"):
             if reply.get("missing"):
                 raise NotImplementedError(reply.get("message", ""))

@@ -32,6 +32,21 @@ from coursework.grading.signing import write_atomic
 STATUSES = tuple(Status)
 
 
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r", "\n", "|", "%")
+
+
+def neutral(text: str) -> str:
+    """``text`` made inert in a spreadsheet: a leading formula character gets a ``'``.
+
+    Spreadsheets run a cell that starts with ``=``, ``+``, ``-`` or ``@`` (and
+    some, after a tab or a line break) as a formula: ``=HYPERLINK(...)``,
+    ``+cmd|...``, ``-2+3+cmd``. Leading spaces are looked through as well.
+    """
+    if text.lstrip(" ").startswith(FORMULA_START):
+        return "'" + text
+    return text
+
+
 def _csv(rows: list[list[Any]]) -> bytes:
     buffer = io.StringIO()
     csv.writer(buffer, lineterminator="\n").writerows(rows)
@@ -85,7 +100,7 @@ def write_gradebook(out: Path, records: list[Record], ids: list[str]) -> None:
                     f"{r.seconds:.2f}",
                     passed,
                     len(r.cases),
-                    r.message[:500],
+                    neutral(r.message[:500]),
                 ]
             )
     write_atomic(out / "grades.csv", _csv(grades))
@@ -193,13 +208,14 @@ def feedback_markdown(record: Record) -> str:
         hidden = 0
         shown = []
         for c in r.cases:
-            if c.hidden:
+            ok = c.status == Status.PASSED
+            if c.hidden:  # its verdict only: the message may hold expected values
                 hidden += 1
                 name = f"hidden case {hidden}"
+                tail = "" if ok else f": {c.status}"
             else:
                 name = code(c.name)
-            ok = c.status == Status.PASSED
-            tail = "" if ok else f": {c.status}: {code(c.message)}"
+                tail = "" if ok else f": {c.status}: {code(c.message)}"
             shown.append(f"- {'✓' if ok else '✗'} {name}{tail}")
         if shown:
             lines += ["", *shown]

@@ -71,6 +71,10 @@ class Limits:
         device: ``cpu`` hides CUDA from student code; ``cuda`` keeps it.
         isolation: the layers in :data:`coursework.grading.oscalls.MODES`.
         uid: the job's own user id (``user`` modes; set per job).
+        namespaces: run in user, process and (unless ``network``) network
+            namespaces of the job's own.
+        network: leave the network open to student code.
+        cgroup: the job's pids cgroup (root; set per job).
     """
 
     cell_seconds: float = 120.0
@@ -87,6 +91,9 @@ class Limits:
     device: str = "cpu"
     isolation: str = "process"
     uid: int | None = None
+    namespaces: bool = False
+    network: bool = False
+    cgroup: str | None = None
 
 
 def _user_tasks() -> int:
@@ -140,6 +147,12 @@ def wrap(command: list[str], limits: Limits, scratch: Path | None = None) -> lis
         if limits.uid is None:
             raise ValueError("isolation 'user' needs Limits.uid")
         args += ["--uid", str(limits.uid)]
+    if limits.namespaces:
+        args.append("--namespaces")
+        if limits.network:
+            args.append("--network")
+    if limits.cgroup:
+        args += ["--cgroup", limits.cgroup]
     return args + ["--", *command]
 
 
@@ -151,11 +164,12 @@ def environment(workdir: Path, limits: Limits) -> dict[str, str]:
     """
     env = {k: os.environ[k] for k in PASSED_THROUGH_ENV if k in os.environ}
     home, tmp = workdir / ".home", workdir / ".tmp"
-    home.mkdir(exist_ok=True)
-    tmp.mkdir(exist_ok=True)
-    if limits.uid is not None:
-        for folder in (home, tmp):
-            os.chown(folder, limits.uid, limits.uid)
+    for folder in (home, tmp):  # never through a student's link
+        if folder.is_symlink() or (folder.exists() and not folder.is_dir()):
+            folder.unlink()
+        folder.mkdir(exist_ok=True)
+        if limits.uid is not None:
+            os.lchown(folder, limits.uid, limits.uid)
     threads = str(limits.threads)
     env.update(
         HOME=str(home),
@@ -258,7 +272,14 @@ def kill_tree(pid: int) -> None:
 
 
 def main(argv: list[str] | None = None) -> None:
-    """Set the limits, then ``exec`` the command after ``--``."""
+    """Set the limits and the layers, then ``exec`` the command after ``--``.
+
+    With ``--namespaces`` this runs twice: outside, it joins the cgroup, sets
+    the limits and switches user, then executes ``unshare``, which runs this
+    module again (``--inner``) as the init of the job's namespaces; inside,
+    Landlock is applied (it forbids the ``/proc`` mount that ``unshare``
+    makes, so it must come after) and capabilities are dropped.
+    """
     import resource
 
     argv = list(sys.argv[1:] if argv is None else argv)
@@ -266,30 +287,54 @@ def main(argv: list[str] | None = None) -> None:
         raise SystemExit("usage: sandbox [limits] -- command ...")
     split = argv.index("--")
     parser = argparse.ArgumentParser(prog="coursework.grading.sandbox")
-    parser.add_argument("--cpu", type=int, required=True)
-    parser.add_argument("--file-mb", type=int, required=True)
-    parser.add_argument("--open-files", type=int, required=True)
+    parser.add_argument("--cpu", type=int)
+    parser.add_argument("--file-mb", type=int)
+    parser.add_argument("--open-files", type=int)
     parser.add_argument("--processes", type=int)
     parser.add_argument("--scratch", type=Path)
     parser.add_argument("--landlock", action="store_true")
     parser.add_argument("--gpu", action="store_true")
     parser.add_argument("--uid", type=int)
+    parser.add_argument("--namespaces", action="store_true")
+    parser.add_argument("--network", action="store_true")
+    parser.add_argument("--cgroup", type=Path)
+    parser.add_argument("--inner", action="store_true")
     opts = parser.parse_args(argv[:split])
     command = argv[split + 1 :]
 
-    def cap(which: int, value: int) -> None:
+    def cap(which: int, value: int | None) -> None:
+        if value is None:
+            return
         soft, hard = resource.getrlimit(which)
         if hard != resource.RLIM_INFINITY:
             value = min(value, hard)
         resource.setrlimit(which, (value, value))
 
+    if opts.cgroup is not None:
+        try:
+            oscalls.join_cgroup(opts.cgroup)
+        except OSError as exc:
+            print(f"sandbox: cannot join {opts.cgroup}: {exc}", file=sys.stderr)
+            raise SystemExit(70) from None
     cap(resource.RLIMIT_CPU, opts.cpu)
-    cap(resource.RLIMIT_FSIZE, opts.file_mb * 2**20)
+    cap(resource.RLIMIT_FSIZE, None if opts.file_mb is None else opts.file_mb * 2**20)
     cap(resource.RLIMIT_NOFILE, opts.open_files)
     cap(resource.RLIMIT_CORE, 0)
     if opts.processes:
         cap(resource.RLIMIT_NPROC, opts.processes)
-    isolate(opts.scratch, opts.landlock, opts.uid, opts.gpu)
+    if opts.namespaces and not opts.inner:
+        isolate(None, False, opts.uid)
+        prefix = oscalls.unshare_command(opts.network)
+        if prefix is None:
+            print("sandbox: isolation failed: no unshare", file=sys.stderr)
+            raise SystemExit(70)
+        inner = [sys.executable, "-m", "coursework.grading.sandbox", "--inner"]
+        if opts.landlock:
+            inner += ["--landlock", "--scratch", str(opts.scratch)]
+            inner += ["--gpu"] if opts.gpu else []
+        command = [*prefix, *inner, "--", *command]
+    else:
+        isolate(opts.scratch, opts.landlock, opts.uid, opts.gpu, drop=opts.inner)
     try:
         os.execvp(command[0], command)
     except OSError as exc:
@@ -299,18 +344,23 @@ def main(argv: list[str] | None = None) -> None:
 
 
 def isolate(
-    scratch: Path | None, landlock: bool, uid: int | None, gpu: bool = False
+    scratch: Path | None,
+    landlock: bool,
+    uid: int | None,
+    gpu: bool = False,
+    drop: bool = False,
 ) -> None:
     """Apply the isolation layers to this process; exit (status 70) if one fails.
 
     Order matters: Landlock rules are opened while still privileged, the
-    capability bounding set is emptied while ``CAP_SETPCAP`` is held, and the
-    user switch comes last.
+    capability bounding set is emptied while ``CAP_SETPCAP`` is held (always
+    with ``drop``: root inside a user namespace), and the user switch comes
+    last.
     """
     try:
         if landlock:
             oscalls.apply_landlock([scratch] if scratch else [], gpu=gpu)
-        if os.geteuid() == 0 and (landlock or uid is not None):
+        if os.geteuid() == 0 and (landlock or uid is not None or drop):
             oscalls.drop_capabilities()
         if uid is not None:
             oscalls.become(uid)

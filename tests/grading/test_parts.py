@@ -523,3 +523,64 @@ def test_grading_imports_run_one_way() -> None:
 
     for name in graph:
         visit(name, ())
+
+
+def _zip(path: Path, entries: dict[str, str], encrypted: bool = False) -> Path:
+    import zipfile
+
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as zf:
+        for name, text in entries.items():
+            zf.writestr(name, text)
+    if encrypted:  # zipfile cannot write one: set the flag in every header
+        data = bytearray(path.read_bytes())
+        for signature, flags in ((b"PK\x03\x04", 6), (b"PK\x01\x02", 8)):
+            at = data.find(signature)
+            while at >= 0:
+                data[at + flags] |= 0x1
+                at = data.find(signature, at + 1)
+        path.write_bytes(bytes(data))
+    return path
+
+
+def test_zip_is_checked_before_anything_is_written(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Issue 22 (9): too large in all, encrypted or corrupt: refused, nothing left."""
+    import coursework.grading.submissions as submissions
+
+    monkeypatch.setattr(submissions, "MAX_ZIP_BYTES", 1000)
+    big = _zip(tmp_path / "big.zip", {f"s{i}/n.ipynb": "x" * 600 for i in range(3)})
+    locked = _zip(
+        tmp_path / "locked.zip", {"a.ipynb": "{}", "b.ipynb": "{}"}, "b.ipynb"
+    )
+    corrupt = _zip(tmp_path / "corrupt.zip", {"a.ipynb": "{}", "b.ipynb": "y" * 500})
+    data = bytearray(corrupt.read_bytes())
+    at = data.find(b"b.ipynb") + len(b"b.ipynb")  # b's local header, then its data
+    data[at : at + 8] = bytes(8)  # b's deflated bytes, now garbage
+    corrupt.write_bytes(bytes(data))
+    for archive, why in [
+        (big, "unpacks to more than"),
+        (locked, "encrypted"),
+        (corrupt, "cannot be read"),
+    ]:
+        into = tmp_path / f"into-{archive.stem}"
+        into.mkdir()
+        with pytest.raises(SubmissionsError, match=why):
+            extract_zip(archive, into)
+        assert list(into.iterdir()) == [], archive.name
+
+
+def test_crafted_notebooks_are_invalid_not_a_crash(tmp_path: Path) -> None:
+    """Issue 22 (7): deep nesting, wrong types: a reason, never an exception."""
+    cases = {
+        "deep.ipynb": '{"a":' * 100_000 + "1" + "}" * 100_000,
+        "deep_list.ipynb": "[" * 50_000 + "]" * 50_000,
+        "source.ipynb": '{"nbformat": 4, "nbformat_minor": 5, "metadata": {}, '
+        '"cells": [{"cell_type": "code", "source": [1, 2], "metadata": {}, '
+        '"outputs": [], "execution_count": null}]}',
+    }
+    for name, text in cases.items():
+        path = tmp_path / name
+        path.write_text(text)
+        nb, why = read_notebook(path)
+        assert nb is None and why, name
