@@ -22,10 +22,11 @@ or an import):
   on screen and in every feedback file, and its integrity check
   (:mod:`coursework.grading.integrity`) is the only defence of the package.
 
-Limits: the network is not restricted (the kernel talks to the grader over
-local TCP), ``/proc`` and ``/sys`` stay readable, and a folder that student
-code may read (the package, the Python installation) must not hold the hidden
-checks.
+On top of the mode found, namespaces of the job's own (user, process and,
+unless ``--network``, network) are tried the same way and kept only if the
+probe then sees no other process and cannot reach a socket the grader
+listens on. A folder that student code may read (the package, the Python
+installation) must not hold the hidden checks.
 """
 
 from __future__ import annotations

@@ -12,7 +12,9 @@ forks:
   ignores SIGXFSZ), so a student cannot fill the disk.
 - open files (``RLIMIT_NOFILE``) and core dumps (``RLIMIT_CORE = 0``).
 - processes (``RLIMIT_NPROC``), only when asked: Linux counts every thread of
-  the user, so the grader sets it to the user's current count plus a margin.
+  the user, so the grader sets it to the user's current count plus a margin;
+  it does not bind root, so a root grader also puts each job in a pids
+  cgroup (``--cgroup``).
 
 The address space is deliberately not limited (``RLIMIT_AS`` breaks PyTorch,
 which reserves large virtual ranges); memory is watched instead by
@@ -30,11 +32,14 @@ installation and the package, write only their scratch folder, and, from
 Linux 6.12, signal only their own processes. Where neither works, the grader
 says "isolation: process only" on screen and in every feedback file.
 
-Limits: the network and ``/proc`` stay open to student code; a user of its
-own alone (no Landlock) relies on file permissions, so the hidden checks must
-not be readable by others; and with process-only isolation student code can
-read and write whatever the grader can, so only the package's hash check
-(:mod:`coursework.grading.integrity`) stops a changed grader from grading.
+With namespaces (:func:`~coursework.grading.oscalls.unshare_command`) the
+command also runs as the init of user, process and network namespaces of its
+own, so the network is closed, ``/proc`` shows only the job, and every
+process of the job dies with it and counts in :class:`MemoryWatch`. A user
+of its own alone (no Landlock) relies on file permissions, so the hidden
+checks must not be readable by others; with process-only isolation student
+code can read and write whatever the grader can, so only the package's hash
+check (:mod:`coursework.grading.integrity`) stops a changed grader.
 """
 
 from __future__ import annotations

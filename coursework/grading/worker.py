@@ -7,10 +7,12 @@ file named in the job, signed with that secret (HMAC-SHA256), so nothing the
 student's code prints or writes can pass for a result.
 
 The job names the isolation and, for ``user`` modes, the job's own user id:
-the scratch folder is handed to that user, and every process it still runs
-is killed when the job ends. The job also carries the integrity baseline,
-checked after every kernel and before every checks process; a change stops
-the job with a ``tampered`` result.
+the scratch folder is handed to that user. Run as root, the worker also puts
+the job's processes in a pids cgroup of their own (the process cap); every
+process still in it, or running as the job's user, is killed when the job
+ends (with namespaces they have already died with their init). The job
+also carries the integrity baseline, checked after every kernel and
+before every checks process; a change stops the job with a ``tampered`` result.
 """
 
 from __future__ import annotations

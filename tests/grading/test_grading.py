@@ -1104,3 +1104,25 @@ def test_zip_export_with_student_folders(tmp_path: Path, package_copy: Path) -> 
     assert float(grades[0]["total"]) == 4
     assert not (tmp_path.parent / "evil.ipynb").exists()
     assert not os.path.exists(tmp_path / "evil.ipynb")
+
+
+def test_corrupt_zip_is_refused_and_leaves_no_folder(
+    tmp_path: Path, package_copy: Path
+) -> None:
+    """Issue 22 (9): a corrupt entry is an error message, not a traceback or a leak."""
+    import zipfile
+
+    solution, _ = demo_notebooks()
+    archive = tmp_path / "export.zip"
+    with zipfile.ZipFile(archive, "w", zipfile.ZIP_DEFLATED) as zf:
+        zf.writestr("a/90_demo.ipynb", dumps(solution))
+    data = bytearray(archive.read_bytes())
+    at = data.find(b"90_demo.ipynb") + len(b"90_demo.ipynb")
+    data[at : at + 64] = bytes(64)
+    archive.write_bytes(bytes(data))
+    before = set(Path(tempfile.gettempdir()).glob("coursework-submissions-*"))
+    done = grade(package_copy, archive, tmp_path / "results", *FAST)
+    assert done.returncode == 1, done.stderr
+    assert "cannot be read" in done.stderr and "Traceback" not in done.stderr
+    after = set(Path(tempfile.gettempdir()).glob("coursework-submissions-*"))
+    assert after <= before
