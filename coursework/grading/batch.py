@@ -31,7 +31,7 @@ from pathlib import Path
 
 from coursework.exercises.core import get_exercise
 from coursework.grading.integrity import Baseline, Tampered
-from coursework.grading.oscalls import pick_uid
+from coursework.grading.oscalls import kill_cgroup, make_pids_cgroup, pick_uid
 from coursework.grading.records import ExerciseResult, Record, Status
 from coursework.grading.sandbox import Limits, kill_tree
 from coursework.grading.signing import read_signed, write_atomic, write_signed
@@ -180,6 +180,10 @@ class Runner:
         secret = secrets.token_hex(32).encode()
         result = self.private / f"{tag}.result.json"
         uid = pick_uid() if "user" in self.limits.isolation else None
+        limits, cgroup = self.limits, None
+        if os.geteuid() == 0 and limits.process_margin is not None:
+            cgroup = make_pids_cgroup(f"coursework-{tag}", limits.process_margin)
+            limits = dataclasses.replace(limits, cgroup=str(cgroup) if cgroup else None)
         job = {
             "student": sub.student,
             "path": str(sub.path),
@@ -187,7 +191,7 @@ class Runner:
             "sha256": sub.sha256,
             "exercises": self.exercises,
             "checks": [str(c) for c in self.checks],
-            "limits": asdict(self.limits),
+            "limits": asdict(limits),
             "result": str(result),
             "executed": str(self.out / "executed" / f"{sub.student}.ipynb"),
             "uid": uid,
@@ -224,6 +228,8 @@ class Runner:
             with self.lock:
                 self.running.pop(proc.pid, None)
             log.close()
+            if cgroup is not None:  # whatever the worker left, even if it was killed
+                kill_cgroup(cgroup)
         data = read_signed(result, secret)
         try:
             record = Record.from_json(data) if data is not None else None

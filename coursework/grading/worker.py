@@ -7,7 +7,7 @@ file named in the job, signed with that secret (HMAC-SHA256), so nothing the
 student's code prints or writes can pass for a result.
 
 The job names the isolation and, for ``user`` modes, the job's own user id:
-the scratch folder is handed to that user. Run as root, the worker also puts
+the scratch folder is handed to that user. Run as root, the batch also puts
 the job's processes in a pids cgroup of their own (the process cap); every
 process still in it, or running as the job's user, is killed when the job
 ends (with namespaces they have already died with their init). The job
@@ -20,8 +20,6 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import json
-import os
-import secrets
 import shutil
 import sys
 import tempfile
@@ -35,7 +33,7 @@ from coursework.grading.collect import check_exercises
 from coursework.grading.definitions import read_definitions
 from coursework.grading.execute import execute_notebook
 from coursework.grading.integrity import Baseline, Tampered
-from coursework.grading.oscalls import give_to, kill_cgroup, kill_user, make_pids_cgroup
+from coursework.grading.oscalls import give_to, kill_cgroup, kill_user
 from coursework.grading.records import ExerciseResult, Record, Status
 from coursework.grading.sandbox import Limits
 from coursework.grading.signing import write_atomic, write_signed
@@ -68,12 +66,7 @@ def grade_submission(job: dict[str, Any]) -> Record:
         record.seconds = time.monotonic() - start
         return record
     workdir = Path(tempfile.mkdtemp(prefix="coursework-grade-"))
-    cgroup = None
-    if os.geteuid() == 0 and limits.process_margin is not None:
-        name = f"coursework-{secrets.token_hex(6)}"
-        cgroup = make_pids_cgroup(name, limits.process_margin)
-        if cgroup is not None:
-            limits = dataclasses.replace(limits, cgroup=str(cgroup))
+    cgroup = Path(limits.cgroup) if limits.cgroup else None  # made by the batch
     try:
         if job.get("folder"):
             shutil.copytree(

@@ -40,6 +40,10 @@ from coursework.build import dumps, split_notebook
 from coursework.grading.integrity import hash_files
 from coursework.grading.probe import Isolation, probe
 
+# One battery grades ~27 submissions: on a loaded 2-core machine its setup
+# alone can pass the suite's 900 s default.
+pytestmark = pytest.mark.timeout(2400)
+
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent.parent
 DEMO = HERE / "demo" / "90_demo.py"
@@ -289,7 +293,7 @@ def battery(
     isolation can stop are added, each beside the honest submissions;
     ``port`` (a socket the test listens on) adds the network spy.
     """
-    spy = {"net_spy": variant(solution, extra=[net_spy(port)])} if port else {}
+    spy = [net_spy(port)] if port else []
     text = dumps(solution)
     writer = (
         "import os, pathlib\n"
@@ -365,19 +369,19 @@ def battery(
         "truncated": text[: len(text) // 2],
         "wrong_version": json.dumps({**json.loads(text), "nbformat": 99}),
         "empty": "",
-        "escapee": variant(solution, extra=[FORK_BOMB, ESCAPE, ESCAPED_HOG]),
-        "display_flood": variant(solution, extra=[DISPLAY_FLOOD]),
+        # several attacks per notebook keep the battery's run time in check
+        "escapee": variant(solution, extra=[FORK_BOMB, ESCAPE, *spy, ESCAPED_HOG]),
         "nested": NESTED,
-        "formula": variant(
+        "mixed": variant(
             solution,
             {
-                "demo.softplus": "def softplus(x):\n"
-                f"    raise NotImplementedError({FORMULA!r})\n"
+                "demo.softplus": DYNAMIC_REFERENCE,
+                "demo.normalize": NORMALIZE
+                + f"    raise NotImplementedError({FORMULA!r})\n",
             },
+            [DISPLAY_FLOOD],
         ),
-        "dynamic_reference": variant(solution, {"demo.softplus": DYNAMIC_REFERENCE}),
         "hidden_only": variant(solution, {"demo.softplus": HIDDEN_ONLY}),
-        **spy,
         **(security_battery(solution, student, subs, out, checks, isolation)),
     }
 
@@ -633,9 +637,7 @@ def test_solution_gets_full_marks_and_student_version_zero(
         ("alias", {"demo.softplus": "uses-reference"}),
         ("wrapper", {"demo.softplus": "uses-reference"}),
         ("escapee", {}),
-        ("display_flood", {}),
-        ("formula", {"demo.softplus": "missing"}),
-        ("dynamic_reference", {"demo.softplus": "uses-reference"}),
+        ("mixed", {"demo.softplus": "uses-reference", "demo.normalize": "missing"}),
         ("hidden_only", {"demo.softplus": "failed"}),
         ("linked", {}),
     ],
@@ -699,7 +701,7 @@ def test_student_code_has_no_network_and_sees_only_its_job(
     iso: Isolation = graded["isolation"]  # type: ignore[assignment]
     if not iso.namespaces:
         pytest.skip(f"namespaces are refused here: {'; '.join(iso.notes)}")
-    printed = executed_output(graded, "net_spy")
+    printed = executed_output(graded, "escapee")
     assert "UNREACHABLE" in printed and "REACHED\n" not in printed
     assert int(printed.split("PIDS")[1].split()[0]) <= 3
     assert "network" in iso.describe() and iso.describe() in graded["stderr"]  # type: ignore[operator]
@@ -707,14 +709,14 @@ def test_student_code_has_no_network_and_sees_only_its_job(
 
 def test_display_updates_count_in_the_output_cap(graded: dict[str, object]) -> None:
     """Issue 22 (5): one 8 MiB update of twenty displays sharing an id."""
-    executed = graded["out"] / "executed" / "display_flood.ipynb"  # type: ignore[operator]
+    executed = graded["out"] / "executed" / "mixed.ipynb"  # type: ignore[operator]
     assert executed.stat().st_size < 2 * 2**20
     assert "output truncated" in executed.read_text()
 
 
 def test_csv_cells_cannot_start_a_formula(graded: dict[str, object]) -> None:
     """Issue 22 (6): a student's message reaches results.csv inert."""
-    row = graded["results"][("formula", "demo.softplus")]  # type: ignore[index]
+    row = graded["results"][("mixed", "demo.normalize")]  # type: ignore[index]
     assert row["message"] == "'" + FORMULA
     for path in ("results.csv", "grades.csv", "summary.csv"):
         for r in read_csv(graded["out"] / path):  # type: ignore[operator]
@@ -733,7 +735,7 @@ def test_links_in_a_submission_are_never_followed(graded: dict[str, object]) -> 
 
 def test_run_time_reference_use_is_found(graded: dict[str, object]) -> None:
     """Issue 22 (11): importlib + getattr reach the reference; no points."""
-    row = graded["results"][("dynamic_reference", "demo.softplus")]  # type: ignore[index]
+    row = graded["results"][("mixed", "demo.softplus")]  # type: ignore[index]
     assert float(row["points"]) == 0 and "run time" in row["message"]
 
 
@@ -968,7 +970,7 @@ def test_battery_as_an_unprivileged_user(tmp_path: Path, package_copy: Path) -> 
         args[args.index("--checks") + 1] = str(checks)
         done = grade(package_copy, subs, out, *args, prefix=prefix)
         assert done.returncode == 0, done.stderr
-        assert "isolation: Landlock" in done.stderr
+        assert "Landlock" in done.stderr.split("isolation:")[1].splitlines()[0]
         grades = {r["student"]: r for r in read_csv(out / "grades.csv")}
         assert sorted(grades) == sorted(names)
         assert float(grades["solution"]["total"]) == 4
