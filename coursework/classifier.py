@@ -62,14 +62,28 @@ class ConvClassifier(nn.Module):
         return self.head(self.body(x))
 
 
-def classification_loss(model: nn.Module, batch: tuple[torch.Tensor, ...]) -> dict:
-    """Cross-entropy and accuracy of a batch ``(x, y)``, for ``train.fit``."""
+def classification_loss(
+    logits: torch.Tensor, labels: torch.Tensor, weight: torch.Tensor | None = None
+) -> dict[str, torch.Tensor]:
+    """Cross-entropy and accuracy: tensors in, the logs of ``train.fit`` out.
+
+    Shape: logits (B, K) or per pixel (B, K, H, W), labels (B,) or (B, H, W);
+    ``weight`` (K,) rescales each class (colourisation's rebalancing,
+    DeepCluster's uniform sampling), normalised by the batch's total weight.
+    Half-precision logits (mixed precision) are promoted to float32 first.
+    Returns ``{"loss": scalar, "acc": scalar}``.
+    """
+    logits_f = logits.to(torch.promote_types(logits.dtype, torch.float32))
+    loss = F.cross_entropy(logits_f, labels, weight=weight)
+    return {"loss": loss, "acc": metrics.accuracy(logits.argmax(1), labels)}
+
+
+def supervised_loss(
+    model: nn.Module, batch: tuple[torch.Tensor, ...]
+) -> dict[str, torch.Tensor]:
+    """:func:`classification_loss` of ``model`` on a batch ``(x, y)``, for ``fit``."""
     x, y = batch
-    logits = model(x)
-    return {
-        "loss": F.cross_entropy(logits, y),
-        "accuracy": (logits.argmax(1) == y).float().mean(),
-    }
+    return classification_loss(model(x), y)
 
 
 @torch.no_grad()

@@ -1,4 +1,7 @@
-"""Metrics several lectures share: sample quality without an Inception network.
+"""Metrics several lectures share: accuracy, and sample quality without Inception.
+
+* Accuracy: overall, over a group of classes, and within pairs of classes
+  that differ only by their motion (01's actions, 05's video probes).
 
 * Modes covered and the share of high-quality samples on a Gaussian mixture
   (Srivastava et al., "VEEGAN", NeurIPS 2017, arXiv:1705.07761; Lin et al.,
@@ -19,7 +22,55 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import torch
+
+
+def _predictions(logits_or_pred: torch.Tensor) -> torch.Tensor:
+    """Class predictions (N,) from logits or probabilities (N, K), or as given."""
+    return logits_or_pred.argmax(-1) if logits_or_pred.dim() == 2 else logits_or_pred
+
+
+def correct(logits_or_pred: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
+    """Number of right predictions, for sums over batches; same inputs as accuracy."""
+    return (_predictions(logits_or_pred) == labels).sum()
+
+
+def accuracy(logits_or_pred: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
+    """Fraction correct, a float32 scalar.
+
+    Shape: logits/probabilities (N, K) or predictions of any shape, e.g. (N,)
+    or per-pixel (N, H, W); labels have the predictions' shape.
+    """
+    return (_predictions(logits_or_pred) == labels).float().mean()
+
+
+def group_accuracy(
+    pred: torch.Tensor, labels: torch.Tensor, classes: Sequence[int]
+) -> torch.Tensor:
+    """Accuracy over the examples whose label is in ``classes`` (nan if none)."""
+    mask = torch.isin(labels, torch.as_tensor(list(classes), device=labels.device))
+    if not bool(mask.any()):
+        return torch.tensor(float("nan"))
+    return (pred[mask] == labels[mask]).float().mean()
+
+
+def pair_accuracy(
+    pred: torch.Tensor, labels: torch.Tensor, pairs: Sequence[tuple[int, int]]
+) -> torch.Tensor:
+    """Accuracy within pairs of classes (e.g. move left / move right).
+
+    Among examples of a pair predicted as either member of that pair, the
+    fraction with the right member; chance is 0.5.
+    """
+    hits, total = 0.0, 0
+    for a, b in pairs:
+        member = (labels == a) | (labels == b)
+        in_pair = member & ((pred == a) | (pred == b))
+        hits += float((pred[in_pair] == labels[in_pair]).sum())
+        total += int(in_pair.sum())
+    return torch.tensor(hits / max(total, 1))
 
 
 def nearest_mode(

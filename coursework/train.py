@@ -4,12 +4,15 @@ A loss function takes ``(model, batch)`` and returns a scalar tensor or a dict
 of scalar tensors with a ``"loss"`` key (the others are logged). Running sums
 stay on the device and are read once per epoch, so the loop never waits for
 the GPU inside a step. On CUDA the forward pass runs under autocast (bfloat16
-where supported, else float16 with a gradient scaler).
+where supported, else float16 with a gradient scaler). ``amp=True`` runs the
+same path on the CPU in bfloat16 (slow on most CPUs; the tests use it so that
+a dtype error shows without a GPU).
 """
 
 from __future__ import annotations
 
 import contextlib
+import os
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 
@@ -105,17 +108,62 @@ def _to_device(batch: object, device: torch.device) -> Batch:
     )  # type: ignore[union-attr]
 
 
+AMP_ENV = "COURSEWORK_AMP"
+
+
+def amp_enabled(device: torch.device, amp: bool | None = None) -> bool:
+    """Whether to compute under autocast.
+
+    ``None`` (the default): on CUDA only, or also on the CPU when
+    ``$COURSEWORK_AMP`` is ``1`` (how the tests run every notebook's CUDA
+    code path on a CPU). ``True``: on CUDA and on the CPU (bfloat16).
+    ``False``: never. Other devices (MPS) run in float32.
+    """
+    if amp is None:
+        amp = device.type == "cuda" or os.environ.get(AMP_ENV, "").strip() == "1"
+    return bool(amp) and device.type in ("cuda", "cpu")
+
+
+def amp_dtype(device: torch.device) -> torch.dtype:
+    """bfloat16, or float16 on a GPU without bfloat16 (e.g. a T4 or a V100)."""
+    if device.type == "cuda" and not torch.cuda.is_bf16_supported():
+        return torch.float16
+    return torch.bfloat16
+
+
+def needs_grad_scaler(device: torch.device, amp: bool | None = None) -> bool:
+    """float16 autocast needs a gradient scaler; bfloat16 has float32's range."""
+    return amp_enabled(device, amp) and amp_dtype(device) == torch.float16
+
+
 def autocast(
     device: torch.device, enabled: bool | None = None
 ) -> contextlib.AbstractContextManager:
-    """Mixed precision on CUDA (bfloat16 if supported, else float16); else a no-op."""
-    use = (
-        device.type == "cuda" if enabled is None else enabled and device.type == "cuda"
-    )
-    if not use:
+    """Autocast where :func:`amp_enabled` allows, in :func:`amp_dtype`; else a no-op."""
+    if not amp_enabled(device, enabled):
         return contextlib.nullcontext()
-    dtype = torch.bfloat16 if torch.cuda.is_bf16_supported() else torch.float16
-    return torch.autocast("cuda", dtype=dtype)
+    return torch.autocast(device.type, dtype=amp_dtype(device))
+
+
+@contextlib.contextmanager
+def _cpu_amp_kernels(device: torch.device, amp: bool) -> Iterator[None]:
+    """Run a CPU bfloat16 step on ATen's own kernels, not oneDNN's.
+
+    With torch 2.14.1 on CPUs without native bfloat16, oneDNN's Conv3d weight
+    gradient under bfloat16 autocast returns non-finite values at random when
+    the time axis is 2 long (87 of 100 tries; ``tests/test_mixed_precision.py``
+    keeps the case). CPU autocast is only the stand-in for the GPU path, so its
+    speed does not matter; CUDA steps are untouched.
+    """
+    if not (amp and device.type == "cpu"):
+        yield
+        return
+    before = torch.backends.mkldnn.enabled
+    torch.backends.mkldnn.enabled = False
+    try:
+        yield
+    finally:
+        torch.backends.mkldnn.enabled = before
 
 
 def _device_of(model: nn.Module) -> torch.device:
@@ -156,25 +204,27 @@ def train_epoch(
 ) -> dict[str, float]:
     """One pass over ``loader``; returns the mean of every logged value."""
     device = _device_of(model)
+    amp = amp_enabled(device, amp)  # resolved once, not on every step
     model.train()
     sums = _Sums()
     for batch in loader:
         batch = _to_device(batch, device)
-        with autocast(device, amp):
-            logs = _as_dict(loss_fn(model, batch))
-        optimizer.zero_grad(set_to_none=True)
-        if scaler is not None and scaler.is_enabled():
-            scaler.scale(logs["loss"]).backward()
-            scaler.unscale_(optimizer)
-            if grad_clip:
-                nn.utils.clip_grad_norm_(model.parameters(), grad_clip)
-            scaler.step(optimizer)
-            scaler.update()
-        else:
-            logs["loss"].backward()
-            if grad_clip:
-                nn.utils.clip_grad_norm_(model.parameters(), grad_clip)
-            optimizer.step()
+        with _cpu_amp_kernels(device, amp):
+            with autocast(device, amp):
+                logs = _as_dict(loss_fn(model, batch))
+            optimizer.zero_grad(set_to_none=True)
+            if scaler is not None and scaler.is_enabled():
+                scaler.scale(logs["loss"]).backward()
+                scaler.unscale_(optimizer)
+                if grad_clip:
+                    nn.utils.clip_grad_norm_(model.parameters(), grad_clip)
+                scaler.step(optimizer)
+                scaler.update()
+            else:
+                logs["loss"].backward()
+                if grad_clip:
+                    nn.utils.clip_grad_norm_(model.parameters(), grad_clip)
+                optimizer.step()
         sums.add(logs)
         if progress is not None:
             progress.update(1)
@@ -187,6 +237,7 @@ def evaluate(
 ) -> dict[str, float]:
     """Mean of every logged value over ``loader``, in eval mode, without gradients."""
     device = _device_of(model)
+    amp = amp_enabled(device, amp)  # resolved once, not on every batch
     was_training = model.training
     model.eval()
     sums = _Sums()
@@ -224,7 +275,7 @@ def fit(
         val_loader: evaluated after every epoch when given.
         val_loss_fn: loss for validation (default: ``loss_fn``).
         scheduler: stepped once per epoch.
-        amp: mixed precision; default on for CUDA only.
+        amp: mixed precision (see :func:`amp_enabled`); default on CUDA only.
         grad_clip: clip the gradient norm to this value.
         desc: the progress bar's label.
         progress: show the progress bar.
@@ -232,14 +283,7 @@ def fit(
     """
     device = _device_of(model)
     history = history or History()
-    use_amp = device.type == "cuda" if amp is None else amp and device.type == "cuda"
-    scaler = (
-        torch.amp.GradScaler(
-            "cuda", enabled=use_amp and not torch.cuda.is_bf16_supported()
-        )
-        if use_amp
-        else None
-    )
+    scaler = torch.amp.GradScaler("cuda") if needs_grad_scaler(device, amp) else None
     try:
         steps = epochs * len(train_loader)  # type: ignore[arg-type]
     except TypeError:

@@ -39,6 +39,7 @@ import matplotlib.pyplot as plt
 import torch
 from sklearn.decomposition import PCA
 from sklearn.linear_model import LogisticRegression
+from torch.func import jacrev, vmap
 
 from coursework.data import load_images, make_shapes
 from coursework.exercises import check
@@ -54,12 +55,18 @@ from coursework.vae import (
     VAE,
     VQVAE,
     Autoencoder,
+    GaussianEncoder,
     bernoulli_log_likelihood,
     codebook_perplexity,
+    fit_ppca,
     importance_log_weights,
+    kl_to_posterior,
     l1_sparsity,
+    mean_field_gap,
     mutual_information_gap,
     mutual_information_matrix,
+    ppca_elbo,
+    ppca_log_likelihood,
     principal_angles,
     squared_error,
     subspace_overlap,
@@ -324,6 +331,51 @@ compare_rows(
 plt.show()
 
 # %% [markdown]
+# **Contractive autoencoders.** A third way to stop an autoencoder from
+# copying is to penalise how much the code moves when the input moves:
+# Rifai et al. (*Contractive Auto-Encoders: Explicit Invariance During
+# Feature Extraction*, ICML 2011) add the squared Frobenius norm of the
+# encoder's Jacobian,
+#
+# $$\mathcal L = \lVert g(f(x)) - x\rVert^2 + \lambda\,\lVert J_f(x)\rVert_F^2,
+# \qquad \lVert J_f(x)\rVert_F^2 = \sum_{i,j}\Big(\frac{\partial h_j}{\partial x_i}\Big)^2,$$
+#
+# so the code is insensitive to most directions of the input and varies only
+# along the data. Alain & Bengio (*What Regularized Auto-Encoders Learn from
+# the Data-Generating Distribution*, JMLR 2014, arXiv:1211.4246) show that a
+# denoising autoencoder with small Gaussian noise does something similar
+# implicitly, for the whole reconstruction $r = g\circ f$: to first order
+# its loss adds $\sigma^2\lVert J_r(x)\rVert_F^2$. We do not train a
+# contractive AE here; we measure both Jacobian norms of the two autoencoders
+# above, averaged over test digits.
+
+
+# %%
+def jacobian_norm2(fn, x):
+    """||d fn(x) / dx||_F^2 per image, for a fn mapping (B, ...) to (B, ...)."""
+    jac = vmap(jacrev(lambda xi: fn(xi[None])[0]))(x)  # (B, *out, *in)
+    return jac.flatten(1).pow(2).sum(1).detach()  # (B,)
+
+
+jacobian_norms = {}
+for name, model in ae_models.items():
+    x_few = x_test[:64]
+    jacobian_norms[name] = {
+        "encoder ||J_f||_F^2": float(jacobian_norm2(model.encode, x_few).mean()),
+        "reconstruction ||J_r||_F^2": float(
+            jacobian_norm2(lambda x, m=model: m(x)[0], x_few).mean()
+        ),
+    }
+    print(
+        f"{name:>13}: "
+        + ", ".join(f"{k} {v:.1f}" for k, v in jacobian_norms[name].items())
+    )
+less = min(
+    jacobian_norms, key=lambda n: jacobian_norms[n]["reconstruction ||J_r||_F^2"]
+)
+print(f"the more contractive reconstruction: {less}")
+
+# %% [markdown]
 # ## 4. Autoencoder codes as features
 #
 # Throw the decoder away and keep the encoder as a feature extractor: a
@@ -509,7 +561,230 @@ compare_rows({"input": xb_test[:12], "reconstruction p(x|z)": torch.sigmoid(logi
 plt.show()
 
 # %% [markdown]
-# ## 6. Estimating log p(x): naive Monte Carlo vs importance weighting
+# ## 6. How far below log p(x)? The identity log p(x) = ELBO + KL
+#
+# The bound above is one half of an identity. For any distribution
+# $q(z\mid x)$, since $\log p(x)$ does not depend on $z$ and
+# $p(x) = p(x, z) / p(z\mid x)$ (Bayes' rule),
+#
+# $$
+# \begin{aligned}
+# \log p(x) &= \mathbb E_{q(z\mid x)}\big[\log p(x)\big]
+#   = \mathbb E_{q}\Big[\log \frac{p(x, z)}{p(z\mid x)}\Big]
+#   = \mathbb E_{q}\Big[\log \frac{p(x, z)}{q(z\mid x)}\,\frac{q(z\mid x)}{p(z\mid x)}\Big] \\
+# &= \underbrace{\mathbb E_{q}\big[\log p(x\mid z)\big] - \mathrm{KL}\big(q(z\mid x)\,\Vert\,p(z)\big)}_{\text{ELBO } \mathcal L(x)}
+#   \;+\; \underbrace{\mathrm{KL}\big(q(z\mid x)\,\Vert\,p(z\mid x)\big)}_{\ge 0}.
+# \end{aligned}
+# $$
+#
+# Three things follow. The ELBO is a lower bound because a KL is never
+# negative; the gap is exactly the KL from the encoder to the **true**
+# posterior, zero only when $q(z\mid x) = p(z\mid x)$; and since $\log p(x)$
+# does not depend on $q$, maximising the ELBO over the encoder *is*
+# minimising that KL (Kingma & Welling 2014, eq. 1).
+#
+# For the VAE neither $\log p(x)$ nor $p(z\mid x)$ is computable, so we check
+# the identity on a latent-variable model where every term has a closed form:
+# **probabilistic PCA** (Tipping & Bishop, *Probabilistic Principal Component
+# Analysis*, JRSS B 1999), a VAE with a linear-Gaussian decoder,
+#
+# $$z \sim \mathcal N(0, I_d), \qquad x\mid z \sim \mathcal N(Wz + b, \sigma^2 I_D)
+# \quad\Rightarrow\quad x \sim \mathcal N(b,\; WW^\top + \sigma^2 I_D).$$
+#
+# Its maximum-likelihood $W, b, \sigma^2$ come from an eigendecomposition of
+# the data covariance (the PCA of section 1, plus a noise level).
+#
+# **Exercise.** Derive the posterior with Bayes' rule. Its log density,
+# $\log p(x\mid z) + \log p(z) + \text{const}$, is quadratic in $z$:
+# $-\frac{1}{2\sigma^2}\big(z^\top (W^\top W + \sigma^2 I) z - 2 z^\top W^\top (x - b)\big)$.
+# Completing the square gives
+# $p(z\mid x) = \mathcal N\big(M^{-1}W^\top(x - b),\; \sigma^2 M^{-1}\big)$ with
+# $M = W^\top W + \sigma^2 I_d$. Return the means of a batch and the one
+# covariance they share.
+
+
+# %% exercise="vae.ppca_posterior"
+def ppca_posterior(
+    x: torch.Tensor, weight: torch.Tensor, bias: torch.Tensor, noise_var: torch.Tensor
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """The exact posterior of probabilistic PCA.
+
+    Args:
+        x: data (B, D).
+        weight: W (D, d).
+        bias: b (D,).
+        noise_var: sigma^2, a scalar tensor > 0.
+
+    Returns:
+        mean (B, d): M^{-1} W^T (x_b - b) for every row, and
+        cov (d, d): sigma^2 M^{-1}, with M = W^T W + sigma^2 I_d.
+        Same dtype and device as x.
+    """
+    ### BEGIN SOLUTION
+    eye = torch.eye(weight.shape[1], dtype=x.dtype, device=x.device)
+    m_inv = torch.linalg.inv(weight.T @ weight + noise_var * eye)  # (d, d)
+    return (x - bias) @ weight @ m_inv, noise_var * m_inv
+    ### END SOLUTION
+
+
+# %%
+check("vae.ppca_posterior", ppca_posterior)
+
+# %% [markdown]
+# We fit PPCA to the grey digits in **float64** (so that rounding is about
+# $10^{-16}$ of each term) and take three encoders $q(z\mid x)$: the
+# posterior itself (diagonal here, because the fitted $W$ has orthogonal
+# columns), and an untrained amortised encoder
+# $x \mapsto (\mu, \log\sigma^2)$. The encoder is linear: the true posterior
+# mean $M^{-1}W^\top(x - b)$ is linear in $x$, so a linear encoder can match
+# it exactly and any gap left is the optimiser's, not the architecture's.
+# For each test digit we compute, in closed
+# form, $\log p(x)$ (`ppca_log_likelihood`), the ELBO
+# (`ppca_elbo`: $\mathbb E_q[\log p(x\mid z)]$ is a quadratic form, so no
+# sampling) and $\mathrm{KL}(q\,\Vert\,p(z\mid x))$ (`kl_to_posterior`), with
+# **your** posterior, and print the identity's largest error.
+
+# %%
+ppca_dim = 8
+f64 = torch.float64
+xg_train, xg_test = x_train.flatten(1).to(f64), x_test.flatten(1).to(f64)
+ppca = fit_ppca(xg_train, ppca_dim)
+log_px = ppca_log_likelihood(xg_test, *ppca)  # (N,)
+post_mean, post_cov = ppca_posterior(xg_test, *ppca)
+print(
+    f"PPCA, d = {ppca_dim}: sigma^2 = {float(ppca.noise_var):.4f}, "
+    f"mean test log p(x) = {float(log_px.mean()):.2f} nats (a density over "
+    f"{n_pixels} grey values, so it can be positive)"
+)
+
+
+def identity_error(mu, logvar, model=ppca):
+    """ELBO, KL to the true posterior and |log p(x) - ELBO - KL| per test digit."""
+    bound = ppca_elbo(xg_test, *model, mu, logvar)
+    kl = kl_to_posterior(mu, logvar, *ppca_posterior(xg_test, *model))
+    return bound, kl, (ppca_log_likelihood(xg_test, *model) - bound - kl).abs()
+
+
+def new_encoder():
+    """A linear Gaussian encoder x -> (mu, logvar) in float64."""
+    return GaussianEncoder(n_pixels, [], ppca_dim).to(device, f64)
+
+
+seed_everything(0)
+untrained = new_encoder()
+with torch.no_grad():
+    encoders = {
+        "true posterior": (post_mean, post_cov.diagonal().log().expand_as(post_mean)),
+        "untrained encoder": untrained(xg_test.view(-1, *image_shape)),
+    }
+identity_errors = {}
+print(f"{'q(z|x)':<20}{'mean ELBO':>12}{'mean KL':>12}{'max |log p - ELBO - KL|':>26}")
+for name, (mu, logvar) in encoders.items():
+    bound, kl, error = identity_error(mu, logvar)
+    identity_errors[name] = float(error.max())
+    print(
+        f"{name:<20}{float(bound.mean()):>12.2f}{float(kl.mean()):>12.3g}"
+        f"{identity_errors[name]:>26.2e}"
+    )
+
+# %% [markdown]
+# The identity holds to rounding error, whether the gap is zero (the true
+# posterior) or large (the untrained encoder's KL, printed above). Now train the
+# amortised encoder on the ELBO alone, the decoder fixed at the PPCA
+# solution. By the identity each step lowers the KL to the true posterior,
+# which we log beside the loss. We do it twice: with the fitted $W$, and with
+# $WR$ for a random rotation $R$. Both give the **same** $p(x)$
+# ($WR(WR)^\top = WW^\top$), but the rotated one has a correlated posterior,
+# which no diagonal Gaussian can match: the KL cannot fall below the
+# mean-field floor `mean_field_gap` computes,
+# $\tfrac12\big[\log\det\Sigma + \sum_j \log(\Sigma^{-1})_{jj}\big]$.
+
+# %%
+rotation, _ = torch.linalg.qr(
+    torch.randn(
+        ppca_dim, ppca_dim, generator=torch.Generator().manual_seed(0), dtype=f64
+    )
+)
+ppca_rotated = ppca._replace(weight=ppca.weight @ rotation.to(device))
+# A linear encoder is cheap but converges slowly: many epochs, at most
+# 100 * profile.epochs steps (the gpu profile's MNIST has many batches).
+ppca_batch = 4 * batch
+ppca_epochs = min(
+    10 * profile.epochs,
+    math.ceil(100 * profile.epochs * ppca_batch / len(xg_train)),
+)
+xg_train_img = xg_train.view(-1, *image_shape)
+print(
+    "same log p(x) after the rotation: max difference "
+    f"{float((ppca_log_likelihood(xg_test, *ppca_rotated) - log_px).abs().max()):.1e}"
+)
+
+
+def ppca_encoder_loss(encoder, batch, model):
+    x = batch[0]
+    flat = x.flatten(1)
+    mu, logvar = encoder(x)
+    bound = ppca_elbo(flat, *model, mu, logvar)
+    kl = kl_to_posterior(mu, logvar, *ppca_posterior(flat, *model))
+    return {"loss": -bound.mean(), "kl_to_posterior": kl.mean()}
+
+
+ppca_runs = {}
+for name, model in [("fitted W", ppca), ("rotated WR", ppca_rotated)]:
+    seed_everything(0)
+    encoder = new_encoder()
+    hist = fit(
+        encoder,
+        TensorLoader(xg_train_img, batch_size=ppca_batch),
+        lambda e, b, m=model: ppca_encoder_loss(e, b, m),
+        torch.optim.Adam(encoder.parameters(), lr=1e-2),
+        epochs=ppca_epochs,
+        amp=False,  # float64 throughout
+        desc=f"amortised encoder, {name}",
+    )
+    with torch.no_grad():
+        mu, logvar = encoder(xg_test.view(-1, *image_shape))
+    bound, kl, error = identity_error(mu, logvar, model)
+    identity_errors[f"trained, {name}"] = float(error.max())
+    floor = float(mean_field_gap(ppca_posterior(xg_test[:1], *model)[1]))
+    ppca_runs[name] = (hist, float(kl.mean()), floor)
+    print(
+        f"{name}: test mean KL(q || p(z|x)) = {float(kl.mean()):.3f} nats "
+        f"(mean-field floor {floor:.3f}), ELBO {float(bound.mean()):.2f} vs "
+        f"log p(x) {float(log_px.mean()):.2f}"
+    )
+elbo_identity_max_abs_error = max(identity_errors.values())
+elbo_gap_nats = ppca_runs["fitted W"][1]
+print(
+    f"largest identity error over {len(identity_errors)} encoders x "
+    f"{len(xg_test)} test digits: {elbo_identity_max_abs_error:.2e} nats"
+)
+
+ax = plot_history(
+    {name: run[0] for name, run in ppca_runs.items()},
+    keys=("kl_to_posterior",),
+    title="the ELBO's gap during training: KL(q(z|x) || p(z|x)), nats",
+    logy=True,
+)
+for name, (_, _, floor) in ppca_runs.items():
+    if floor > 0:
+        ax.axhline(floor, color="grey", ls=":", label=f"mean-field floor, {name}")
+ax.legend(fontsize=8)
+plt.show()
+
+# %% [markdown]
+# Training on the ELBO alone drives the encoder towards the true posterior,
+# as the identity promised, although the loss never mentions $p(z\mid x)$.
+# What remains is the **amortisation gap** of one encoder shared by all
+# $x$ and trained for a finite budget (the curve is still falling: the
+# directions of the digits with little variance converge slowly), plus, for
+# the rotated $W$, the mean-field floor: a diagonal Gaussian cannot represent
+# a correlated posterior. A VAE has both gaps, and a nonlinear decoder whose
+# posterior no Gaussian matches; the IWAE bound below measures how much a
+# better use of the same encoder recovers.
+
+# %% [markdown]
+# ## 7. Estimating log p(x): naive Monte Carlo vs importance weighting
 #
 # The ELBO is a bound; how far is it from $\log p(x)$? Any proposal $r(z)$
 # gives an unbiased estimate of $p(x)$,
@@ -616,7 +891,7 @@ plot_spread(spread, r"estimate of $\log p(x)$ for one digit (nats), 200 repeats"
 plt.show()
 
 # %% [markdown]
-# ## 7. Sampling from the prior
+# ## 8. Sampling from the prior
 #
 # The VAE is a generative model: draw $z\sim\mathcal N(0, I)$ and decode. We
 # show the Bernoulli means $p = \mathrm{sigmoid}(\text{logits})$.
@@ -627,29 +902,94 @@ show_images(vae.sample(32), nrow=16, title="VAE samples: mean of p(x|z), z ~ N(0
 plt.show()
 
 # %% [markdown]
-# ## 8. The 2-D latent manifold
+# **Why VAE samples are blurry.** The images above are the means
+# $p = \mathbb E[x\mid z]$ of the decoder, not samples of $x$. Three reasons
+# make those means grey and soft:
+#
+# 1. *The decoder is factorised*: $p(x\mid z) = \prod_i p(x_i\mid z)$. Given
+#    $z$ the pixels are independent, so a sample of every pixel is
+#    speckled noise (second row below), and the model can only express
+#    "this stroke is here or one pixel to the left" by greying both.
+# 2. *The posteriors overlap*: the KL term keeps $q(z\mid x)$ wide (its
+#    standard deviation on the most used dimensions is printed below,
+#    against the prior's 1), so
+#    nearby $z$ are shared by several training digits, and the
+#    decoder that maximises $\mathbb E_q\log p(x\mid z)$ outputs the average
+#    of those digits. (With a Gaussian decoder, that is the L2 regression to
+#    the mean, the classic source of blur.)
+# 3. *Prior holes*: a $z \sim p(z)$ may land where no $q(z\mid x)$ put mass
+#    during training, and the decoder has never been asked to be sharp
+#    there.
+#
+# We measure sharpness as the mean Bernoulli entropy of the pixels, in bits
+# (0 for a binary image, 1 for a pixel at $p = 0.5$).
+
+
+# %%
+def pixel_entropy_bits(p):
+    """Mean Bernoulli entropy per pixel in bits, per image. p (B, C, H, W)."""
+    p = p.clamp(1e-6, 1 - 1e-6)
+    return (-(p * p.log2() + (1 - p) * (1 - p).log2())).flatten(1).mean(1)
+
+
+seed_everything(0)
+with torch.no_grad():
+    mu_blur, logvar_blur = vae.encode(xb_test)
+    means = {
+        "reconstruction, z = mu(x)": torch.sigmoid(vae.decode(mu_blur)),
+        "reconstruction, z ~ q(z|x)": torch.sigmoid(
+            vae.decode(reparameterize(mu_blur, logvar_blur, torch.randn_like(mu_blur)))
+        ),
+        "sample, z ~ p(z)": vae.sample(len(xb_test)),
+    }
+sharpness = {name: float(pixel_entropy_bits(p).mean()) for name, p in means.items()}
+used_dims = (
+    (0.5 * (mu_blur**2 + logvar_blur.exp() - logvar_blur - 1))
+    .mean(0)
+    .argsort(descending=True)[:4]
+)  # the four most informative dimensions
+posterior_std = float((0.5 * logvar_blur[:, used_dims]).exp().mean())
+print(
+    "mean posterior std of q(z|x) on the 4 dimensions with the largest KL: "
+    f"{posterior_std:.2f} (the prior's is 1)"
+)
+for name, bits in sharpness.items():
+    print(f"{name:<28} mean pixel entropy {bits:.3f} bits (data: 0)")
+prior_means = means["sample, z ~ p(z)"][:12]
+compare_rows(
+    {
+        "mean of p(x|z)": prior_means,
+        "a sample of x ~ p(x|z)": torch.bernoulli(
+            prior_means, generator=torch.Generator(prior_means.device).manual_seed(0)
+        ),
+    }
+)
+plt.show()
+
+# %% [markdown]
+# ## 9. The 2-D latent manifold
 #
 # With a 2-D latent space we can look at all of it: decode a grid of points
 # placed at equal prior quantiles, $z = \Phi^{-1}(u)$ for $u$ on a regular
 # grid in $(0, 1)^2$ (Kingma & Welling, fig. 4). Neighbouring images morph
-# into each other. Next to it, the encoder means of the test digits,
+# into each other. Below it, the encoder means of the test digits,
 # coloured by their label.
 
 # %%
 seed_everything(0)
 vae2d, hist_2d = train_vae(xb_train, 2, profile.epochs, desc="VAE, 2-D latent")
-fig, axes = plt.subplots(1, 2, figsize=(13, 6.5))
-plot_manifold(lambda z: torch.sigmoid(vae2d.decode(z.to(device))), n=15, ax=axes[0])
+plot_manifold(lambda z: torch.sigmoid(vae2d.decode(z.to(device))), n=15)
+plt.show()
 with torch.no_grad():
     mu2d, _ = vae2d.encode(xb_test)
-scatter = axes[1].scatter(*mu2d.cpu().T, c=y_test.cpu(), cmap="tab10", s=8)
-axes[1].set_title("encoder means of test digits")
-fig.colorbar(scatter, ax=axes[1])
-plt.tight_layout()
+fig, ax = plt.subplots(figsize=(6.5, 5.5))
+scatter = ax.scatter(*mu2d.cpu().T, c=y_test.cpu(), cmap="tab10", s=8)
+ax.set_title("encoder means of test digits")
+fig.colorbar(scatter, ax=ax)
 plt.show()
 
 # %% [markdown]
-# ## 9. Latent traversals and interpolation
+# ## 10. Latent traversals and interpolation
 #
 # Change one latent coordinate of an encoded digit, keep the others: a
 # **traversal**. We sweep the dimensions the model uses most (largest average
@@ -688,7 +1028,7 @@ compare_rows(rows)
 plt.show()
 
 # %% [markdown]
-# ## 10. β-VAE: disentangling factors of variation
+# ## 11. β-VAE: disentangling factors of variation
 #
 # Higgins et al. (2017) weight the KL term by $\beta > 1$:
 # $\mathcal L_\beta = \mathbb E_q[\log p(x\mid z)] - \beta\,\mathrm{KL}(q(z\mid x)\Vert p(z))$.
@@ -765,7 +1105,7 @@ plot_traversals(
 plt.show()
 
 # %% [markdown]
-# ## 11. VQ-VAE: a discrete latent space
+# ## 12. VQ-VAE: a discrete latent space
 #
 # van den Oord et al. (2017) replace the Gaussian code with a grid of
 # **discrete** codes. A convolutional encoder gives $z_e(x)$ at every
@@ -907,4 +1247,6 @@ record_metrics(
     mig_beta1=mig[betas[0]],
     mig_beta_high=mig[betas[-1]],
     vq_perplexity=perplexity,
+    elbo_identity_max_abs_error=elbo_identity_max_abs_error,
+    elbo_gap_nats=elbo_gap_nats,
 )

@@ -48,11 +48,16 @@ import matplotlib.pyplot as plt
 import torch
 import torch.nn.functional as F
 
+from coursework.classifier import (
+    ConvClassifier,
+    embed,
+    evaluate_samples,
+    supervised_loss,
+)
 from coursework.data import load_images, make_shapes
 from coursework.data.mixtures import grid, ring
 from coursework.exercises import check
 from coursework.gan import (
-    ConvClassifier,
     DCGANDiscriminator,
     DCGANGenerator,
     Discriminator2D,
@@ -60,21 +65,17 @@ from coursework.gan import (
     Objective,
     as_matrix,
     attribute_direction,
-    classification_loss,
-    embed,
-    evaluate_samples,
     forever,
-    high_quality_share,
     least_squares_discriminator_loss,
     least_squares_generator_loss,
     lerp,
-    modes_covered,
     optimal_discriminator,
     power_iteration,
     train_gan,
     wasserstein_critic_loss,
     wasserstein_generator_loss,
 )
+from coursework.metrics import high_quality_share, modes_covered
 from coursework.plot import compare_rows, show_images
 from coursework.plot.gan import (
     plot_class_histograms,
@@ -208,12 +209,14 @@ print(f"largest |D - D*| where p_data + p_g > 0.05: {gap:.3f}")
 #
 # Algorithm 1 of the paper alternates $k$ steps of gradient ascent on $D$ with
 # one step of descent on $G$. With larger $k$, $D$ stays closer to $D^*$ for
-# the current $G$, so $G$ follows the gradient of the JSD more faithfully,
-# at $k$ times the cost per generator step. The package's `train_gan` loop
+# the current $G$, at $k$ times the cost per generator step; at $D = D^*$ the
+# minimax loss of $G$ is $2\,\mathrm{JSD}(p_\text{data} \,\|\, p_g) - \log 4$,
+# so $G$ then descends the JSD (section 3 shows what the *non-saturating*
+# loss follows instead). The package's `train_gan` loop
 # does exactly this; it takes the losses as arguments, and here they are
 # **yours**. The 1-D generator is now a small MLP; we follow the mean and
-# standard deviation of its samples against the data's (2, 0.5), with
-# several seeds trained as one stacked model.
+# standard deviation of its samples against the data's (`data_mean`,
+# `data_std` above), with several seeds trained as one stacked model.
 #
 # **Exercise.** The generator's two losses, from the logits on fakes: the
 # *saturating* $\mathbb E[\log(1 - D(G(z)))]$ (the minimax game's own term)
@@ -296,8 +299,8 @@ for k, (hist, sec) in runs_k.items():
             alpha=0.2,
         )
         ax.axhline(target, color="grey", ls="--")
-axes[0].set_title("mean of G's samples (data: 2)")
-axes[1].set_title("std of G's samples (data: 0.5)")
+axes[0].set_title(f"mean of G's samples (data: {data_mean})")
+axes[1].set_title(f"std of G's samples (data: {data_std})")
 for ax in axes:
     ax.set_xlabel("generator step")
     ax.legend(fontsize=8)
@@ -325,8 +328,9 @@ plt.tight_layout()
 plt.show()
 
 # %% [markdown]
-# We measure it. A generator whose samples start near 0 faces data at
-# $\mathcal N(4, 0.5^2)$; $D$ is first trained for a few steps against it, then
+# We measure it. A generator whose samples start near 0 faces data far
+# away, with mean `far_mean` (set below, drawn in the figure) and std
+# `data_std`; $D$ is first trained for a few steps against it, then
 # we take the gradient of both losses with respect to $G$'s parameters on the
 # same batch, and train both from that same start.
 
@@ -395,7 +399,7 @@ for name, hist in runs_loss.items():
     axes[0].plot(steps_seen, [float(hist.snapshots[s]) for s in steps_seen], label=name)
     axes[1].plot(hist.g_loss, label=name)
 axes[0].axhline(far_mean, color="grey", ls="--")
-axes[0].set_title("mean of G's samples (data: 4)")
+axes[0].set_title(f"mean of G's samples (data: {far_mean})")
 axes[1].set_title("generator loss per step")
 for ax in axes:
     ax.set_xlabel("generator step")
@@ -412,6 +416,70 @@ plt.show()
 # uniformly small gradient, and on this small problem both losses may
 # reach the data; compare how fast each curve leaves the start.
 #
+# %% [markdown]
+# Same fixed point, but **not the same divergence**. Against an optimal
+# $D^*$ (held fixed while $G$ takes its step), the minimax loss
+# $\mathbb E_{p_g}[\log(1 - D^*)]$ has the gradient of
+# $2\,\mathrm{JSD}(p_\text{data} \,\|\, p_g)$, but the non-saturating loss
+# has the gradient of
+#
+# $$\mathrm{KL}(p_g \,\|\, p_\text{data}) - 2\,\mathrm{JSD}(p_g \,\|\, p_\text{data})$$
+#
+# (Arjovsky & Bottou, *Towards Principled Methods for Training Generative
+# Adversarial Networks*, ICLR 2017, arXiv:1701.04862, theorem 2.5): a
+# *reverse* KL, which charges a lot for fakes where there are no data and
+# little for data that no fake covers (a push towards dropping modes), minus
+# a JSD term with the sign that pushes the two distributions apart. We check
+# both identities on the 1-D Gaussians of section 1, with $p_g = \mathcal
+# N(\mu, 1)$ and every integral done on a fine grid: the derivative in
+# $\mu$ of each loss, with $D^*$ fixed at the current $\mu$, beside the
+# derivative of each divergence.
+
+# %%
+grid_x = torch.linspace(-12.0, 14.0, 52001, dtype=torch.float64)
+dx = grid_x[1] - grid_x[0]
+log_p_data = torch.distributions.Normal(data_mean, data_std).log_prob(grid_x)
+
+
+def kl_on_grid(log_p, log_q):
+    """KL(p || q) by quadrature on grid_x, from log-densities."""
+    return (log_p.exp() * (log_p - log_q)).sum() * dx
+
+
+def divergences(mu):
+    """KL(p_g || p_data) and JSD(p_g || p_data) for p_g = N(mu, 1)."""
+    log_g = torch.distributions.Normal(mu, 1.0).log_prob(grid_x)
+    log_m = torch.logaddexp(log_g, log_p_data) - math.log(2)  # the mixture M
+    jsd = 0.5 * kl_on_grid(log_g, log_m) + 0.5 * kl_on_grid(log_p_data, log_m)
+    return kl_on_grid(log_g, log_p_data), jsd
+
+
+def losses_at_optimal_d(mu, mu_star):
+    """Both generator losses of p_g = N(mu, 1) against D* of N(mu_star, 1), fixed."""
+    log_g_star = torch.distributions.Normal(mu_star, 1.0).log_prob(grid_x)
+    log_total = torch.logaddexp(log_p_data, log_g_star)
+    log_d, log_not_d = log_p_data - log_total, log_g_star - log_total  # D*, 1 - D*
+    weight = torch.distributions.Normal(mu, 1.0).log_prob(grid_x).exp() * dx
+    return (weight * log_not_d).sum(), (weight * -log_d).sum()
+
+
+def d_dmu(value, mu):
+    return float(torch.autograd.grad(value, mu, retain_graph=True)[0])
+
+
+print(f"{'mu':>5}{'minimax':>10}{'2 JSD':>10}{'non-sat.':>10}{'KL - 2 JSD':>12}")
+identity_errors = []
+for mu0 in (-1.0, 0.0, 1.0, 1.5):
+    mu = torch.tensor(mu0, dtype=torch.float64, requires_grad=True)
+    minimax, non_saturating = losses_at_optimal_d(mu, mu0)
+    kl, jsd = divergences(mu)
+    row = [d_dmu(v, mu) for v in (minimax, 2 * jsd, non_saturating, kl - 2 * jsd)]
+    identity_errors += [abs(row[0] - row[1]), abs(row[2] - row[3])]
+    print(f"{mu0:>5.1f}" + "".join(f"{v:>10.4f}" for v in row[:3]) + f"{row[3]:>12.4f}")
+print(
+    f"largest difference between a loss and its divergence: {max(identity_errors):.1e}"
+)
+
 # %% [markdown]
 # ## 4. DCGAN on digits
 #
@@ -534,6 +602,116 @@ def gradient_penalty(critic, real: torch.Tensor, fake: torch.Tensor, eps: torch.
 check("gan.gradient_penalty", gradient_penalty)
 
 # %% [markdown]
+# ### Why a gradient penalty: weight clipping
+#
+# The critic must be 1-Lipschitz. The original WGAN (Arjovsky, Chintala &
+# Bottou, *Wasserstein GAN*, ICML 2017, arXiv:1701.07875) enforces a
+# Lipschitz bound bluntly: after every critic step it **clips** every
+# weight to $[-c, c]$ (its Algorithm 1: $c = 0.01$, RMSProp with
+# $\alpha = 5 \cdot 10^{-5}$). That bounds the Lipschitz constant by some
+# $K(c)$, not by 1, and Gulrajani et al. (section 3, figure 1) show what it
+# costs: the weights pile up at $\pm c$, and the critic settles for an
+# overly simple function instead of the optimal one, whose gradient norm is
+# 1 between the two distributions (their Proposition 1). Their fix is the
+# penalty you just wrote. We train two critics under the same budget, one
+# clipped (WGAN's settings) and one with your penalty (our WGAN-GP's
+# optimiser and $\lambda$), on the ring against a fixed "generator" that
+# adds unit Gaussian noise to real samples, as in their figure 1, and
+# compare their weights, their gradient norms at random points between
+# real and fake ($\hat x$ of the penalty), and the functions they learn.
+
+# %%
+clip_c, critic_batch, critic_lambda = 0.01, 2 * batch, 1.0
+critic_steps = min(profile.steps, 3000)  # capped: a 2-D critic needs no GPU budget
+ring_mix = mixtures["ring"]
+
+
+def fixed_fakes(real):
+    """The fixed 'generator': real samples plus unit Gaussian noise."""
+    return real + torch.randn_like(real)
+
+
+def train_critic(clip):
+    seed_everything(0)
+    critic = Discriminator2D(1, hidden=64).to(device)
+    if clip:
+        opt = torch.optim.RMSprop(critic.parameters(), lr=5e-5)
+    else:
+        opt = torch.optim.Adam(critic.parameters(), lr=5e-4, betas=(0.5, 0.9))
+    for _ in range(critic_steps):
+        real = ring_mix.sample(critic_batch, device=device)
+        fake = fixed_fakes(real)
+        loss = wasserstein_critic_loss(critic(real), critic(fake))
+        if not clip:
+            eps = torch.rand(critic_batch, 1, device=device)
+            penalty = gradient_penalty(critic, real, fake, eps)
+            loss = loss + critic_lambda * penalty.mean()
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+        if clip:
+            with torch.no_grad():
+                for p in critic.parameters():
+                    p.clamp_(-clip_c, clip_c)
+    return critic
+
+
+critics = {
+    "weight clipping": train_critic(True),
+    "gradient penalty": train_critic(False),
+}
+seed_everything(1)
+probe_real = ring_mix.sample(2000, device=device)
+probe_fake = fixed_fakes(probe_real)
+probe_hat = torch.lerp(probe_fake, probe_real, torch.rand(2000, 1, device=device))
+critic_stats = {}
+for name, critic in critics.items():
+    weights = torch.cat(
+        [p.detach().flatten() for n, p in critic.named_parameters() if "weight" in n]
+    )
+    x_hat = probe_hat.clone().requires_grad_(True)
+    (grad,) = torch.autograd.grad(critic(x_hat).sum(), x_hat)
+    critic_stats[name] = weights.cpu(), grad.norm(dim=1).cpu()  # slopes at x_hat
+at_bound = critic_stats["weight clipping"][0].abs() >= 0.99 * clip_c
+print(
+    f"{critic_steps} critic steps. Clipped critic: {float(at_bound.float().mean()):.0%} "
+    f"of its weights sit at +-{clip_c}."
+)
+for name, (weights, slopes) in critic_stats.items():
+    print(
+        f"{name:<17} |grad f(x_hat)| median {float(slopes.median()):.3g} "
+        f"(the optimal critic: 1); largest |weight| {float(weights.abs().max()):.3g}"
+    )
+
+lim = 3.5
+axis = torch.linspace(-lim, lim, 121, device=device)
+plane = torch.stack(torch.meshgrid(axis, axis, indexing="xy"), -1).reshape(-1, 2)
+fig, axes = plt.subplots(1, 3, figsize=(11, 3.4))
+axes[0].hist(critic_stats["weight clipping"][0].numpy(), bins=41)
+axes[0].set_title(f"clipped critic's weights (c = {clip_c})", fontsize=9)
+axes[0].set_xlabel("weight")
+for ax, (name, critic) in zip(axes[1:], critics.items()):
+    with torch.no_grad():
+        values = critic(plane).reshape(len(axis), len(axis)).cpu()
+    ax.contourf(axis.cpu(), axis.cpu(), values, levels=20, cmap="viridis")
+    ax.scatter(*probe_real[:300].cpu().T, s=2, c="white")
+    ax.set_title(f"critic f(x), {name}", fontsize=9)
+    ax.set_aspect("equal")
+fig.tight_layout()
+plt.show()
+
+# %% [markdown]
+# Read the numbers above. The clipped critic's weights crowd at the two
+# ends of the clipping range, and its gradient at $\hat x$ is far below the
+# slope of 1 that the optimal critic has there: with $c = 0.01$ and 64 units
+# per layer, each layer can only shrink its input, so the critic's function
+# is nearly flat and the generator would get almost no signal
+# (Gulrajani et al. show gradients that vanish or explode through a
+# clipped critic's layers, depending on $c$). The penalised critic's slope
+# at $\hat x$ is of order 1, as the penalty asks (softly: with $\lambda = 1$
+# it can overshoot), and its weights are free to take any size.
+
+# %% [markdown]
 # All seeds of one row are one stacked model (`coursework.gan.batched`):
 # every layer holds the weights of all copies, and one batched matrix
 # product runs them, so the row pays the per-step overhead (Python, the
@@ -544,12 +722,18 @@ check("gan.gradient_penalty", gradient_penalty)
 # runs of one copy). The ring and the grid share the stack: the first copies
 # see the ring, the others the grid.
 #
-# Every variant gets the same number of generator steps. WGAN-GP follows its
-# paper's Algorithm 1: $n_\text{critic} = 5$ critic steps per generator step
-# and Adam with $\beta = (0.5, 0.9)$; its penalty weight is $\lambda = 1$
-# here instead of the 10 it uses for images, because these modes are tiny
-# (a std of 0.02) and a strong penalty keeps the critic too smooth to
-# separate them (the authors' own code for 2-D toys lowers $\lambda$ too).
+# Every variant gets the same number of generator steps. WGAN-GP's
+# Algorithm 1 (Gulrajani et al. 2017) has the defaults $\lambda = 10$,
+# $n_\text{critic} = 5$ and Adam with $\alpha = 10^{-4}$, $\beta_1 = 0$,
+# $\beta_2 = 0.9$. We keep $n_\text{critic} = 5$ and change three of them,
+# each for a stated reason: $\beta = (0.5, 0.9)$, the values the authors' own
+# code uses for these 2-D toy mixtures (their `gan_toy.py`, whose
+# $\lambda = 0.1$ is smaller still); a learning rate of $5 \cdot 10^{-4}$,
+# five times the default, because every variant here gets the same short
+# budget of generator steps (the others train at $10^{-3}$); and
+# $\lambda = 1$, because these modes are tiny (their std is printed with
+# the table) and a strong penalty keeps the critic too smooth to separate
+# them.
 
 # %%
 steps_2d = 2 * profile.steps // 3
@@ -627,6 +811,10 @@ for name, options in variants.items():
 
 print(f"{n_seeds} seeds, {steps_2d} generator steps, {n_eval} samples per seed")
 print(
+    "mode std and the 3 std radius that counts as a hit: "
+    + ", ".join(f"{n} {m.std} -> {3 * m.std:.2f}" for n, m in mixtures.items())
+)
+print(
     f"{'model':<9}{'ring modes (of 8)':>22}{'ring HQ':>14}{'grid modes (of 25)':>22}{'grid HQ':>14}{'time':>7}"
 )
 for name in variants:
@@ -671,8 +859,8 @@ print(
 # precisely (the high-quality share), and how much the seeds disagree.
 # Compare it with the scatter plots: a model whose samples trace the whole
 # ring without settling on its modes covers few of them, because a mode
-# counts only the samples that land within $3\sigma$ of it (0.06 on the
-# ring). A low count can mean imprecise as well as collapsed; the
+# counts only the samples that land within $3\sigma$ of it (the radius is
+# printed above the table). A low count can mean imprecise as well as collapsed; the
 # high-quality share tells the two apart.
 
 # %% [markdown]
@@ -994,7 +1182,7 @@ print(
 # The FID compares Gaussians fitted to Inception features of real and
 # generated images. We have no Inception weights offline, and they know
 # nothing of small digits anyway, so a digit classifier trained here supplies
-# the features (its 64-unit penultimate layer). With $\mu, C$ the mean and
+# the features (its penultimate layer, whose width is printed below). With $\mu, C$ the mean and
 # covariance of the features,
 #
 # $$d^2 = \lVert\mu_1 - \mu_2\rVert^2 + \operatorname{tr}\big(C_1 + C_2 - 2\,(C_1^{1/2} C_2 C_1^{1/2})^{1/2}\big).$$
@@ -1049,13 +1237,16 @@ classifier = ConvClassifier(profile.image_size, outputs=10, width=gan_width).to(
 hist_clf = fit(
     classifier,
     TensorLoader(x_train, y_train, batch_size=batch),
-    classification_loss,
+    supervised_loss,
     torch.optim.Adam(classifier.parameters(), lr=2e-3),
     epochs=profile.epochs,
     val_loader=TensorLoader(x_test, y_test, batch_size=4 * batch, shuffle=False),
     desc="digit classifier",
 )
-print(f"classifier test accuracy: {hist_clf.val['accuracy'][-1]:.3f}")
+print(
+    f"classifier test accuracy: {hist_clf.val['acc'][-1]:.3f}; features: "
+    f"{classifier.head.in_features} units"
+)
 
 n_judge = x_test.shape[0]
 seed_everything(0)

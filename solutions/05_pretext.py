@@ -50,12 +50,15 @@ import matplotlib.pyplot as plt
 import torch
 import torch.nn.functional as F
 from IPython.display import display
+from sklearn.ensemble import HistGradientBoostingClassifier
 
+from coursework.classifier import classification_loss
 from coursework.data import load_images
 from coursework.data.objects import OBJECT_CLASSES, make_objects
 from coursework.data.video import CLASSES as ACTION_CLASSES
-from coursework.data.video import MOTION_PAIRS, make_actions
+from coursework.data.video import MOTION_PAIRS, make_actions, render_actions
 from coursework.exercises import check
+from coursework.metrics import pair_accuracy
 from coursework.plot import compare_rows, show_images
 from coursework.plot.pretext import (
     plot_ab_bins,
@@ -63,41 +66,48 @@ from coursework.plot.pretext import (
     plot_tiles,
     show_neighbours,
 )
-from coursework.pretext.augment import augment, random_resized_crop
-from coursework.pretext.backbone import Backbone, PretextNet
-from coursework.pretext.clustering import cluster_weights, kmeans, prepare_features
-from coursework.pretext.color import (
-    ab_bins,
-    annealed_mean,
-    lab_to_rgb,
-    rebalance_weights,
-    rgb_to_lab,
-    to_grey,
-)
-from coursework.pretext.contrastive import MoCo, moco_logits, nt_xent_logits
-from coursework.pretext.heads import Decoder, DenseHead, LinearHead, MLPHead, SetHead
-from coursework.pretext.inpainting import inpainting_batch, masked_squared_error
-from coursework.pretext.losses import classification_loss
-from coursework.pretext.permutations import (
-    all_permutations,
-    min_hamming,
-    random_permutation_set,
-)
-from coursework.pretext.tiles import (
+from coursework.pretext import (
     NEIGHBOUR_OFFSETS,
+    Backbone,
+    Decoder,
+    DenseHead,
+    LinearHead,
+    MLPHead,
+    MoCo,
+    PretextNet,
+    SetHead,
+    ab_bins,
+    all_permutations,
+    annealed_mean,
+    augment,
+    average_hamming_permutations,
+    cluster_weights,
     extract_tiles,
+    finetune,
+    frozen_features,
+    inpainting_batch,
+    kmeans,
+    lab_to_rgb,
     largest_tile,
-    relative_position_batch,
-)
-from coursework.pretext.transfer import embed, finetune, linear_probe
-from coursework.pretext.video import (
+    linear_probe,
+    masked_squared_error,
+    mean_hamming,
+    min_hamming,
+    moco_logits,
+    nt_xent_logits,
     odd_one_out_batch,
+    prepare_features,
     random_clips,
+    random_permutation_set,
+    random_resized_crop,
+    rebalance_weights,
+    relative_position_batch,
+    rgb_to_lab,
     shuffle_learn_batch,
     spaced_frames,
+    to_grey,
 )
 from coursework.train import TensorLoader, evaluate, fit
-from coursework.video.metrics import pair_accuracy
 from coursework.widgets.pretext import colorization_explorer
 
 # Sizes, all derived from the profile.
@@ -229,12 +239,17 @@ def pretext_accuracy(name, loss_fn, data=None):
     return logs["acc"]
 
 
+def probe_accuracy(backbone, transform=None):
+    """Linear-probe test accuracy of the frozen backbone, trained on all labels."""
+    seed_everything(0)
+    f_train = frozen_features(backbone, x_train, transform=transform)
+    f_test = frozen_features(backbone, x_test, transform=transform)
+    return linear_probe(f_train, y_train, f_test, y_test, K, PROBE_EPOCHS)[0]
+
+
 def transfer(name, backbone, transform=None):
     """Linear probe (all labels, frozen) and fine-tuning (few labels); print both."""
-    seed_everything(0)
-    f_train = embed(backbone, x_train, transform=transform)
-    f_test = embed(backbone, x_test, transform=transform)
-    probe, _ = linear_probe(f_train, y_train, f_test, y_test, K, PROBE_EPOCHS)
+    probe = probe_accuracy(backbone, transform)
     tuned = finetune(
         backbone,
         x_few,
@@ -295,10 +310,10 @@ show_images(
 )
 plt.show()
 
-n_seeds = max(K, profile.n_train // 4)
-# each epoch shows every seed 4 times, so an epoch has as many images as the others
-seeds = x_train[:n_seeds].repeat(4, 1, 1, 1)
-seed_ids = torch.arange(n_seeds, device=device).repeat(4)
+SEED_REPEATS = 4  # each epoch shows every seed this often
+n_seeds = max(K, profile.n_train // SEED_REPEATS)  # an epoch as long as the others'
+seeds = x_train[:n_seeds].repeat(SEED_REPEATS, 1, 1, 1)
+seed_ids = torch.arange(n_seeds, device=device).repeat(SEED_REPEATS)
 
 
 def exemplar_loss(model, batch):
@@ -380,10 +395,16 @@ for key, label in [("pretext_acc", "pretext accuracy"), ("probe", "linear probe"
 #
 # Which permutations go into the set? Two permutations that differ in only
 # two tiles are hard to tell apart, and the network learns to look at those
-# two tiles only. The paper chooses the set greedily to make the **minimum
-# Hamming distance** (the number of positions where two permutations differ)
-# large: start from one permutation, then repeatedly add the candidate whose
-# distance to its *nearest* chosen permutation is largest.
+# two tiles only. The paper (Algorithm 1) chooses the set greedily by
+# **Hamming distance** (the number of positions where two permutations
+# differ): start from a random permutation, then repeatedly add the
+# candidate whose **average** distance to the permutations chosen so far is
+# largest. It reports both the average and the minimum distance of its
+# sets. Our exercise is a variant: **greedy max-min**, which adds the
+# candidate whose distance to its *nearest* chosen permutation is largest,
+# so that no two permutations of the set are close. The package has the
+# paper's rule too (`average_hamming_permutations`), and we compare the two
+# below.
 #
 # **Exercise `pretext.greedy_permutations`.** Implement the greedy max-min
 # selection over a tensor of candidate permutations.
@@ -416,20 +437,27 @@ def greedy_permutations(
 check("pretext.greedy_permutations", greedy_permutations)
 
 # %% [markdown]
-# Now **your** function picks the permutation set from all $9! = 362\,880$
-# permutations, and we compare its minimum Hamming distance with a random
-# set of the same size.
+# Now **your** function picks the permutation set from all
+# $9! = 362\,880$ permutations; the paper's average rule picks another from
+# the same start, and a random set of the same size is the baseline. Each
+# rule wins the statistic it optimises; we train on the max-min set.
 
 # %%
 P = 32  # permutations in the set
 candidates = all_permutations(9)
+print(f"{len(candidates)} permutations of 9 tiles")
 start = int(torch.randint(len(candidates), (1,), generator=seed_everything(0)))
 hamming_perms = candidates[greedy_permutations(candidates, P, start)].to(device)
+average_perms = candidates[average_hamming_permutations(candidates, P, start)]
 random_perms = random_permutation_set(9, P, seed=0).to(device)
-print(
-    f"{P} permutations: minimum Hamming distance {min_hamming(hamming_perms)} "
-    f"(greedy max-min) vs {min_hamming(random_perms)} (random set)"
-)
+perm_sets = {
+    "greedy max-min (ours)": hamming_perms,
+    "greedy average (paper)": average_perms,
+    "random": random_perms,
+}
+print(f"{P} permutations{'':<16}{'min Hamming':>12}{'mean Hamming':>14}")
+for name, perms in perm_sets.items():
+    print(f"{name:<28}{min_hamming(perms):>12}{mean_hamming(perms):>14.2f}")
 
 # %% [markdown]
 # **Exercise `pretext.shuffle_tiles`.** Reorder each image's tiles by its
@@ -681,15 +709,18 @@ transfer("colorization", models["colorization"].backbone, transform=to_grey)
 # is a small head of transposed convolutions. (The paper adds an
 # adversarial loss for sharper fills; with L2 alone the fill is a blurry
 # average.) As the "accuracy" of this task we report the fraction of hole
-# pixels painted within 0.1 of the truth in every channel.
+# pixels painted within `PAINT_TOLERANCE` of the truth in every channel.
 
 
 # %%
+PAINT_TOLERANCE = 0.1  # a pixel counts as painted right within this, per channel
+
+
 def inpainting_loss(model, batch):
     x = batch[0]
     context, mask = inpainting_batch(x, fraction=0.5)
     x_hat = model(context).float()
-    close = ((x_hat - x).abs().amax(1, keepdim=True) < 0.1).float()
+    close = ((x_hat - x).abs().amax(1, keepdim=True) < PAINT_TOLERANCE).float()
     return {
         "loss": masked_squared_error(x_hat, x, mask),
         "acc": (close * mask).sum() / (mask.sum() * x.shape[0]),
@@ -731,7 +762,7 @@ seed_everything(0)
 deepcluster = PretextNet(Backbone(WIDTH), LinearHead(4 * WIDTH, n_clusters)).to(device)
 cluster_history, start = [], time.perf_counter()
 for r in range(rounds):
-    features = prepare_features(embed(deepcluster.backbone, x_train))
+    features = prepare_features(frozen_features(deepcluster.backbone, x_train))
     pseudo, _ = kmeans(features, n_clusters, iters=20, seed=r)
     weights = cluster_weights(pseudo, n_clusters)
     deepcluster.head.reset_parameters()  # a fresh classifier for the new labels
@@ -809,21 +840,53 @@ def nt_xent(
 
 # %%
 check("pretext.nt_xent", nt_xent)
-TAU = 0.5
+
+# %% [markdown]
+# **Which invariances?** The two views decide what the features must
+# ignore. SimCLR's strong colour distortion (random colour jitter, and grey
+# with probability 0.2) is there because two crops of one photo share a
+# colour histogram, a shortcut that solves the task without looking at
+# objects (Chen et al. 2020). In our pictures a typical hue is part of what
+# makes a kind (green crowns, red caps, blue cars): features forced to
+# ignore colour lose a cue the classes need (Zini et al., *Planckian Jitter:
+# Countering the Color-Crippling Effects of Color Jitter on Self-Supervised
+# Training*, ICLR 2023, arXiv:2202.07993, make the same point on real
+# data). So the contrastive methods here use a weaker colour distortion
+# without grey (`CONTRASTIVE_COLOUR`, `CONTRASTIVE_GREY`), and SimCLR with
+# the paper's setting stays in the table as the row `simclr_paper_colour`,
+# so the effect is measured, not asserted (the discussion prints both
+# beside the random backbone). We chose the weaker setting
+# after seeing the paper's fail on this data, and both are scored on the
+# same test images: read the pair as a diagnosis, not as a tuned result.
+
+# %%
+TAU = (
+    0.2  # as MoCo below; with batches of 64, a low temperature stresses hard negatives
+)
 PROJ = 32  # projection size
+CONTRASTIVE_COLOUR, CONTRASTIVE_GREY = 0.25, 0.0  # SimCLR's, as in augment: 0.5, 0.2
 
 
-def simclr_loss(model, batch):
+def simclr_loss(model, batch, strength=CONTRASTIVE_COLOUR, p_grey=CONTRASTIVE_GREY):
     x = batch[0]
-    z1, z2 = model(augment(x)), model(augment(x))
+    z1 = model(augment(x, strength=strength, p_grey=p_grey))
+    z2 = model(augment(x, strength=strength, p_grey=p_grey))
     logits, positive = nt_xent_logits(z1, z2, TAU)  # for the accuracy only
     acc = (logits.argmax(1) == positive).float().mean()
     return {"loss": nt_xent(z1.float(), z2.float(), TAU), "acc": acc}
 
 
-pretrain("simclr", MLPHead(4 * WIDTH, 4 * WIDTH, PROJ), simclr_loss)
-pretext_accuracy("simclr", simclr_loss)
-transfer("simclr", models["simclr"].backbone)
+def simclr_paper_colour_loss(model, batch):
+    return simclr_loss(model, batch, strength=0.5, p_grey=0.2)
+
+
+for name, loss_fn in [
+    ("simclr", simclr_loss),
+    ("simclr_paper_colour", simclr_paper_colour_loss),
+]:
+    pretrain(name, MLPHead(4 * WIDTH, 4 * WIDTH, PROJ), loss_fn)
+    pretext_accuracy(name, loss_fn)
+    transfer(name, models[name].backbone)
 
 # %% [markdown]
 # SimCLR needs big batches for many negatives. MoCo (He et al., 2020) keeps
@@ -867,7 +930,10 @@ MOMENTUM, MOCO_TAU = 0.99, 0.2
 def moco_loss(model, batch):
     x = batch[0]
     model.momentum_update()  # theta_k <- m theta_k + (1 - m) theta_q
-    q, k = model(augment(x)), model.keys(augment(x))  # (B, D) each, normalised
+    views = [
+        augment(x, strength=CONTRASTIVE_COLOUR, p_grey=CONTRASTIVE_GREY) for _ in "qk"
+    ]
+    q, k = model(views[0]), model.keys(views[1])  # (B, D) each, normalised
     logits = moco_logits(q.float(), k.float(), model.queue, MOCO_TAU)
     model.queue, model.ptr = enqueue(model.queue, k, model.ptr)  # your queue step
     target = torch.zeros(x.shape[0], dtype=torch.long, device=x.device)
@@ -984,8 +1050,8 @@ video_results = {}
 def video_transfer(name, backbone):
     """Linear probe on the action classes; accuracy overall and within motion pairs."""
     seed_everything(0)
-    f_train = embed(backbone, probe_frames_train)  # (N, T * D), frames in order
-    f_test = embed(backbone, probe_frames_test)
+    f_train = frozen_features(backbone, probe_frames_train)  # (N, T * D), frames in order
+    f_test = frozen_features(backbone, probe_frames_test)
     acc, probe = linear_probe(
         f_train, vy_train, f_test, vy_test, len(ACTION_CLASSES), PROBE_EPOCHS
     )
@@ -1019,24 +1085,129 @@ for name, (loss_fn, head) in video_tasks.items():
     video_results[name]["pretext_acc"] = logs["acc"]
 
 # %% [markdown]
-# In these videos six of the eight classes come in pairs where one is the
-# other played backwards, drawn from the same distribution (notebook 01):
-# for them the arrow of time is **not observable**, and no network can beat
-# chance (0.5) on their clips. Only the *bounce* and *still* videos carry
-# any signal (a bounce starts on the ground; a still clip has no direction
-# at all), so the arrow-of-time accuracy stays near chance, as printed
-# above. Shuffle & learn and odd-one-out only ask whether the order is
-# *consistent*, which every video shows.
+# **What the arrow of time can reach here.** Six of the eight classes come
+# in pairs where one is the other played backwards, drawn from the same
+# distribution (notebook 01): a reversed *move right* clip is a *move left*
+# clip, so for them the direction is **not observable** and no network can
+# beat chance (0.5). A *still* clip has no motion, so no direction either.
+# Only *bounce* clips carry one, and not always: the ball's height follows
+# $|\sin|$, which looks much the same backwards. So the ceiling is
+#
+# $$\text{acc}_{\max} = (1 - s)\cdot 0.5 + s \cdot a_{\text{bounce}},$$
+#
+# with $s$ the share of bounce videos and $a_{\text{bounce}}$ the best
+# accuracy on bounce clips. We estimate $a_{\text{bounce}}$ with an oracle
+# that reads the ball's exact height in each frame of a clip (from the
+# generator's trajectories, clips drawn as in training) and a boosted-tree
+# classifier, and compare with what the trained network does on each group.
+
+
+# %%
+def arrow_accuracy_by_class(model, videos, labels, draws=8):
+    """Arrow-of-time accuracy of a model on test clips, per class (dict)."""
+    model.eval()
+    correct = torch.zeros(len(ACTION_CLASSES), device=videos.device)
+    count = torch.zeros_like(correct)
+    seed_everything(2)
+    with torch.no_grad():
+        for _ in range(draws):
+            idx = random_clips(videos, T_CLIP, STRIDE)  # (B, T)
+            rows = torch.arange(len(videos), device=videos.device)[:, None]
+            flip = torch.randint(0, 2, (len(videos),), device=videos.device)
+            clips = reverse_clips(videos[rows, idx], flip.bool()).float() / 255
+            hit = (model(clips).argmax(1) == flip).float()
+            correct.index_add_(0, labels, hit)
+            count.index_add_(0, labels, torch.ones_like(hit))
+    return correct / count.clamp_min(1)
+
+
+def bounce_oracle_accuracy(n=4000, seed=0):
+    """Accuracy of a classifier that sees the ball's exact heights in a clip."""
+    g = torch.Generator().manual_seed(seed)
+    bounce = ACTION_CLASSES.index("bounce")
+    _, params = render_actions(torch.full((n,), bounce), LENGTH, 8, g)
+    heights = params["y"].cpu()  # (n, LENGTH), forward time
+    span = (T_CLIP - 1) * STRIDE + 1
+    start = torch.randint(0, LENGTH - span + 1, (n, 1), generator=g)
+    clips = heights.gather(1, start + STRIDE * torch.arange(T_CLIP))  # (n, T)
+    flip = torch.rand(n, generator=g) < 0.5
+    clips = torch.where(flip[:, None], clips.flip(1), clips).numpy()
+    half = n // 2
+    oracle = HistGradientBoostingClassifier(random_state=seed)
+    oracle.fit(clips[:half], flip[:half].numpy())
+    return float(oracle.score(clips[half:], flip[half:].numpy()))
+
+
+per_class = arrow_accuracy_by_class(models["arrow_of_time"], videos_test, vy_test)
+bounce_id, still_id = ACTION_CLASSES.index("bounce"), ACTION_CLASSES.index("still")
+share_bounce = float((vy_test == bounce_id).float().mean())
+oracle_bounce = bounce_oracle_accuracy()
+arrow_ceiling = (1 - share_bounce) * 0.5 + share_bounce * oracle_bounce
+paired = [c for c in range(len(ACTION_CLASSES)) if c not in (bounce_id, still_id)]
+print(f"bounce videos: {share_bounce:.3f} of the test set")
+print(f"oracle on bounce clips (exact heights): {oracle_bounce:.3f}")
+print(f"ceiling of the arrow-of-time accuracy: {arrow_ceiling:.3f}")
+print(
+    "trained network, per group: reversible pairs "
+    f"{float(per_class[paired].mean()):.3f}, still {float(per_class[still_id]):.3f}, "
+    f"bounce {float(per_class[bounce_id]):.3f}; overall pretext accuracy "
+    f"{video_results['arrow_of_time']['pretext_acc']:.3f}"
+)
+
+# %% [markdown]
+# The network can only gain on the bounce clips (their share is printed
+# above), so its overall accuracy cannot move far from 0.5 however long it
+# trains, and a low arrow-of-time score here says nothing against the task.
+# Shuffle & learn and odd-one-out only ask whether the order is
+# *consistent*, which every video shows, so they have no such ceiling.
 
 # %% [markdown]
 # ## 11. Results
 #
 # Every row uses the same backbone, the same pretraining budget (epochs
 # over the same images), the same linear probe (all labels, frozen
-# features) and the same fine-tuning (`FEW` labels). The lecture's table
-# for RotNet (Gidaris et al., 2018) reads, on ImageNet: supervised 78.9,
-# RotNet 72.97, random 53.3; and on CIFAR-10: 92.8, 89.1, 72.5. Ours is a
-# much smaller experiment: a few epochs of pretraining of a small network.
+# features) and the same fine-tuning (`FEW` labels). Ours is a much smaller
+# experiment than the papers': a few epochs of pretraining of a small
+# network.
+#
+# **The published figures, like for like.** The lecture's slide quotes
+# RotNet (Gidaris, Singh & Komodakis, *Unsupervised Representation Learning
+# by Predicting Image Rotations*, ICLR 2018, arXiv:1803.07728) as
+# "supervised 78.9, RotNet 72.97, random 53.3". Those are **PASCAL VOC 2007
+# classification** mAPs of AlexNet features pretrained on ImageNet, not
+# ImageNet accuracies, and they mix two columns of the paper's table:
+# 78.9 is fine-tuning only fc6-8, the other two fine-tune all layers. Its
+# CIFAR-10 triple (92.8, 89.1, 72.5), as we read the paper's table, also
+# mixes two evaluation heads: 89.1 is RotNet with a non-linear classifier,
+# 72.5 a random network with a convolutional one. The table below
+# lists each comparison within one column. We could check here only what
+# the paper's abstract states (detection: RotNet 54.4 mAP, 2.4 points below
+# supervised); the other figures are from the paper's tables as we recall
+# them and are marked unverified: check them against the paper before
+# quoting them.
+
+# %%
+VOC_CLS = "PASCAL VOC 2007 classification mAP"
+VOC_DET = "PASCAL VOC 2007 detection mAP"
+CIFAR = "CIFAR-10 accuracy"
+# (dataset and metric, column, method, value, checked here against the paper)
+ROTNET_PAPER = [
+    (VOC_CLS, "all layers fine-tuned", "supervised", 79.9, False),
+    (VOC_CLS, "all layers fine-tuned", "RotNet", 72.97, False),
+    (VOC_CLS, "all layers fine-tuned", "random", 53.3, False),
+    (VOC_CLS, "fc6-8 fine-tuned", "supervised", 78.9, False),
+    (VOC_CLS, "fc6-8 fine-tuned", "RotNet", 70.87, False),
+    (VOC_DET, "all layers fine-tuned", "supervised", 54.4 + 2.4, True),
+    (VOC_DET, "all layers fine-tuned", "RotNet", 54.4, True),
+    (CIFAR, "classifier on conv. features", "supervised NIN", 92.8, False),
+    (CIFAR, "classifier on conv. features", "RotNet + conv", 91.16, False),
+    (CIFAR, "classifier on conv. features", "random init. + conv", 72.5, False),
+    (CIFAR, "non-linear classifier", "RotNet + non-linear", 89.06, False),
+]
+print(f"{'dataset and metric':<36}{'column':<30}{'method':<22}{'value':>7}  checked")
+for dataset, column, method, value, checked in ROTNET_PAPER:
+    mark = "yes" if checked else "no"
+    print(f"{dataset:<36}{column:<30}{method:<22}{value:>7.2f}  {mark}")
 
 # %%
 METHODS = [
@@ -1052,6 +1223,7 @@ METHODS = [
     "inpainting",
     "deepcluster",
     "simclr",
+    "simclr_paper_colour",
     "moco",
 ]
 print(f"{'method':<22}{'probe':>8}{'fine-tune':>11}{'pretext acc':>13}{'train s':>9}")
@@ -1067,6 +1239,52 @@ for m, r in video_results.items():
     print(f"{m:<22}{r['probe']:>8.3f}  within motion pairs {r['pairs']:.3f}")
 plot_results(results, METHODS, chance=1 / K)
 plt.show()
+
+# %% [markdown]
+# **Is the budget the reason?** Every row above had the same small budget.
+# A method that is still learning when the budget ends is not measured at
+# its best. We pretrain rotation and SimCLR again, from the same seed, for
+# `CURVE_ROUNDS` times the budget, and probe the backbone after each round.
+# The first point of each curve is the table's row.
+
+# %%
+CURVE_ROUNDS = 4  # times the pretraining budget of the table
+
+
+def probe_curve(name, head, loss_fn, rounds=CURVE_ROUNDS):
+    """Linear-probe accuracy after each round of EPOCHS pretraining epochs."""
+    seed_everything(0)
+    model = PretextNet(Backbone(WIDTH), head).to(device)
+    optimizer = torch.optim.Adam(model.parameters(), lr=LR)
+    loader = TensorLoader(x_train, batch_size=BATCH, drop_last=True)
+    steps, probes = [], []
+    for r in range(1, rounds + 1):
+        fit(model, loader, loss_fn, optimizer, epochs=EPOCHS, desc=f"{name} x{r}")
+        steps.append(r * EPOCHS * len(loader))
+        probes.append(probe_accuracy(model.backbone))  # round 1: the table's row
+    return steps, probes
+
+
+curves = {
+    "rotation": probe_curve("rotation", LinearHead(4 * WIDTH, 4), rotation_loss),
+    "simclr": probe_curve("simclr", MLPHead(4 * WIDTH, 4 * WIDTH, PROJ), simclr_loss),
+}
+fig, ax = plt.subplots(figsize=(6.5, 3.8))
+for name, (steps, probes) in curves.items():
+    ax.plot(steps, probes, "o-", label=name)
+for name, style in [("supervised", "--"), ("random", ":")]:
+    ax.axhline(results[name]["probe"], color="grey", ls=style, label=name)
+ax.set_xlabel("pretraining steps")
+ax.set_ylabel("linear-probe accuracy")
+ax.set_title("probe accuracy against the pretraining budget")
+ax.legend(fontsize=8)
+plt.tight_layout()
+plt.show()
+for name, (steps, probes) in curves.items():
+    print(
+        f"{name}: probe {probes[0]:.3f} after {steps[0]} steps, {probes[-1]:.3f} "
+        f"after {steps[-1]}; last round {probes[-1] - probes[-2]:+.3f}"
+    )
 
 # %% [markdown]
 # **Nearest neighbours.** A feature space is good when images of the same
@@ -1087,8 +1305,8 @@ queries = torch.cat([(y_test == k).nonzero()[:1, 0] for k in range(min(K, 6))])
 neighbour_hits = {}
 for name, bb in backbones.items():
     transform = to_grey if name == "colorization" else None
-    f_gallery = F.normalize(embed(bb, x_train, transform=transform), dim=1)
-    f_query = F.normalize(embed(bb, x_test[queries], transform=transform), dim=1)
+    f_gallery = F.normalize(frozen_features(bb, x_train, transform=transform), dim=1)
+    f_query = F.normalize(frozen_features(bb, x_test[queries], transform=transform), dim=1)
     nearest = (f_query @ f_gallery.T).topk(5, dim=1).indices  # (Q, 5)
     neighbour_hits[name] = float(
         (y_train[nearest] == y_test[queries, None]).float().mean()
@@ -1154,6 +1372,17 @@ print(
     f"colour: mean chroma {float(chromas['classification']):.1f} (classification) vs "
     f"{float(chromas['L2 regression']):.1f} (L2) vs {float(chromas['truth']):.1f} (truth)"
 )
+print(
+    "colour distortion in the contrastive views, linear probe: SimCLR weak "
+    f"{r['simclr']['probe']:.3f} vs the paper's strong "
+    f"{r['simclr_paper_colour']['probe']:.3f}; random backbone "
+    f"{r['random']['probe']:.3f}"
+)
+budget_steps = EPOCHS * (len(x_train) // BATCH)
+print(
+    f"pretraining budget of every image task: {EPOCHS} epochs x "
+    f"{len(x_train) // BATCH} steps = {budget_steps} steps with batches of {BATCH}"
+)
 
 # %% [markdown]
 # What to take from it:
@@ -1184,10 +1413,13 @@ print(
 # - **DeepCluster** needs clusters that agree with something meaningful; the
 #   purity printed per round says whether its clusters drifted towards or
 #   away from the classes.
-# - **Contrastive methods** (exemplar, SimCLR, MoCo) are trained here for a
-#   few hundred steps with batches of 64; their papers train for hundreds of
-#   epochs with batches of 256 to 4096, and many negatives matter. Read
-#   their rows as what a small budget gives.
+# - **Contrastive methods** (exemplar, SimCLR, MoCo) learn the invariances
+#   their views teach. The paper's strong colour distortion makes SimCLR's
+#   features ignore hue, a cue to the class in these pictures: compare the
+#   rows `simclr` and `simclr_paper_colour`. They are also trained for the
+#   steps and batch printed above, while their papers train for hundreds of
+#   epochs with batches of 256 to 4096; the probe curves above show whether
+#   a method was still improving when the budget ended.
 # - **Fine-tuning with few labels** is where pretraining is meant to help:
 #   compare each row's fine-tune column with the random row, which is
 #   training from scratch on the same few labels. A backbone pretrained on
@@ -1203,6 +1435,8 @@ for m in METHODS:
     metrics[f"finetune_{m}"] = results[m]["finetune"]
     if "pretext_acc" in results[m]:
         metrics[f"pretext_acc_{m}"] = results[m]["pretext_acc"]
+for name, (_, probes) in curves.items():
+    metrics[f"probe_{name}_x{CURVE_ROUNDS}_budget"] = probes[-1]
 for m, v in video_results.items():
     metrics[f"video_probe_{m}"] = v["probe"]
     metrics[f"video_pairs_{m}"] = v["pairs"]
@@ -1210,6 +1444,11 @@ for m, v in video_results.items():
         metrics[f"pretext_acc_{m}"] = v["pretext_acc"]
 metrics["jigsaw_min_hamming"] = min_hamming(hamming_perms)
 metrics["jigsaw_random_min_hamming"] = min_hamming(random_perms)
+metrics["jigsaw_average_rule_min_hamming"] = min_hamming(average_perms)
+metrics["jigsaw_average_rule_mean_hamming"] = mean_hamming(average_perms)
+metrics["jigsaw_mean_hamming"] = mean_hamming(hamming_perms)
+metrics["arrow_of_time_ceiling"] = arrow_ceiling
+metrics["arrow_of_time_bounce_oracle"] = oracle_bounce
 metrics["chroma_classification"] = chromas["classification"]
 metrics["chroma_regression"] = chromas["L2 regression"]
 metrics["chroma_truth"] = chromas["truth"]

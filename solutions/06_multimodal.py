@@ -16,8 +16,10 @@
 # the pair: does this sound belong to this clip (correspondence)? which sound
 # in the batch belongs to it (contrastive learning, several positives)?
 # which cluster do both belong to (self-labelling)? where in the frame does
-# the sound come from (localisation)? We end with retrieval, a modality
-# ablation and three ways to fuse the modalities.
+# the sound come from (localisation)? Then retrieval, a modality ablation
+# and three ways to fuse the modalities, and finally text as the third
+# modality: zero-shot classification from class names, text-to-clip
+# retrieval and MMV's comparison of VA, VT and VAT pretraining.
 #
 # Papers: Arandjelović & Zisserman, *Look, Listen and Learn* (ICCV 2017,
 # arXiv:1705.08168) and *Objects that Sound* (ECCV 2018, arXiv:1712.06651);
@@ -53,29 +55,33 @@ from sklearn.metrics import normalized_mutual_info_score
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
-from coursework.data.audiovisual import KINDS, make_clips
+from coursework.data.audiovisual import COLOURS, KINDS, SCENES, make_clips
 from coursework.exercises import check
 from coursework.multimodal import (
     FUSIONS,
     AudioVisual,
+    AudioVisualText,
     Correspondence,
     Localiser,
     SelfLabelling,
+    Vocabulary,
     crop_frames,
     crop_spectrogram,
     localisation_hits,
     log_mel_spectrogram,
     peak_positions,
+    prompts,
     random_starts,
     shifted_starts,
     similarity_logits,
     similarity_map,
     soft_cross_entropy,
 )
+from coursework.multimodal.text import split_words
 from coursework.plot import plot_history
 from coursework.plot.multimodal import (
     plot_filterbank,
-    plot_heatmaps,
+    plot_localisation,
     plot_scores,
     plot_similarity,
     show_clip,
@@ -109,7 +115,8 @@ test = make_clips(n_test, profile.frames, profile.frame_size, seed=1, device=dev
 sample_rate, fps = train.sample_rate, train.fps
 print(
     f"train: {len(train)} clips, test: {len(test)} clips; video "
-    f"{tuple(train.videos.shape[1:])} uint8, audio {train.audio.shape[1]} samples "
+    f"{tuple(train.videos.shape[1:])} uint8 at {fps:g} fps, audio "
+    f"{train.audio.shape[1]} samples "
     f"({train.audio.shape[1] / sample_rate:.1f} s at {sample_rate} Hz); "
     f"{train.distractor.float().mean():.0%} with a silent distractor"
 )
@@ -182,12 +189,13 @@ check("multimodal.mel_filterbank", mel_filterbank)
 
 # %%
 n_fft, n_mels = 512, 32
-hop = int(sample_rate / fps) // 4  # four spectrogram frames per video frame
-per_frame = 4
+per_frame = 4  # spectrogram frames per video frame
+hop = int(sample_rate / fps) // per_frame
 filterbank = mel_filterbank(n_mels, n_fft, sample_rate).to(device)
 spec_train = log_mel_spectrogram(train.audio, filterbank, n_fft, hop)
 spec_test = log_mel_spectrogram(test.audio, filterbank, n_fft, hop)
-print(f"log-mel spectrograms: train {tuple(spec_train.shape)} (B, M, F)")
+print(f"log-mel spectrograms: train {tuple(spec_train.shape)} (B, M, F); hop {hop} "
+      f"samples, {sample_rate / fps / hop:g} spectrogram frames per video frame")
 plot_filterbank(filterbank, sample_rate)
 plt.show()
 show_clip(
@@ -219,8 +227,8 @@ plt.show()
 # encoder is a 1-D CNN over log-mel frames whose two stride-2 layers bring
 # four spectrogram frames to one token. Both keep one token per video frame
 # and end in a projection to a shared $D$-dimensional space. We train on
-# windows of $W$ frames (half a second) at a random start, and the audio of
-# the same span; evaluation uses the centre window.
+# windows of $W$ frames (printed below, in seconds) at a random start, and
+# the audio of the same span; evaluation uses the centre window.
 
 # %%
 window = max(4, profile.frames // 4)
@@ -228,6 +236,9 @@ width = max(8, profile.width // 16)
 dim = 4 * width
 temperature = 0.1
 epochs = max(2, profile.epochs // 4)
+# the contrastive models get most of the budget: instance-level retrieval
+# (find *this* clip among all test clips) is the hardest thing asked of them
+contrastive_epochs = max(2, profile.epochs)
 batch = profile.batch_size
 centre = (profile.frames - window) // 2
 
@@ -259,7 +270,7 @@ def encode(fn, *tensors, size=256):
 
 model = AudioVisual(n_mels, width, dim).to(device)
 v, a = model(v_test[:2], a_test[:2])
-print(f"window {window} frames: video {tuple(v_test.shape[1:])}, audio "
+print(f"window {window} frames ({window / fps:g} s): video {tuple(v_test.shape[1:])}, audio "
       f"{tuple(a_test.shape[1:])} -> embeddings {tuple(v.shape)}, {tuple(a.shape)}; "
       f"{sum(p.numel() for p in model.parameters()):,} parameters")
 loader = TensorLoader(train.videos, spec_train, batch_size=batch, drop_last=True)
@@ -275,8 +286,9 @@ loader = TensorLoader(train.videos, spec_train, batch_size=batch, drop_last=True
 # trained with binary cross-entropy on every pair of the batch ($B$ matched
 # pairs, $B(B-1)$ mismatched ones, the matched ones weighted $B-1$ times so
 # both classes count equally). We test on each clip with its own sound and
-# with the sound of another clip. A quarter of those negatives come from a
-# clip of the *same kind*: for them, only the timing of the bounces differs.
+# with the sound of another clip. Some of those negatives (the share is
+# printed; about one in four kinds) come from a clip of the *same kind*: for
+# them, only the timing of the bounces differs.
 
 # %%
 def avc_loss(model, batch):
@@ -301,7 +313,8 @@ same_kind = test.kind == test.kind[other]
 avc_acc = float(torch.cat([match, mismatch]).float().mean())
 print(f"AVC accuracy (chance 0.5): {avc_acc:.3f}; matched pairs {match.float().mean():.3f}, "
       f"mismatched of another kind {mismatch[~same_kind].float().mean():.3f}, "
-      f"of the same kind {mismatch[same_kind].float().mean():.3f}")
+      f"of the same kind {mismatch[same_kind].float().mean():.3f} "
+      f"({same_kind.float().mean():.0%} of the negatives)")
 
 # %% [markdown]
 # ## 3. Cross-modal contrastive learning
@@ -385,7 +398,7 @@ for name, loss_fn in [("invariant", invariant_loss), ("distinctive", distinctive
     seed_everything(0)
     m = AudioVisual(n_mels, width, dim).to(device)
     histories[name] = fit(m, loader, loss_fn, torch.optim.Adam(m.parameters(), lr=2e-3),
-                          epochs=epochs, desc=name)
+                          epochs=contrastive_epochs, desc=name)
     contrastive[name] = m.eval()
 plot_history(histories, title="contrastive loss")
 plt.show()
@@ -512,7 +525,7 @@ for name, loss_fn in [("InfoNCE", infonce_noisy_loss), ("MIL-NCE", milnce_loss)]
     seed_everything(0)
     m = AudioVisual(n_mels, width, dim).to(device)
     fit(m, loader, loss_fn, torch.optim.Adam(m.parameters(), lr=2e-3),
-        epochs=epochs, desc=name)
+        epochs=contrastive_epochs, desc=name)
     noisy_models[name] = m.eval()
 
 # %% [markdown]
@@ -674,13 +687,9 @@ print(f"  clips with a silent distractor: {hits[two].float().mean():.3f}; "
       f"without: {hits[~two].float().mean():.3f}")
 
 # %%
-shown = torch.nonzero(two)[:4, 0].tolist()
-fig, axes = plt.subplots(len(shown), window, figsize=(1.1 * window, 1.25 * len(shown)),
-                         squeeze=False)
-for row, i in zip(axes, shown):
-    plot_heatmaps(v_test[i], heatmaps[i], truth[i], peaks[i], axes=row,
-                  title=test.captions[i])
-plt.tight_layout()
+shown = torch.nonzero(two)[:4, 0]
+plot_localisation(v_test[shown], heatmaps[shown], truth[shown], peaks[shown],
+                  captions=[test.captions[i] for i in shown.tolist()])
 plt.show()
 
 # %% [markdown]
@@ -752,7 +761,7 @@ print({k: round(v, 3) for k, v in noisy.items()}, f"(chance {1 / len(test):.3f})
 # %% [markdown]
 # Both models saw the same misaligned pairs for the same number of steps.
 # MIL-NCE's bag always holds the aligned window, so it can learn timing that
-# single-positive InfoNCE only sees blurred. With windows of half a second
+# single-positive InfoNCE only sees blurred. With windows of a few frames
 # and a short training run, both recalls here stay small; compare them with
 # the chance level printed beside them, and with the recall of the model
 # trained on aligned pairs above, before reading much into their difference.
@@ -760,12 +769,17 @@ print({k: round(v, 3) for k, v in noisy.items()}, f"(chance {1 / len(test):.3f})
 # %% [markdown]
 # ## 8. The modality ablation, and fusion
 #
-# Which modality holds the answer depends on the question. MMV's table
-# compares linear probes on video, audio and both. Our label is the pair
-# (scene, register), four classes: the scene is only seen, the register only
-# heard, so each modality alone can reach at most 50 % and only both can
-# reach 100 %. We probe the frozen representations (before the projection)
-# of the distinctive contrastive model with a logistic regression.
+# Which modality holds the answer depends on the question. This is a
+# probe of *one* pretrained model, asked with the video features, the audio
+# features and both; it is not MMV's Table 1, which pretrains with different
+# sets of modalities (VA, VT, VAT) and compares the networks they give
+# (section 9 does that in miniature). Our label is the pair (scene,
+# register), four classes: the scene is only seen, the register only heard,
+# so each modality alone can expect no more than the ceiling printed below
+# (it knows one bit and can only guess the other) and only both can reach
+# 100 %. We probe the frozen representations (before the
+# projection) of the distinctive contrastive model with a logistic
+# regression.
 
 # %%
 label_train, label_test = train.label.cpu().numpy(), test.label.cpu().numpy()
@@ -780,15 +794,24 @@ for name, (x_tr, x_te) in feats.items():
     probe = make_pipeline(StandardScaler(), LogisticRegression(max_iter=3000))
     probe.fit(x_tr.cpu().numpy(), label_train)
     probe_acc[name] = probe.score(x_te.cpu().numpy(), label_test)
-print({k: round(v, 3) for k, v in probe_acc.items()}, "(chance 0.25, one modality <= 0.5)")
+# the best one modality can do: know one bit, guess the other's majority
+counts = np.bincount(label_test, minlength=4).reshape(2, 2)  # (scene, register)
+ceiling = {"V": counts.max(1).sum() / len(label_test),  # knows the scene
+           "A": counts.max(0).sum() / len(label_test)}  # knows the register
+chance_label = np.bincount(label_test, minlength=4).max() / len(label_test)
+print({k: round(v, 3) for k, v in probe_acc.items()},
+      f"(majority class {chance_label:.3f}; expected ceiling of video alone "
+      f"{ceiling['V']:.3f}, of audio alone {ceiling['A']:.3f}: on a small test set "
+      "a lucky guess of the unseen bit can pass it)")
 
 # %% [markdown]
-# A caveat that MMV's table does not face: contrastive learning keeps what
-# the two modalities *share*, and our label was built from what they do not
-# share (the scene is only seen, the register only heard). How much of each
-# survives in the representation is not guaranteed; the probes above measure
-# how much did in this run. Each single-modality probe is capped at 0.5 by
-# construction, so only V+A can go beyond it.
+# A caveat: contrastive learning keeps what the two modalities *share*, and
+# our label was built from what they do not share (the scene is only seen,
+# the register only heard). How much of each survives in the representation
+# is not guaranteed; the probes above measure how much did in this run. Each
+# single-modality probe is capped by construction (the ceilings printed
+# above: it knows one bit and must guess the other), so only V+A can go
+# clearly beyond it.
 
 # %% [markdown]
 # **Fusion.** Three ways to combine the frozen token sequences (one token
@@ -826,6 +849,246 @@ plt.tight_layout()
 plt.show()
 
 # %% [markdown]
+# ## 9. Text, the third modality
+#
+# Most of the multimodal lecture is about language: CLIP pairs images with
+# sentences, MIL-NCE pairs video with narrations, MMV adds text to video and
+# audio. Every generated clip carries a templated caption that names what
+# is seen and heard. We build a closed **vocabulary** from the training
+# captions (id 0 pads a short sentence, id 1 stands for a word the captions
+# never use) and a tiny **text encoder**: word and position embeddings, one
+# transformer block whose attention skips the padding, a mean over the real
+# tokens and a projection into the same $D$-dimensional space. No weights
+# are downloaded. Word order matters here: "a red circle ..., next to a
+# silent square" and "a red square ..., next to a silent circle" hold the
+# same words, so a bag of words could not tell which object sounds.
+
+# %%
+vocab = Vocabulary.build(train.captions)
+max_len = max(len(split_words(c)) for c in train.captions + test.captions)
+ids_train, mask_train = (t.to(device) for t in vocab.encode(train.captions, max_len))
+ids_test, mask_test = (t.to(device) for t in vocab.encode(test.captions, max_len))
+print(f"{len(vocab)} tokens: {vocab.words}")
+print(f"'{train.captions[example]}'\n -> ids {ids_train[example].tolist()} "
+      f"(mask: {int(mask_train[example].sum())} of {max_len} are words)")
+
+# %% [markdown]
+# **MMV's modality table, in miniature.** Alayrac et al. pretrain the same
+# networks with different sets of modalities and compare what each gives
+# downstream (their Table 1: VA, VT and VAT pretraining, and ways to embed
+# three modalities, evaluated by video classification on UCF101 and HMDB51,
+# zero-shot text-to-video retrieval on YouCook2 and MSRVTT, and audio
+# classification on ESC-50). We
+# do the same with three copies of one initialisation, each trained with
+# CLIP's symmetric InfoNCE on its pairs for the same number of steps: **VA**
+# (video with audio), **VT** (video with text) and **VAT** (video with audio,
+# video with text, audio with text), all in one shared space (MMV's
+# *shared* design; its best, *fine-and-coarse*, keeps a separate space for
+# video and audio). MMV trains the pairs VA and VT only; we add the AT pair so
+# that the audio tower meets text directly and can be classified zero-shot.
+
+# %%
+PAIRS = {
+    "VA": [("video", "audio")],
+    "VT": [("video", "text")],
+    "VAT": [("video", "audio"), ("video", "text"), ("audio", "text")],
+}
+
+
+def pairs_loss(pairs):
+    """The sum of CLIP's InfoNCE over the given modality pairs of a batch."""
+    used = {m for pair in pairs for m in pair}
+
+    def loss(model, batch):
+        videos, spec, ids, mask = batch
+        start = random_starts(videos.shape[0], profile.frames, window, device)
+        v, a = crop(videos, spec, start)
+        emb = {}
+        if "video" in used:
+            emb["video"] = model.video(v)
+        if "audio" in used:
+            emb["audio"] = model.audio(a)
+        if "text" in used:
+            emb["text"] = model.text(ids, mask)
+        terms = {f"{x[0]}{y[0]}": info_nce(emb[x], emb[y], temperature) for x, y in pairs}
+        return {"loss": sum(terms.values()), **terms}
+
+    return loss
+
+
+text_loader = TensorLoader(train.videos, spec_train, ids_train, mask_train,
+                           batch_size=batch, drop_last=True)
+mmv, mmv_histories = {}, {}
+for name, pairs in PAIRS.items():
+    seed_everything(0)
+    m = AudioVisualText(n_mels, width, dim, len(vocab), max_len).to(device)
+    mmv_histories[name] = fit(m, text_loader, pairs_loss(pairs),
+                              torch.optim.Adam(m.parameters(), lr=2e-3),
+                              epochs=contrastive_epochs, desc=name)
+    mmv[name] = m.eval()
+print(f"each variant: {contrastive_epochs * len(text_loader)} steps of {batch} clips")
+plot_history(mmv_histories, title="InfoNCE summed over the pairs")
+plt.show()
+
+# %% [markdown]
+# **Zero-shot classification.** CLIP classifies without a single labelled
+# example: put each class name into a few prompt templates, embed the
+# prompts with the text encoder, average the normalised prompt embeddings
+# of each class (CLIP's prompt ensembling, done in the embedding space),
+# normalise again, and score a clip by its cosine with each class:
+#
+# $$c_k = \frac{\bar t_k}{\lVert \bar t_k\rVert},\quad \bar t_k = \frac1P\sum_{p=1}^P \frac{t_{kp}}{\lVert t_{kp}\rVert}, \qquad \ell_{nk} = \frac{\cos(x_n, c_k)}{\tau}.$$
+#
+# The classes are the four kinds of sounding object. Implement the logits
+# from the text embeddings of the prompts.
+
+# %% exercise="multimodal.zero_shot_logits"
+def zero_shot_logits(
+    clips: torch.Tensor, prompt_embeddings: torch.Tensor, temperature: float = 1.0
+) -> torch.Tensor:
+    """CLIP zero-shot logits of N clips over K classes.
+
+    clips: (N, D) float clip embeddings, not normalised.
+    prompt_embeddings: (K, P, D) float text embeddings of P prompts per class.
+    Normalise every prompt, average the P of a class, normalise again (K, D);
+    return (N, K): cosine of each (normalised) clip with each class / temperature.
+    """
+    ### BEGIN SOLUTION
+    classes = F.normalize(F.normalize(prompt_embeddings, dim=-1).mean(1), dim=-1)
+    return F.normalize(clips, dim=-1) @ classes.T / temperature
+    ### END SOLUTION
+
+
+# %%
+check("multimodal.zero_shot_logits", zero_shot_logits)
+
+# %% [markdown]
+# With your function, the zero-shot classifiers of the VAT model: one for
+# video, with prompts that describe what is seen, and one for audio, with
+# prompts that describe a sound. Words outside the captions' vocabulary
+# become the unknown token, whose embedding was never trained. Beside each
+# we print chance and a linear probe (a logistic regression trained *with*
+# the labels on the same frozen features before the projection).
+
+# %%
+TEMPLATES = {
+    "video": ["a {} bounces", "a {} bounces indoors", "a {} bounces outdoors"],
+    "audio": ["a sound of a {}", "a {} with a low sound", "a {} with a high sound"],
+}
+unknown = sorted({w for ts in TEMPLATES.values() for t in ts for w in split_words(t)}
+                 - set(vocab.words))
+print("prompt words the captions never use (-> <unk>):", unknown)
+kind_train, kind_test = train.kind.cpu().numpy(), test.kind.cpu().numpy()
+vat = mmv["VAT"]
+towers = {"video": (vat.video, v_train_c, v_test), "audio": (vat.audio, a_train_c, a_test)}
+zeroshot_acc, kind_probe_acc = {}, {}
+for modality, templates in TEMPLATES.items():
+    tower, x_train, x_test = towers[modality]
+    sentences = prompts(templates, KINDS)
+    text_emb = encode(vat.text, *(t.to(device) for t in vocab.encode(sentences, max_len)))
+    logits = zero_shot_logits(encode(tower, x_test), text_emb.view(len(KINDS), -1, dim))
+    zeroshot_acc[modality] = float((logits.argmax(1).cpu() == test.kind.cpu()).float().mean())
+    probe = make_pipeline(StandardScaler(), LogisticRegression(max_iter=3000))
+    probe.fit(encode(tower.features, x_train).cpu().numpy(), kind_train)
+    kind_probe_acc[modality] = probe.score(encode(tower.features, x_test).cpu().numpy(),
+                                           kind_test)
+    print(f"{modality}: zero-shot {zeroshot_acc[modality]:.3f}, linear probe "
+          f"{kind_probe_acc[modality]:.3f}, chance {1 / len(KINDS):.3f}; e.g. "
+          f"{sentences[:len(templates)]}")
+
+# %% [markdown]
+# **Text-to-clip retrieval.** Query with each test caption and rank the
+# test clips by the cosine of its text embedding with their *video*
+# embedding (VAT model). Captions are templated, so several clips share one,
+# and the video cannot see the register (a caption's "low" or "high"); a
+# clip that matches the query just as well as its own counts against it.
+# The best a model can expect is then $1/m$ for a query whose visible
+# description fits $m$ test clips: we print the mean of it beside R@1.
+
+# %%
+text_test = encode(vat.text, ids_test, mask_test)
+video_test = encode(vat.video, v_test)
+sim_t2v = similarity_logits(text_test, video_test, 1.0)  # rows: captions, columns: clips
+recall_t2v = {f"R@{k}": float(recall_at_k(sim_t2v, k)) for k in (1, 5, 10)}
+seen = torch.stack([test.kind, test.colour, test.scene, test.distractor_kind], 1).cpu()
+same_seen = (seen[:, None] == seen[None]).all(-1).sum(1).float()  # m per query
+same_caption = torch.tensor([test.captions.count(c) for c in test.captions]).float()
+print(f"text -> video: {({k: round(v, 3) for k, v in recall_t2v.items()})}; "
+      f"chance R@1 {1 / len(test):.3f}")
+print(f"R@1 ceiling: {float((1 / same_seen).mean()):.3f} (identical visible "
+      f"description), {float((1 / same_caption).mean()):.3f} (identical caption)")
+
+# %% [markdown]
+# **The table: what each pretraining gives the video network.** A linear
+# probe on the frozen video features (before the projection) of each
+# model, for three things a caption names: the kind of the sounding object
+# (heard and seen), its colour and the scene (seen only, and named only by
+# the text). A randomly initialised video network is the floor.
+
+# %%
+attributes = {"kind": KINDS, "colour": COLOURS, "scene": SCENES}
+seed_everything(0)
+video_nets = {"random": AudioVisualText(n_mels, width, dim, len(vocab), max_len)
+              .to(device).eval()}
+video_nets.update(mmv)
+mmv_probe = {a: {} for a in attributes}
+for name, m in video_nets.items():
+    x_tr = encode(m.video.features, v_train_c).cpu().numpy()
+    x_te = encode(m.video.features, v_test).cpu().numpy()
+    for attr in attributes:
+        probe = make_pipeline(StandardScaler(), LogisticRegression(max_iter=3000))
+        probe.fit(x_tr, getattr(train, attr).cpu().numpy())
+        mmv_probe[attr][name] = probe.score(x_te, getattr(test, attr).cpu().numpy())
+print(f"{'video probe':>12}" + "".join(f"{n:>9}" for n in video_nets))
+for attr, row in mmv_probe.items():
+    print(f"{attr:>12}" + "".join(f"{v:9.3f}" for v in row.values())
+          + f"   (chance {1 / len(attributes[attr]):.2f})")
+kind_row = {k: v for k, v in mmv_probe["kind"].items() if k != "random"}
+best = max(kind_row, key=kind_row.get)
+stderr = math.sqrt(kind_row[best] * (1 - kind_row[best]) / len(test))
+print(f"kind: best pretraining {best} ({kind_row[best]:.3f}); one standard error "
+      f"of a probe accuracy on {len(test)} clips is about {stderr:.3f}")
+fig, axes = plt.subplots(1, 3, figsize=(10, 2.8))
+plot_scores({**{f"zero-shot {k}": v for k, v in zeroshot_acc.items()},
+             **{f"probe {k}": v for k, v in kind_probe_acc.items()}},
+            chance=1 / len(KINDS), ax=axes[0], title="kind: zero-shot vs probe (VAT)")
+plot_scores(recall_t2v, chance=1 / len(test), ax=axes[1], title="text -> video",
+            ylabel="recall")
+plot_scores(mmv_probe["kind"], chance=1 / len(KINDS), ax=axes[2],
+            title="video probe (kind) by pretraining")
+plt.tight_layout()
+plt.show()
+
+# %% [markdown]
+# **Reading the results.** The audio classifier's zero-shot accuracy should
+# sit close to its linear probe: the kind is what the sound is made of. The
+# video's is lower, and so is its probe, for two reasons: the objects are
+# only a few pixels across, and in a clip with a silent distractor the
+# frames show two objects with nothing in them to say which one sounds. The
+# second reason alone caps a video reader at about the value printed below
+# (it would know both shapes and guess between them). Our
+# captions are generated from the same ground truth as the labels, which
+# makes zero-shot classification far easier than in CLIP, whose captions are
+# noisy web text; what carries over is the mechanism: the classifier's
+# weights are text embeddings, and no labelled clip was used.
+#
+# In the table, VA can only keep what the sound also carries: colour and
+# scene are silent, so the VA model has no reason to keep them, and its
+# probes for them can fall below those of the random network (contrastive
+# learning discards what the other modality cannot predict). VT keeps what
+# the captions name, colour and scene included. MMV found that combining
+# the modalities helps the video network (VAT above VA and VT on UCF101 and
+# HMDB51). Our kind row is the like-for-like comparison; read its
+# differences against the standard error printed beside it: on a few
+# hundred test clips, a few points is noise, and the order can change with
+# the seed. We report it as it came out, not tuned.
+
+# %%
+share = float(test.distractor.float().mean())
+print(f"clips with a distractor: {share:.0%}; a video-only reader that knew both "
+      f"shapes and guessed which one sounds would reach about {1 - share / 2:.2f}")
+
+# %% [markdown]
 # ## Summary
 #
 # The figures the benchmark reports, all on the generated test clips:
@@ -834,7 +1097,10 @@ plt.show()
 # the distinctive representation; Recall@1 of MIL-NCE and InfoNCE trained on
 # misaligned pairs; the NMI of SeLaVi's clusters and of k-means on random
 # features with the true kinds; localisation accuracy and the centre prior;
-# the linear probes and the three fusions.
+# the linear probes and the three fusions; and for text, the zero-shot
+# accuracy of video and audio with their linear probes, text-to-video
+# Recall@1 and @5, and the kind probe of the video network after VA, VT and
+# VAT pretraining.
 
 # %%
 record_metrics(
@@ -858,4 +1124,13 @@ record_metrics(
     fusion_early=fusion_acc["early"],
     fusion_late=fusion_acc["late"],
     fusion_attention=fusion_acc["attention"],
+    zeroshot_acc_video=zeroshot_acc["video"],
+    zeroshot_acc_audio=zeroshot_acc["audio"],
+    probe_kind_video=kind_probe_acc["video"],
+    probe_kind_audio=kind_probe_acc["audio"],
+    retrieval_r1_t2v=recall_t2v["R@1"],
+    retrieval_r5_t2v=recall_t2v["R@5"],
+    mmv_probe_va=mmv_probe["kind"]["VA"],
+    mmv_probe_vt=mmv_probe["kind"]["VT"],
+    mmv_probe_vat=mmv_probe["kind"]["VAT"],
 )

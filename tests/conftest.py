@@ -1,11 +1,13 @@
-"""Shared fixtures: small dataset files in the real formats, written by the tests."""
+"""Shared fixtures: small dataset files in the real formats, written by the tests;
+the tables of wrong answers to every topic's exercises."""
 
 from __future__ import annotations
 
+import importlib.util
 import pickle
 import struct
 from pathlib import Path
-from types import SimpleNamespace
+from types import ModuleType, SimpleNamespace
 
 import numpy as np
 import pytest
@@ -63,6 +65,56 @@ def wrong_function_fails(exercise_id: str, fn, words: str) -> list:
     assert any(words in c.message for c in failed), [c.message for c in failed]
     assert result.points < result.max_points
     return failed
+
+
+WRONG_ANSWERS = Path(__file__).parent / "exercises" / "wrong"
+
+
+def load_wrong_answers(topic: str) -> ModuleType:
+    """``tests/exercises/wrong/<topic>.py``: ``WRONG`` = {id: (fn, words)}.
+
+    Raises:
+        FileNotFoundError: the topic has exercises but no table yet.
+    """
+    path = WRONG_ANSWERS / f"{topic}.py"
+    if not path.is_file():
+        raise FileNotFoundError(
+            f"exercises of topic {topic!r} have no table of wrong answers: "
+            f"write {path.relative_to(Path(__file__).parent.parent)} with "
+            "WRONG = {exercise_id: (wrong_function, words_in_its_message)}"
+        )
+    spec = importlib.util.spec_from_file_location(f"wrong_answers_{topic}", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)  # type: ignore[union-attr]
+    return module
+
+
+def exercise_topics() -> list[str]:
+    """Every module of ``coursework.exercises`` that defines a topic's exercises."""
+    from coursework.exercises.registry import all_topics
+
+    return all_topics()
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    """Parametrise ``exercise_topic`` over every topic and ``wrong_answer`` over
+    every row of every topic's table (a topic without a table gets no rows here;
+    the per-topic test says what to write)."""
+    if "exercise_topic" in metafunc.fixturenames:
+        metafunc.parametrize("exercise_topic", exercise_topics())
+    if "wrong_answer" in metafunc.fixturenames:
+        rows = []
+        for topic in exercise_topics():
+            if (WRONG_ANSWERS / f"{topic}.py").is_file():
+                table = load_wrong_answers(topic)
+                rows += [(i, *table.WRONG[i]) for i in sorted(table.WRONG)]
+        metafunc.parametrize("wrong_answer", rows, ids=[r[0] for r in rows])
+
+
+@pytest.fixture
+def wrong_answers():
+    """``wrong_answers("vae")``: that topic's table module (its wrong functions)."""
+    return load_wrong_answers
 
 
 @pytest.fixture

@@ -1,14 +1,23 @@
-"""Every notebook's data cells run in the ``gpu`` profile's code path, on CPU.
+"""Every notebook's ``gpu`` profile code path runs on the CPU.
 
-A GPU user (Colab's default profile) must never be stopped at the data. Each
-notebook tags the cells that load or generate its data (``tags=["data"]``);
-this test runs the setup cell, the imports cell and those cells with
-``COURSEWORK_PROFILE=gpu`` and tiny sizes, against MNIST and CIFAR-10 files in
-their real formats written here (nothing is downloaded).
+A GPU user (Colab's default profile) must never be stopped by a shape, a
+channel count, an image size or a dataset branch that only the ``gpu`` profile
+picks. Two tests, both with ``COURSEWORK_PROFILE=gpu`` and tiny sizes, against
+MNIST and CIFAR-10 files in their real formats written here (nothing is
+downloaded):
+
+- the data cells (``tags=["data"]``) after the setup and imports cells, quick
+  and with a pointed failure message;
+- every cell of every solution notebook, so that each model the profile builds
+  is trained (tiny budget), sampled and evaluated once.
+
+Training runs under autocast in bfloat16 (``COURSEWORK_AMP=1``), the mixed
+precision path that CUDA takes, so that a dtype error shows without a GPU.
 """
 
 from __future__ import annotations
 
+import json
 import os
 from pathlib import Path
 
@@ -19,7 +28,7 @@ from nbclient import NotebookClient
 
 from coursework.build import sources
 
-TINY = "n_train=64,n_test=32,n_videos=4,epochs=1,steps=4,batch_size=16,width=32"
+TINY = "n_train=64,n_test=32,n_videos=4,epochs=1,steps=12,batch_size=16,width=32"
 # torchvision checks CIFAR-10's files against the real archive's checksums,
 # which files written here cannot match; everything else is the real reader.
 BYPASS_CHECKSUM = """\
@@ -40,23 +49,35 @@ def data_notebook(path: Path) -> nbformat.NotebookNode:
     return nb
 
 
-@pytest.mark.parametrize("path", sources(), ids=lambda p: p.stem)
-def test_data_cells_run_in_the_gpu_profile(path, tmp_path, fake_data):
-    fake_data.mnist(tmp_path, "MNIST", n=64)
-    fake_data.cifar10(tmp_path, n=16)
-    startup = tmp_path / "startup"
+def all_cells(path: Path) -> nbformat.NotebookNode:
+    """Every code cell of one source, in order."""
+    cells = jupytext.read(path, fmt="py:percent").cells
+    nb = nbformat.v4.new_notebook()
+    code = [c.source for c in cells if c.cell_type == "code"]
+    nb.cells = [nbformat.v4.new_code_cell(source) for source in code]
+    return nb
+
+
+def run_in_gpu_profile(
+    nb: nbformat.NotebookNode, path: Path, root: Path, fake_data, metrics: Path
+) -> None:
+    """Run ``nb`` in the gpu profile, tiny sizes, data files under ``root``."""
+    fake_data.mnist(root, "MNIST", n=64)
+    fake_data.cifar10(root, n=16)
+    startup = root / "startup"
     startup.mkdir()
     (startup / "sitecustomize.py").write_text(BYPASS_CHECKSUM)
     env = dict(
         os.environ,
         COURSEWORK_PROFILE="gpu",
         COURSEWORK_OVERRIDES=TINY,
-        COURSEWORK_DATA=str(tmp_path),
+        COURSEWORK_DATA=str(root),
         COURSEWORK_THREADS="1",
+        COURSEWORK_METRICS=str(metrics),
+        COURSEWORK_AMP="1",  # train under autocast (bfloat16), as on CUDA
         MPLBACKEND="Agg",
         PYTHONPATH=str(startup),
     )
-    nb = data_notebook(path)
     client = NotebookClient(
         nb,
         timeout=600,
@@ -66,3 +87,19 @@ def test_data_cells_run_in_the_gpu_profile(path, tmp_path, fake_data):
     client.execute(env=env)  # raises CellExecutionError on any failing cell
     first = "".join(o.get("text", "") for o in nb.cells[0].outputs)
     assert "profile=gpu" in first and "n_train=64" in first
+
+
+@pytest.mark.parametrize("path", sources(), ids=lambda p: p.stem)
+def test_data_cells_run_in_the_gpu_profile(path, tmp_path, fake_data):
+    nb = data_notebook(path)
+    run_in_gpu_profile(nb, path, tmp_path, fake_data, tmp_path / "metrics")
+
+
+@pytest.mark.parametrize("path", sources(), ids=lambda p: p.stem)
+def test_every_cell_runs_in_the_gpu_profile(path, tmp_path, fake_data):
+    nb = all_cells(path)
+    metrics = tmp_path / "metrics"
+    run_in_gpu_profile(nb, path, tmp_path, fake_data, metrics)
+    # it reached its last cells: the headline figures were recorded, as numbers
+    recorded = json.loads((metrics / f"{path.stem}.json").read_text())
+    assert recorded and all(isinstance(v, float) for v in recorded.values())

@@ -11,16 +11,20 @@ import torch
 
 from coursework.data.mixtures import grid, ring
 from coursework.metrics import (
+    accuracy,
     class_histogram,
     classes_covered,
     feature_frechet_distance,
     frechet_distance,
     gaussian_stats,
+    group_accuracy,
     high_quality_share,
     mode_counts,
     modes_covered,
+    pair_accuracy,
     precision_recall,
 )
+from coursework.metrics import correct as correct_count
 
 
 def _frechet_scipy(mu1, c1, mu2, c2) -> float:
@@ -150,3 +154,27 @@ def test_class_histogram_and_coverage() -> None:
     )
     assert int(classes_covered(hist)) == 3
     assert int(classes_covered(class_histogram(torch.arange(10), 10))) == 10
+
+
+def test_accuracies_hand_checked() -> None:
+    y = torch.tensor([0, 1, 2, 3, 6, 7])
+    p = torch.tensor([0, 0, 2, 2, 6, 5])
+    assert float(accuracy(p, y)) == 0.5
+    assert int(correct_count(p, y)) == 3
+    assert float(group_accuracy(p, y, (6, 7))) == 0.5
+    assert float(pair_accuracy(p, y, ((0, 1), (2, 3)))) == 0.5
+    assert math.isnan(float(group_accuracy(p, y, (4,))))
+
+
+def test_accuracy_of_logits_and_of_dense_predictions_match_a_loop() -> None:
+    g = torch.Generator().manual_seed(0)
+    logits = torch.randn(50, 7, generator=g, dtype=torch.float64)
+    labels = torch.randint(0, 7, (50,), generator=g)
+    hits = [max(range(7), key=lambda k: logits[i, k]) == labels[i] for i in range(50)]
+    assert float(accuracy(logits, labels)) == pytest.approx(sum(hits) / 50)
+    assert int(correct_count(logits, labels)) == sum(hits)
+    dense = torch.randint(0, 3, (4, 5, 6), generator=g)  # per-pixel predictions
+    target = torch.randint(0, 3, (4, 5, 6), generator=g)
+    same = sum(int(a == b) for a, b in zip(dense.flatten(), target.flatten()))
+    assert float(accuracy(dense, target)) == pytest.approx(same / dense.numel())
+    assert accuracy(logits, labels).dtype == torch.float32

@@ -53,3 +53,13 @@ def test_confusion_matrix_rows_sum_to_one():
     rates = torch.tensor(ax.images[0].get_array())
     assert torch.allclose(rates.sum(1), torch.ones(3))
     assert rates[0, 0] == 0.5 and rates[2, 0] == 1.0
+
+
+def test_frames_rgb_scales_uint8_and_repeats_grey() -> None:
+    from coursework.plot import frames_rgb
+
+    clip = torch.tensor([0, 255], dtype=torch.uint8).view(2, 1, 1, 1)  # (T, 1, 1, 1)
+    out = frames_rgb(clip)
+    assert out.shape == (2, 1, 1, 3)
+    assert out[0].max() == 0.0 and (out[1] == 1.0).all()
+    assert frames_rgb(torch.full((1, 3, 2, 2), 2.0)).max() == 1.0  # clamped

@@ -5,8 +5,8 @@ dimension, discrete values), :mod:`masks` (type A / B and colour groups),
 :mod:`layers` (masked convolutions, the gated block), :mod:`models`
 (PixelCNN, gated and conditional PixelCNN, Row LSTM), :mod:`losses` (softmax
 and discretised logistic mixture likelihoods), :mod:`sampling` (naive and
-cached samplers), :mod:`receptive_field` (gradients and the blind spot) and
-:mod:`data` (coloured shapes).
+cached samplers), :mod:`receptive_field` (gradients, the architecture's
+field, the blind spot) and :mod:`data` (coloured shapes).
 """
 
 from coursework.autoregressive.data import coloured_shapes
@@ -36,7 +36,12 @@ from coursework.autoregressive.models import (
     PixelRNN,
     RowLSTM,
 )
-from coursework.autoregressive.receptive_field import blind_spot, receptive_field
+from coursework.autoregressive.receptive_field import (
+    architecture_field,
+    blind_spot,
+    positive_copy,
+    receptive_field,
+)
 from coursework.autoregressive.sampling import sample_cached, sample_naive, sample_step
 
 __all__ = [
@@ -47,6 +52,7 @@ __all__ = [
     "PixelCNN",
     "PixelRNN",
     "RowLSTM",
+    "architecture_field",
     "bits_per_dim",
     "blind_spot",
     "categorical_log_prob",
@@ -59,6 +65,7 @@ __all__ = [
     "logistic_mixture_log_prob",
     "masked_conv2d",
     "nats_per_image",
+    "positive_copy",
     "quantize",
     "receptive_field",
     "sample_cached",

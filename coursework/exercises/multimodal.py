@@ -18,6 +18,7 @@ from coursework.multimodal.localisation import max_over_positions
 from coursework.multimodal.losses import info_nce, multi_positive_nce
 from coursework.multimodal.retrieval import recall_at_k
 from coursework.multimodal.sinkhorn import sinkhorn
+from coursework.multimodal.zeroshot import zero_shot_logits
 
 # ------------------------------------------------------------ mel_filterbank
 
@@ -250,3 +251,50 @@ register(
     )
 )
 register_hidden("multimodal.recall_at_k", _recall_hidden)
+
+# ---------------------------------------------------------- zero_shot_logits
+
+
+def _zs_cases(device: torch.device) -> list[Case]:
+    g = _gen(6)
+    cases = []
+    for n, k, p, d, tau, dtype in [
+        (5, 3, 1, 4, 1.0, torch.float32),
+        (8, 4, 3, 6, 0.1, torch.float64),
+    ]:
+        clips = _randn(g, n, d, dtype=dtype, device=device)
+        emb = _randn(g, k, p, d, dtype=dtype, device=device)
+        cases.append(Case(f"{dtype}, N={n}, K={k}, P={p}, D={d}, tau={tau}",
+                          (clips, emb, tau)))
+    clips = _randn(g, 6, 5, dtype=torch.float64, device=device)
+    emb = _randn(g, 4, 3, 5, dtype=torch.float64, device=device)
+    emb[:, 0] *= 40  # normalise each prompt before the average
+    cases.append(Case("edge: one prompt per class 40x longer", (clips, emb, 0.5)))
+    return cases
+
+
+def _zs_hidden(device: torch.device) -> list[Case]:
+    g = _gen(16)
+    clips = _randn(g, 1, 8, dtype=torch.float64, device=device) * 1e3
+    emb = _randn(g, 2, 5, 8, dtype=torch.float64, device=device)
+    big = _randn(g, 64, 16, dtype=torch.float32, device=device)
+    big_emb = _randn(g, 10, 7, 16, dtype=torch.float32, device=device)
+    return [
+        Case("one clip, a long embedding", (clips, emb, 1.0)),
+        Case("N=64, K=10, P=7, tau=0.07", (big, big_emb, 0.07)),
+    ]
+
+
+register(
+    Exercise(
+        id="multimodal.zero_shot_logits",
+        points=2,
+        reference=zero_shot_logits,
+        cases=_zs_cases,
+        hint="classes = normalize(normalize(prompt_embeddings, dim=-1).mean(1), "
+        "dim=-1) (K, D); return normalize(clips, dim=-1) @ classes.T / temperature, "
+        "shape (N, K).",
+        grad=True,
+    )
+)
+register_hidden("multimodal.zero_shot_logits", _zs_hidden)

@@ -10,13 +10,14 @@ from __future__ import annotations
 
 import torch
 
-from coursework.exercises.core import Case, Exercise, register
+from coursework.exercises.core import Case, Exercise, register, register_hidden
 from coursework.exercises.core import case_generator as _gen
 from coursework.exercises.core import case_randn as _randn
 from coursework.vae.corruption import add_noise
 from coursework.vae.estimators import iwae_bound
 from coursework.vae.losses import elbo, gaussian_kl
 from coursework.vae.models import reparameterize
+from coursework.vae.ppca import ppca_posterior
 from coursework.vae.vqvae import vector_quantize
 
 # ------------------------------------------------------------ reparameterize
@@ -238,3 +239,73 @@ register(
         grad=True,
     )
 )
+
+# ------------------------------------------------------------ ppca_posterior
+
+
+def _ppca_args(
+    g: torch.Generator,
+    b: int,
+    dim: int,
+    latent: int,
+    noise_var: float,
+    dtype: torch.dtype,
+    device: torch.device,
+) -> tuple[torch.Tensor, ...]:
+    x = _randn(g, b, dim, dtype=dtype, device=device)
+    weight = _randn(g, dim, latent, dtype=dtype, device=device)
+    bias = _randn(g, dim, dtype=dtype, device=device)
+    return x, weight, bias, torch.tensor(noise_var, dtype=dtype, device=device)
+
+
+def _ppca_cases(device: torch.device) -> list[Case]:
+    g = _gen(6)
+    cases = [
+        Case(
+            f"{dtype}, B={b}, D={dim}, d={latent}, sigma^2={var}",
+            _ppca_args(g, b, dim, latent, var, dtype, device),
+        )
+        for b, dim, latent, var, dtype in [
+            (4, 5, 2, 0.5, torch.float32),
+            (6, 12, 4, 0.1, torch.float64),
+            (3, 4, 1, 2.0, torch.float64),
+        ]
+    ]
+    x, weight, bias, var = _ppca_args(g, 3, 6, 3, 0.7, torch.float64, device)
+    cases.append(
+        Case(
+            "edge: W = 0, the posterior is the prior N(0, I)",
+            (x, torch.zeros_like(weight), bias, var),
+        )
+    )
+    return cases
+
+
+register(
+    Exercise(
+        id="vae.ppca_posterior",
+        points=3,
+        reference=ppca_posterior,
+        cases=_ppca_cases,
+        hint="M = W^T W + sigma^2 I (d x d); mean = (x - b) @ W @ M^{-1} (B, d); "
+        "cov = sigma^2 M^{-1} (d, d), one matrix for every x. The d x d identity "
+        "must have x's dtype and device.",
+        grad=True,
+    )
+)
+
+
+def _ppca_hidden_cases(device: torch.device) -> list[Case]:
+    return [
+        Case(
+            "hidden: float64, B=16, D=40, d=6, small sigma^2 = 1e-3",
+            _ppca_args(_gen(106), 16, 40, 6, 1e-3, torch.float64, device),
+        ),
+        Case(
+            "hidden: float64, B=1, D=3, d=3 (no dimension discarded)",
+            _ppca_args(_gen(107), 1, 3, 3, 0.2, torch.float64, device),
+        ),
+    ]
+
+
+register_hidden("vae.ppca_posterior", _ppca_hidden_cases)

@@ -19,7 +19,7 @@ from torch import nn
 from tqdm.auto import tqdm
 
 from coursework.gan import losses
-from coursework.train import autocast
+from coursework.train import amp_enabled, autocast, needs_grad_scaler
 
 Batch = tuple[torch.Tensor, ...]
 
@@ -135,7 +135,8 @@ def train_gan(
         snapshot: called as ``snapshot(step)`` every ``snapshot_every`` steps
             (and at step 0); what it returns is kept in the history.
         snapshot_every: 0 for no snapshots.
-        amp: mixed precision; default on CUDA only.
+        amp: mixed precision; default on CUDA only, ``True`` also on the CPU
+            (bfloat16; see :func:`coursework.train.amp_enabled`).
         desc: the progress bar's label.
         progress: show the progress bar.
 
@@ -146,8 +147,8 @@ def train_gan(
     if steps < 1 or k < 1:
         raise ValueError(f"steps and k must be >= 1; got steps={steps}, k={k}")
     device = next(generator.parameters()).device
-    use_amp = device.type == "cuda" if amp is None else amp and device.type == "cuda"
-    half = use_amp and not torch.cuda.is_bf16_supported()
+    use_amp = amp_enabled(device, amp)
+    half = needs_grad_scaler(device, amp)
     scaler_d = torch.amp.GradScaler(device.type, enabled=half)
     scaler_g = torch.amp.GradScaler(device.type, enabled=half)
     copies = getattr(discriminator, "copies", 1)

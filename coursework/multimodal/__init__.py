@@ -4,7 +4,9 @@ One concept per module, in lecture order: ``audio`` (mel filterbank, log-mel
 spectrograms), ``models`` (the encoders and audio-visual networks),
 ``windows`` (synchronised and shifted windows), ``losses`` (InfoNCE,
 MIL-NCE), ``sinkhorn`` (self-labelling), ``localisation`` (heatmaps and the
-max-over-positions score), ``retrieval`` (Recall@K) and ``fusion``.
+max-over-positions score), ``retrieval`` (Recall@K), ``fusion``, and text as
+the third modality: ``text`` (vocabulary and text encoder) and ``zeroshot``
+(classification from class-name prompts).
 """
 
 from coursework.multimodal.audio import (
@@ -34,6 +36,7 @@ from coursework.multimodal.losses import (
 from coursework.multimodal.models import (
     AudioEncoder,
     AudioVisual,
+    AudioVisualText,
     Correspondence,
     Localiser,
     SelfLabelling,
@@ -41,24 +44,30 @@ from coursework.multimodal.models import (
 )
 from coursework.multimodal.retrieval import recall_at_k, retrieval_report
 from coursework.multimodal.sinkhorn import sinkhorn
+from coursework.multimodal.text import TextEncoder, Vocabulary
 from coursework.multimodal.windows import (
     crop_frames,
     crop_spectrogram,
     random_starts,
     shifted_starts,
 )
+from coursework.multimodal.zeroshot import class_embeddings, prompts, zero_shot_logits
 
 __all__ = [
     "FUSIONS",
     "AudioEncoder",
     "AudioVisual",
+    "AudioVisualText",
     "Correspondence",
     "CrossAttentionFusion",
     "EarlyFusion",
     "LateFusion",
     "Localiser",
     "SelfLabelling",
+    "TextEncoder",
     "VideoEncoder",
+    "Vocabulary",
+    "class_embeddings",
     "crop_frames",
     "crop_spectrogram",
     "info_nce",
@@ -69,6 +78,7 @@ __all__ = [
     "mil_nce",
     "multi_positive_nce",
     "peak_positions",
+    "prompts",
     "random_starts",
     "recall_at_k",
     "retrieval_report",
@@ -78,4 +88,5 @@ __all__ = [
     "sinkhorn",
     "soft_cross_entropy",
     "spectrogram",
+    "zero_shot_logits",
 ]

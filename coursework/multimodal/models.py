@@ -17,6 +17,8 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from coursework.multimodal.text import TextEncoder
+
 
 def coord_channels(x: torch.Tensor) -> torch.Tensor:
     """Append pixel coordinates x, y in [-1, 1]: (N, C, H, W) -> (N, C + 2, H, W)."""
@@ -183,6 +185,47 @@ class AudioVisual(nn.Module):
         return self.video(frames), self.audio(spec)
 
 
+class AudioVisualText(nn.Module):
+    """Three towers into one shared space: video, audio and text, (B, D) each.
+
+    MMV's *shared* embedding graph (Alayrac et al., *Self-Supervised
+    MultiModal Versatile Networks*, 2020, arXiv:2006.16228, Sec. 3.2): every
+    modality is projected into the same space, so any two can be compared.
+    Which pairs are trained (VA, VT, VAT) is the loss's choice, not the
+    model's, so the three variants start from identical towers.
+
+    Args:
+        n_mels, width, dim, steps: as for :class:`AudioVisual`.
+        vocab_size: token ids of the text encoder.
+        max_len: the longest caption in tokens.
+        text_layers: transformer blocks of the text encoder (0: bag of words).
+    """
+
+    def __init__(
+        self,
+        n_mels: int,
+        width: int,
+        dim: int,
+        vocab_size: int,
+        max_len: int = 32,
+        steps: int = 4,
+        text_layers: int = 1,
+    ) -> None:
+        super().__init__()
+        self.video = VideoEncoder(width, dim, steps)
+        self.audio = AudioEncoder(n_mels, width, dim, steps)
+        self.text = TextEncoder(vocab_size, 2 * width, dim, max_len, text_layers)
+
+    def forward(
+        self,
+        frames: torch.Tensor,
+        spec: torch.Tensor,
+        ids: torch.Tensor,
+        mask: torch.Tensor,
+    ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        return self.video(frames), self.audio(spec), self.text(ids, mask)
+
+
 class Correspondence(nn.Module):
     """Audio-visual correspondence: does this sound go with these frames?
 
@@ -275,6 +318,7 @@ class Localiser(nn.Module):
 __all__ = [
     "AudioEncoder",
     "AudioVisual",
+    "AudioVisualText",
     "Correspondence",
     "FrameEncoder",
     "Localiser",

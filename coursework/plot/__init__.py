@@ -3,6 +3,7 @@
 from coursework.plot.core import (
     compare_rows,
     confusion_matrix,
+    frames_rgb,
     image_grid,
     plot_history,
     show_images,
@@ -11,6 +12,7 @@ from coursework.plot.core import (
 __all__ = [
     "compare_rows",
     "confusion_matrix",
+    "frames_rgb",
     "image_grid",
     "plot_history",
     "show_images",

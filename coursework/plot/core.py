@@ -6,6 +6,7 @@ Plotting lives here only; models and losses never import it.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from typing import NamedTuple
 
 import matplotlib.pyplot as plt
 import numpy as np
@@ -15,6 +16,24 @@ from matplotlib.figure import Figure
 from torchvision.utils import make_grid
 
 from coursework.train import History
+
+# A notebook draws figures at matplotlib's 100 dpi, cropped to their content,
+# and shrinks any wider than its output area, about 800 px on a laptop
+# screen or the course site.
+NOTEBOOK_DPI = 100
+NOTEBOOK_WIDTH_PX = 800
+
+
+def frames_rgb(clip: torch.Tensor) -> np.ndarray:
+    """A clip for imshow: (T, C, H, W) uint8 or float -> (T, H, W, 3) in [0, 1].
+
+    Grey frames (C = 1) are repeated to RGB.
+    """
+    x = clip.detach().cpu()
+    x = x.float() / 255.0 if x.dtype == torch.uint8 else x.float()
+    if x.shape[1] == 1:
+        x = x.expand(-1, 3, -1, -1)
+    return x.clamp(0, 1).permute(0, 2, 3, 1).numpy()  # (T, H, W, 3)
 
 
 def image_grid(images: torch.Tensor, nrow: int = 8, padding: int = 1) -> np.ndarray:
@@ -136,3 +155,40 @@ def confusion_matrix(
     if title:
         ax.set_title(title)
     return ax
+
+
+class ImageSize(NamedTuple):
+    """How large a notebook shows one image axes, in screen pixels."""
+
+    label: str
+    width: float
+    height: float
+    zoom: float  # screen pixels per pixel of the image array
+
+
+def image_axes_sizes(fig: Figure, width_px: int = NOTEBOOK_WIDTH_PX) -> list[ImageSize]:
+    """How large a notebook shows each image of ``fig``.
+
+    The figure is drawn at :data:`NOTEBOOK_DPI` and cropped to its content
+    (``bbox_inches="tight"``, as the inline backend does); if that is wider
+    than ``width_px``, the notebook scales it down to fit. Only axes that
+    show an image (``imshow``) are listed, labelled by their title or y label.
+    """
+    fig.set_dpi(NOTEBOOK_DPI)
+    fig.canvas.draw()
+    tight = fig.get_tightbbox(fig.canvas.get_renderer())  # inches
+    scale = min(1.0, width_px / (tight.width * NOTEBOOK_DPI))
+    sizes = []
+    for ax in fig.axes:
+        if not ax.images:
+            continue
+        box = ax.get_window_extent()  # pixels, after the aspect is applied
+        x0, x1 = sorted(ax.get_xlim())
+        columns = ax.images[0].get_array().shape[1]
+        left, right = ax.images[0].get_extent()[:2]
+        # data units per image column, then screen pixels per data unit
+        per_column = abs(right - left) / columns
+        zoom = box.width * scale / (x1 - x0) * per_column
+        label = ax.get_title() or ax.get_ylabel() or ax.get_title(loc="left")
+        sizes.append(ImageSize(label, box.width * scale, box.height * scale, zoom))
+    return sizes

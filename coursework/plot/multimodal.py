@@ -13,7 +13,7 @@ import torch
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 
-from coursework.plot.video import _frames
+from coursework.plot.core import frames_rgb
 
 
 def show_clip(
@@ -40,7 +40,7 @@ def show_clip(
     rows = 3 if spec is not None else 2
     fig = plt.figure(figsize=(max(6.0, 0.7 * t), 1.1 + 1.4 * (rows - 1)))
     grid = fig.add_gridspec(rows, t, height_ratios=[1.0] + [1.3] * (rows - 1))
-    images = _frames(frames)
+    images = frames_rgb(frames)
     for k in range(t):
         ax = fig.add_subplot(grid[0, k])
         ax.imshow(images[k], interpolation="nearest")
@@ -134,7 +134,7 @@ def plot_heatmaps(
     if axes is None:
         _, axes = plt.subplots(1, t, figsize=(1.1 * t, 1.3), squeeze=False)
         axes = axes[0]
-    images = _frames(frames)
+    images = frames_rgb(frames)
     s = images.shape[1]
     heat = heatmap.detach().float().cpu().numpy()
     lo, hi = float(heat.min()), float(heat.max())
@@ -154,8 +154,53 @@ def plot_heatmaps(
         ax.set_ylim(s, 0)
         ax.set_axis_off()
     if title:
-        axes[0].set_title(title, fontsize=7, loc="left")
+        # a caption above the row, left-aligned, that may run over the other
+        # frames; kept out of the layout so that it cannot shrink the frames
+        text = axes[0].text(0, 1.04, title, transform=axes[0].transAxes, fontsize=8,
+                            va="bottom", ha="left", clip_on=False)
+        text.set_in_layout(False)
     return axes
+
+
+def plot_localisation(
+    frames: torch.Tensor,
+    heatmaps: torch.Tensor,
+    centres: torch.Tensor | None = None,
+    peaks: torch.Tensor | None = None,
+    captions: Sequence[str] | None = None,
+    frame_inches: float = 1.6,
+) -> Figure:
+    """One row per clip: its frames under their heatmaps, its caption above.
+
+    Each frame is ``frame_inches`` wide (about 115 pixels at the 72 dpi of an
+    inline notebook figure) whatever the length of the captions.
+
+    Args:
+        frames: (N, T, 3, S, S) clips.
+        heatmaps: (N, T, h, w) similarity maps.
+        centres: (N, T, 2) true centres in [0, 1], drawn as white rings.
+        peaks: (N, T, 2) heatmap peaks in [0, 1], drawn as cyan crosses.
+        captions: N captions, one above each row.
+        frame_inches: side of one frame in inches.
+    """
+    n, t = frames.shape[:2]
+    caption_inches = 0.25 if captions is not None else 0.05
+    row_inches = frame_inches + caption_inches
+    width, height = frame_inches * t + 0.1, row_inches * n
+    fig, axes = plt.subplots(n, t, figsize=(width, height), squeeze=False)
+    fig.subplots_adjust(
+        left=0.05 / width, right=1 - 0.05 / width,
+        bottom=0.02 / height, top=1 - caption_inches / height,
+        wspace=0.04, hspace=caption_inches / frame_inches,
+    )
+    for i, row in enumerate(axes):
+        plot_heatmaps(
+            frames[i], heatmaps[i],
+            None if centres is None else centres[i],
+            None if peaks is None else peaks[i],
+            axes=row, title=None if captions is None else captions[i],
+        )
+    return fig
 
 
 def plot_scores(
@@ -188,6 +233,7 @@ def plot_scores(
 __all__ = [
     "plot_filterbank",
     "plot_heatmaps",
+    "plot_localisation",
     "plot_scores",
     "plot_similarity",
     "show_clip",

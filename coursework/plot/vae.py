@@ -84,8 +84,8 @@ def plot_manifold(
     zy, zx = torch.meshgrid(z1.flip(0), z1, indexing="ij")  # (n, n), z_2 upwards
     z = torch.stack([zx, zy], -1).reshape(-1, 2)  # (n*n, 2)
     imgs = decode(z).cpu()
-    if ax is None:
-        _, ax = plt.subplots(figsize=(7, 7))
+    if ax is None:  # one tile per grid point: about 50 px each in a notebook
+        _, ax = plt.subplots(figsize=(0.7 * n, 0.7 * n))
     show_images(imgs, nrow=n, ax=ax, title="decoded grid of prior quantiles")
     return ax
 

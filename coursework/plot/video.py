@@ -16,14 +16,7 @@ from matplotlib import animation
 from matplotlib.colors import hsv_to_rgb
 from matplotlib.figure import Figure
 
-
-def _frames(clip: torch.Tensor) -> np.ndarray:
-    """(T, C, H, W) uint8 or float -> (T, H, W, 3) float array in [0, 1]."""
-    x = clip.detach().cpu()
-    x = x.float() / 255.0 if x.dtype == torch.uint8 else x.float()
-    if x.shape[1] == 1:
-        x = x.expand(-1, 3, -1, -1)
-    return x.clamp(0, 1).permute(0, 2, 3, 1).numpy()  # (T, H, W, 3)
+from coursework.plot.core import frames_rgb
 
 
 def animate_clips(
@@ -37,7 +30,7 @@ def animate_clips(
     Show it with ``IPython.display.HTML(animate_clips(...))``.
     """
     n, t = clips.shape[:2]
-    frames = [_frames(c) for c in clips]
+    frames = [frames_rgb(c) for c in clips]
     fig, axes = plt.subplots(1, n, figsize=(scale * n, scale + 0.3), squeeze=False)
     images = []
     for i, ax in enumerate(axes[0]):
@@ -64,7 +57,7 @@ def filmstrip(
     n, t = clips.shape[:2]
     fig, axes = plt.subplots(n, t, figsize=(scale * t, scale * n + 0.2), squeeze=False)
     for i in range(n):
-        frames = _frames(clips[i])
+        frames = frames_rgb(clips[i])
         for k in range(t):
             axes[i, k].imshow(frames[k], interpolation="nearest")
             axes[i, k].set_axis_off()
@@ -108,7 +101,7 @@ def show_flow(
     """Two frames (C, H, W), the flow's colour coding, its u and v, and the wheel."""
     fig, ax = plt.subplots(1, 6, figsize=(11, 2.2))
     for a, img, name in ((ax[0], frame1, "frame t"), (ax[1], frame2, "frame t+1")):
-        a.imshow(_frames(img[None])[0], interpolation="nearest")
+        a.imshow(frames_rgb(img[None])[0], interpolation="nearest")
         a.set_title(name, fontsize=8)
     ax[2].imshow(flow_to_rgb(flow, max_norm))
     ax[2].set_title("flow (colour)", fontsize=8)

@@ -97,6 +97,17 @@ def color_jitter(
     return torch.where(to_grey, grey(out), out)
 
 
-def augment(x: torch.Tensor, scale: tuple[float, float] = (0.3, 1.0)) -> torch.Tensor:
-    """SimCLR's pipeline for one view: crop and flip, then colour distortion."""
-    return color_jitter(random_resized_crop(x, scale))
+def augment(
+    x: torch.Tensor,
+    scale: tuple[float, float] = (0.3, 1.0),
+    strength: float = 0.5,
+    p_grey: float = 0.2,
+) -> torch.Tensor:
+    """SimCLR's pipeline for one view: crop and flip, then colour distortion.
+
+    ``strength`` and ``p_grey`` go to :func:`color_jitter`. The augmentations
+    decide what the features become invariant to: SimCLR's colour distortion
+    suits data whose colours say little about the class; where a typical hue
+    is a cue to the class, a weaker one keeps it.
+    """
+    return color_jitter(random_resized_crop(x, scale), strength=strength, p_grey=p_grey)

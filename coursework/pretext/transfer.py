@@ -15,12 +15,13 @@ from collections.abc import Callable
 import torch
 from torch import nn
 
-from coursework.pretext.losses import classification_loss
+from coursework import metrics
+from coursework.classifier import classification_loss, supervised_loss
 from coursework.train import TensorLoader, fit
 
 
 @torch.no_grad()
-def embed(
+def frozen_features(
     backbone: nn.Module,
     x: torch.Tensor,
     batch_size: int = 256,
@@ -62,10 +63,6 @@ class LinearProbe(nn.Module):
         return self.linear((f - self.mean) / self.std)
 
 
-def _probe_loss(model: nn.Module, batch: tuple[torch.Tensor, ...]):
-    return classification_loss(model(batch[0]), batch[1])
-
-
 def linear_probe(
     f_train: torch.Tensor,
     y_train: torch.Tensor,
@@ -84,14 +81,14 @@ def linear_probe(
     fit(
         probe,
         TensorLoader(f_train, y_train, batch_size=batch_size),
-        _probe_loss,
+        supervised_loss,
         torch.optim.Adam(probe.parameters(), lr=lr, weight_decay=weight_decay),
         epochs=epochs,
         desc=desc,
         progress=False,
     )
     with torch.no_grad():
-        acc = (probe(f_test).argmax(1) == y_test).float().mean()
+        acc = metrics.accuracy(probe(f_test), y_test)
     return float(acc), probe
 
 
@@ -150,5 +147,5 @@ def finetune(
         for i in range(0, x_test.shape[0], 256):
             xb = x_test[i : i + 256]
             xb = transform(xb) if transform is not None else xb
-            correct = correct + (model(xb).argmax(1) == y_test[i : i + 256]).sum()
+            correct = correct + metrics.correct(model(xb), y_test[i : i + 256])
     return float(correct) / x_test.shape[0]

@@ -37,14 +37,17 @@ class GaussianEncoder(nn.Module):
 
     Args:
         n_pixels: flattened input size ``C * H * W``.
-        hidden: widths of the hidden layers.
+        hidden: widths of the hidden layers; empty for a linear encoder.
         latent_dim: ``D``, the size of ``z``.
     """
 
     def __init__(self, n_pixels: int, hidden: Sequence[int], latent_dim: int) -> None:
         super().__init__()
-        self.body = nn.Sequential(
-            nn.Flatten(), mlp([n_pixels, *hidden], final_activation=True)
+        # no hidden layer: a linear (affine) encoder, as PPCA's posterior mean is
+        self.body = (
+            nn.Sequential(nn.Flatten(), mlp([n_pixels, *hidden], final_activation=True))
+            if hidden
+            else nn.Flatten()
         )
         self.head = nn.Linear(hidden[-1] if hidden else n_pixels, 2 * latent_dim)
 

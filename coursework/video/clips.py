@@ -35,10 +35,14 @@ def sample_clip(
         Clips of shape (B, T, C, H, W), same dtype and device as ``videos``.
 
     Raises:
-        ValueError: a clip would run past the end of its video.
+        ValueError: a clip would run past the end of its video (checked when
+            ``starts`` is on the CPU; reading it from a GPU would make every
+            training step wait for the GPU, and there an index past the end
+            raises a device-side error instead).
     """
     length = videos.shape[1]
-    if int(starts.max()) + clip_span(num_frames, stride) > length:
+    on_host = starts.device.type == "cpu"
+    if on_host and int(starts.max()) + clip_span(num_frames, stride) > length:
         raise ValueError(
             f"a clip of {num_frames} frames at stride {stride} starting at "
             f"{int(starts.max())} runs past the video's {length} frames"

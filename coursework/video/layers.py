@@ -6,6 +6,11 @@ it does to a (C, T, H, W) activation, :func:`kernel_stride` what it does to
 the receptive field. Convolutions pad to keep T, H, W ("same"); pools use
 stride = kernel. A 2D convolution applied to every frame is a spec with a
 temporal kernel of 1; early fusion's first layer spans all T input frames.
+
+Three more specs describe the image networks the lecture compares C3D with
+(AlexNet, VGG-16): a strided, padded 2D convolution, an overlapping pool and a
+fully connected layer. They are for counting (shapes, receptive fields, FLOPs);
+:mod:`coursework.video.models` builds no module from them.
 """
 
 from __future__ import annotations
@@ -50,7 +55,41 @@ class NonLocal:
     reduction: int = 2
 
 
-Spec = Conv | EarlyFusion | Pool | GlobalPool | NonLocal
+@dataclass(frozen=True)
+class StridedConv:
+    """2D convolution on every frame, k x k, with a stride and zero padding."""
+
+    channels: int
+    size: int
+    stride: int = 1
+    padding: int = 0
+
+
+@dataclass(frozen=True)
+class StridedPool:
+    """Max pooling on every frame, k x k with stride s (overlapping when s < k)."""
+
+    size: int
+    stride: int
+
+
+@dataclass(frozen=True)
+class Dense:
+    """Fully connected layer on the flattened (C, T, H, W) input -> (features,)."""
+
+    features: int
+
+
+Spec = (
+    Conv
+    | EarlyFusion
+    | Pool
+    | GlobalPool
+    | NonLocal
+    | StridedConv
+    | StridedPool
+    | Dense
+)
 
 
 def conv2d(channels: int, size: int = 3) -> Conv:
@@ -89,6 +128,15 @@ def output_shape(spec: Spec, shape: Shape) -> Shape:
         return (c, 1, 1, 1)
     if isinstance(spec, NonLocal):
         return shape
+    if isinstance(spec, (StridedConv, StridedPool)):
+        k, s = spec.size, spec.stride
+        pad = spec.padding if isinstance(spec, StridedConv) else 0
+        h_out, w_out = (h + 2 * pad - k) // s + 1, (w + 2 * pad - k) // s + 1
+        if h_out < 1 or w_out < 1:
+            raise ValueError(f"{spec} does not fit an input of shape {shape}")
+        return (getattr(spec, "channels", c), t, h_out, w_out)
+    if isinstance(spec, Dense):
+        return (spec.features, 1, 1, 1)
     raise TypeError(f"unknown layer spec {spec!r}")
 
 
@@ -106,7 +154,9 @@ def kernel_stride(
         return (t, *spec.kernel), (1, 1, 1)
     if isinstance(spec, Pool):
         return spec.kernel, spec.kernel
-    if isinstance(spec, (GlobalPool, NonLocal)):
+    if isinstance(spec, (StridedConv, StridedPool)):
+        return (1, spec.size, spec.size), (1, spec.stride, spec.stride)
+    if isinstance(spec, (GlobalPool, NonLocal, Dense)):
         return (t, h, w), (1, 1, 1)
     raise TypeError(f"unknown layer spec {spec!r}")
 
@@ -127,4 +177,11 @@ def describe(spec: Spec, shape: Shape) -> str:
         return f"Pool2D({kh}x{kw})" if kt == 1 else f"Pool3D({kt}x{kh}x{kw})"
     if isinstance(spec, GlobalPool):
         return "GlobalAvgPool"
+    if isinstance(spec, StridedConv):
+        k = spec.size
+        return f"Conv2D({k}x{k}/{spec.stride}, {c}->{spec.channels})"
+    if isinstance(spec, StridedPool):
+        return f"Pool2D({spec.size}x{spec.size}/{spec.stride})"
+    if isinstance(spec, Dense):
+        return f"FC({c * shape[1] * shape[2] * shape[3]}->{spec.features})"
     return "NonLocal"

@@ -1,4 +1,7 @@
-"""Metrics: accuracy per class group, and temporal-localisation average precision.
+"""Metrics of video: temporal-localisation average precision, flow end-point error.
+
+Accuracy (overall, per class group, within motion pairs) is shared by several
+lectures and lives in :mod:`coursework.metrics`.
 
 Average precision follows the PASCAL VOC / ActivityNet protocol (Everingham
 et al. 2010; Heilbron et al. 2015): detections of one class are sorted by
@@ -18,36 +21,6 @@ from collections.abc import Callable, Sequence
 import torch
 
 IoUFn = Callable[[torch.Tensor, torch.Tensor], torch.Tensor]
-
-
-def accuracy(logits_or_pred: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
-    """Fraction correct; accepts logits/probabilities (N, K) or predictions (N,)."""
-    pred = logits_or_pred.argmax(-1) if logits_or_pred.dim() == 2 else logits_or_pred
-    return (pred == labels).float().mean()
-
-
-def group_accuracy(
-    pred: torch.Tensor, labels: torch.Tensor, classes: Sequence[int]
-) -> torch.Tensor:
-    """Accuracy over the examples whose label is in ``classes`` (nan if none)."""
-    mask = torch.isin(labels, torch.as_tensor(list(classes), device=labels.device))
-    if not bool(mask.any()):
-        return torch.tensor(float("nan"))
-    return (pred[mask] == labels[mask]).float().mean()
-
-
-def pair_accuracy(
-    pred: torch.Tensor, labels: torch.Tensor, pairs: Sequence[tuple[int, int]]
-) -> torch.Tensor:
-    """Accuracy within motion pairs: among clips of a pair predicted as either
-    member of that pair, the fraction with the right member (chance = 0.5)."""
-    hits, total = 0.0, 0
-    for a, b in pairs:
-        member = (labels == a) | (labels == b)
-        in_pair = member & ((pred == a) | (pred == b))
-        hits += float((pred[in_pair] == labels[in_pair]).sum())
-        total += int(in_pair.sum())
-    return torch.tensor(hits / max(total, 1))
 
 
 def average_precision(scores: torch.Tensor, is_tp: torch.Tensor, n_gt: int) -> float:

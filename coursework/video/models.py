@@ -16,6 +16,7 @@ separately by folding time into the batch.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from functools import partial
 
 import torch
 from torch import nn
@@ -36,9 +37,9 @@ from coursework.video.layers import (
     pool3d,
 )
 
-HEADS = ("frame", "late_fc", "late_pool", "pool")
 Reshape = Callable[[torch.Tensor], torch.Tensor]
 PoolFn = Callable[[torch.Tensor], torch.Tensor]
+HeadBuilder = Callable[[Shape, int, int], nn.Module]
 
 
 def early_fusion_reshape(clips: torch.Tensor) -> torch.Tensor:
@@ -138,24 +139,147 @@ def build_layer(spec: Spec, shape: Shape, reshape: Reshape) -> nn.Module:
     raise TypeError(f"unknown layer spec {spec!r}")
 
 
-class VideoNet(nn.Module):
-    """A trunk of layers from ``specs`` and one of four heads.
+def build_trunk(
+    specs: Sequence[Spec], in_shape: Shape, reshape: Reshape = early_fusion_reshape
+) -> tuple[nn.Sequential, Shape]:
+    """The modules of ``specs`` in order, and the (C, T, H, W) they output.
 
-    Heads:
-        ``frame``: a linear classifier on every frame's pooled features;
-            the clip's logits are the mean over frames (single-frame model).
-        ``late_fc``: per-frame pooled features concatenated over time -> MLP.
-        ``late_pool``: features averaged over time and space -> MLP.
-        ``pool``: global average pool -> MLP (early fusion, 3D CNN, C3D).
+    Shape: the trunk maps (B, C, T, H, W) -> (B, C', T', H', W').
+    """
+    layers, shape = [], tuple(in_shape)
+    for spec in specs:
+        layers.append(build_layer(spec, shape, reshape))
+        shape = output_shape(spec, shape)
+    return nn.Sequential(*layers), shape
+
+
+def frame_trunk(width: int) -> list[Spec]:
+    """The per-frame 2D CNN every frame-based model shares: c, pool, 2c, pool, 4c.
+
+    The single-frame, late-fusion, two-stream and CNN + LSTM models use it as
+    is; early fusion and the temporal stream swap its first layer for an
+    :class:`~coursework.video.layers.EarlyFusion` one.
+    """
+    c = width
+    return [conv2d(c), pool2d(2), conv2d(2 * c), pool2d(2), conv2d(4 * c)]
+
+
+def _mlp(width: int, hidden: int, num_classes: int) -> nn.Sequential:
+    return nn.Sequential(
+        nn.Linear(width, hidden), nn.ReLU(), nn.Linear(hidden, num_classes)
+    )
+
+
+class FrameHead(nn.Module):
+    """A linear classifier on every frame's pooled features; the clip's logits are
+    the mean over frames (the single-frame model, Karpathy et al. 2014).
+
+    Args:
+        shape: the trunk's output (C, T, H, W).
+        num_classes: ``K``.
+        hidden: unused (a linear head), kept so every head builds alike.
+    """
+
+    per_frame = True  # runs once per frame (for the FLOP count)
+
+    def __init__(self, shape: Shape, num_classes: int, hidden: int = 64) -> None:
+        super().__init__()
+        self.linear = nn.Linear(shape[0], num_classes)
+
+    def frame_logits(self, features: torch.Tensor) -> torch.Tensor:
+        """Shape: (B, C, T, H, W) -> (B, T, K)."""
+        f = features.mean(dim=(3, 4))  # (B, C, T)
+        return self.linear(f.transpose(1, 2))  # (B, T, K)
+
+    def forward(self, features: torch.Tensor) -> torch.Tensor:
+        """Shape: (B, C, T, H, W) -> (B, K)."""
+        return self.frame_logits(features).mean(1)
+
+
+class LateFCHead(nn.Module):
+    """Late fusion by FC layers: per-frame pooled features concatenated over time.
+
+    Args:
+        shape: the trunk's output (C, T, H, W); the MLP reads C T features.
+        num_classes: ``K``.
+        hidden: width of the hidden layer.
+    """
+
+    per_frame = False
+
+    def __init__(self, shape: Shape, num_classes: int, hidden: int = 64) -> None:
+        super().__init__()
+        self.mlp = _mlp(shape[0] * shape[1], hidden, num_classes)
+
+    def forward(self, features: torch.Tensor) -> torch.Tensor:
+        """Shape: (B, C, T, H, W) -> (B, K)."""
+        return self.mlp(features.mean(dim=(3, 4)).flatten(1))  # (B, C T) in
+
+
+class LatePoolHead(nn.Module):
+    """Late fusion by pooling: features averaged over time and space, then an MLP.
+
+    Args:
+        shape: the trunk's output (C, T, H, W).
+        num_classes: ``K``.
+        hidden: width of the hidden layer.
+        pool: (B, C, T, H, W) -> (B, C), e.g. your own late_fusion_pool.
+    """
+
+    per_frame = False
+
+    def __init__(
+        self,
+        shape: Shape,
+        num_classes: int,
+        hidden: int = 64,
+        pool: PoolFn = late_fusion_pool,
+    ) -> None:
+        super().__init__()
+        self.mlp = _mlp(shape[0], hidden, num_classes)
+        self.pool = pool
+
+    def forward(self, features: torch.Tensor) -> torch.Tensor:
+        """Shape: (B, C, T, H, W) -> (B, K)."""
+        return self.mlp(self.pool(features))
+
+
+class PoolHead(nn.Module):
+    """Global average pool, then an MLP (early fusion, 3D CNN, C3D).
+
+    Args:
+        shape: the trunk's output (C, T, H, W).
+        num_classes: ``K``.
+        hidden: width of the hidden layer.
+    """
+
+    per_frame = False
+
+    def __init__(self, shape: Shape, num_classes: int, hidden: int = 64) -> None:
+        super().__init__()
+        self.mlp = _mlp(shape[0], hidden, num_classes)
+
+    def forward(self, features: torch.Tensor) -> torch.Tensor:
+        """Shape: (B, C, T, H, W) -> (B, K)."""
+        return self.mlp(features.mean(dim=(2, 3, 4)))
+
+
+class VideoNet(nn.Module):
+    """A trunk of layers from ``specs`` and a head built by ``head``.
+
+    The head is passed in as a builder, as torchvision passes its block
+    classes: :class:`FrameHead`, :class:`LateFCHead`, :class:`LatePoolHead`
+    (``functools.partial(LatePoolHead, pool=...)`` for your own pooling),
+    :class:`PoolHead`, or any ``(trunk_shape, num_classes, hidden) -> module``
+    whose module maps the trunk's (B, C, T, H, W) to logits (B, K).
 
     Args:
         specs: the trunk's layers.
         in_shape: one clip as (C, T, H, W).
         num_classes: ``K``.
-        head: one of :data:`HEADS`.
+        head: the head's builder.
         hidden: width of the head's hidden layer.
         reshape: early fusion's reshape (e.g. your own).
-        pool: late fusion's pooling (e.g. your own).
     """
 
     def __init__(
@@ -163,79 +287,60 @@ class VideoNet(nn.Module):
         specs: Sequence[Spec],
         in_shape: Shape,
         num_classes: int,
-        head: str = "pool",
+        head: HeadBuilder = PoolHead,
         hidden: int = 64,
         reshape: Reshape = early_fusion_reshape,
-        pool: PoolFn = late_fusion_pool,
     ) -> None:
         super().__init__()
-        if head not in HEADS:
-            raise ValueError(f"unknown head {head!r}; use one of {HEADS}")
-        layers, shape = [], tuple(in_shape)
-        for spec in specs:
-            layers.append(build_layer(spec, shape, reshape))
-            shape = output_shape(spec, shape)
+        if not callable(head) or isinstance(head, nn.Module):
+            raise TypeError(
+                f"head must be a head builder such as PoolHead or FrameHead (the "
+                f"class, not an instance or a name); got {head!r}"
+            )
         self.in_shape = tuple(in_shape)
         self.specs = tuple(specs)
-        self.trunk = nn.Sequential(*layers)
-        self.head_kind = head
-        self.pool = pool
-        c, t = shape[0], shape[1]
-        width = c * t if head == "late_fc" else c
-        if head == "frame":
-            self.head = nn.Linear(c, num_classes)
-        else:
-            self.head = nn.Sequential(
-                nn.Linear(width, hidden), nn.ReLU(), nn.Linear(hidden, num_classes)
-            )
+        self.trunk, shape = build_trunk(specs, in_shape, reshape)
+        self.head = head(shape, num_classes, hidden)
 
     def features(self, clips: torch.Tensor) -> torch.Tensor:
         """Trunk output: (B, T, C, H, W) -> (B, C', T', H', W')."""
         return self.trunk(clips.transpose(1, 2))  # (B, C, T, H, W) in
 
     def frame_logits(self, clips: torch.Tensor) -> torch.Tensor:
-        """Per-frame logits of the ``frame`` head: (B, T, C, H, W) -> (B, T, K)."""
-        if self.head_kind != "frame":
-            raise ValueError("frame_logits needs the 'frame' head")
-        f = self.features(clips).mean(dim=(3, 4))  # (B, C', T)
-        return self.head(f.transpose(1, 2))  # (B, T, K)
+        """Per-frame logits of a :class:`FrameHead`: (B, T, C, H, W) -> (B, T, K)."""
+        if not isinstance(self.head, FrameHead):
+            raise ValueError("frame_logits needs a FrameHead")
+        return self.head.frame_logits(self.features(clips))
 
     def forward(self, clips: torch.Tensor) -> torch.Tensor:
         """Shape: (B, T, C, H, W) -> logits (B, K)."""
-        if self.head_kind == "frame":
-            return self.frame_logits(clips).mean(1)
-        f = self.features(clips)  # (B, C', T', H', W')
-        if self.head_kind == "late_fc":
-            return self.head(f.mean(dim=(3, 4)).flatten(1))  # (B, C' T') in
-        if self.head_kind == "late_pool":
-            return self.head(self.pool(f))
-        return self.head(f.mean(dim=(2, 3, 4)))
+        return self.head(self.features(clips))
 
 
-def specs_for(name: str, width: int, frames: int) -> tuple[list[Spec], str]:
-    """The trunk specs and head of each model in the notebook.
+def specs_for(
+    name: str, width: int, frames: int, pool: PoolFn = late_fusion_pool
+) -> tuple[list[Spec], HeadBuilder]:
+    """The trunk specs and head builder of each model in the notebook.
 
     Args:
         name: one of :data:`MODELS`.
         width: base channels ``c``; layers use c, 2c, 4c.
         frames: clip length ``T`` (slow fusion pools time once it is >= 4).
+        pool: late fusion's pooling (e.g. your own).
     """
     c = width
-    frame_trunk = [conv2d(c), pool2d(2), conv2d(2 * c), pool2d(2), conv2d(4 * c)]
+    frame = frame_trunk(c)
     t_pool = 2 if frames >= 4 else 1
-    table: dict[str, tuple[list[Spec], str]] = {
-        "single_frame": (frame_trunk, "frame"),
-        "late_fc": (frame_trunk, "late_fc"),
-        "late_pool": (frame_trunk, "late_pool"),
-        "early": (
-            [EarlyFusion(c), pool2d(2), conv2d(2 * c), pool2d(2), conv2d(4 * c)],
-            "pool",
-        ),
+    table: dict[str, tuple[list[Spec], HeadBuilder]] = {
+        "single_frame": (frame, FrameHead),
+        "late_fc": (frame, LateFCHead),
+        "late_pool": (frame, partial(LatePoolHead, pool=pool)),
+        "early": ([EarlyFusion(c), *frame[1:]], PoolHead),
         "3d": (
             [conv3d(c), pool3d(2, 1), conv3d(2 * c), pool3d(2, t_pool), conv3d(4 * c)],
-            "pool",
+            PoolHead,
         ),
-        "c3d": (c3d_specs(c, frames), "pool"),
+        "c3d": (c3d_specs(c, frames), PoolHead),
         "3d_nonlocal": (
             [
                 conv3d(c),
@@ -245,7 +350,7 @@ def specs_for(name: str, width: int, frames: int) -> tuple[list[Spec], str]:
                 NonLocal(),
                 conv3d(4 * c),
             ],
-            "pool",
+            PoolHead,
         ),
     }
     if name not in table:
@@ -287,5 +392,5 @@ def build_model(
     pool: PoolFn = late_fusion_pool,
 ) -> VideoNet:
     """One of :data:`MODELS` for clips of ``in_shape`` (C, T, H, W)."""
-    specs, head = specs_for(name, width, in_shape[1])
-    return VideoNet(specs, in_shape, num_classes, head, hidden, reshape, pool)
+    specs, head = specs_for(name, width, in_shape[1], pool)
+    return VideoNet(specs, in_shape, num_classes, head, hidden, reshape)

@@ -15,8 +15,8 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from coursework.video.layers import Shape, conv2d, pool2d
-from coursework.video.models import VideoNet
+from coursework.video.layers import Shape
+from coursework.video.models import build_trunk, frame_trunk
 
 
 class CNNLSTM(nn.Module):
@@ -33,11 +33,8 @@ class CNNLSTM(nn.Module):
         self, in_shape: Shape, num_classes: int, width: int, hidden: int = 64
     ) -> None:
         super().__init__()
-        specs = [conv2d(width), pool2d(2), conv2d(2 * width), pool2d(2)]
-        specs.append(conv2d(4 * width))
-        # only the trunk (per-frame 2D convolutions) of the CNN is used
-        self.cnn = VideoNet(specs, in_shape, num_classes, "frame", hidden).trunk
-        self.lstm = nn.LSTM(4 * width, hidden, batch_first=True)
+        self.cnn, (features, *_) = build_trunk(frame_trunk(width), in_shape)
+        self.lstm = nn.LSTM(features, hidden, batch_first=True)
         self.classifier = nn.Linear(hidden, num_classes)
 
     def forward(self, clips: torch.Tensor) -> torch.Tensor:

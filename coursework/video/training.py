@@ -13,8 +13,9 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from coursework.classifier import classification_loss
+from coursework.metrics import accuracy
 from coursework.video.clips import SampleClip, random_starts, sample_clip, to_float
-from coursework.video.metrics import accuracy
 
 LossFn = Callable[[nn.Module, tuple[torch.Tensor, ...]], dict[str, torch.Tensor]]
 
@@ -28,8 +29,7 @@ def clip_loss(num_frames: int, stride: int, sample: SampleClip = sample_clip) ->
             videos.shape[0], videos.shape[1], num_frames, stride, videos.device
         )
         logits = model(to_float(sample(videos, starts, num_frames, stride)))
-        loss = F.cross_entropy(logits, labels)
-        return {"loss": loss, "acc": accuracy(logits, labels)}
+        return classification_loss(logits, labels)
 
     return loss_fn
 
@@ -54,8 +54,4 @@ def sequence_loss(
 ) -> dict[str, torch.Tensor]:
     """Cross-entropy of a clip classifier on fixed clips: batch = (clips, labels)."""
     clips, labels = batch
-    logits = model(to_float(clips))
-    return {
-        "loss": F.cross_entropy(logits, labels),
-        "acc": accuracy(logits, labels),
-    }
+    return classification_loss(model(to_float(clips)), labels)

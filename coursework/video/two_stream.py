@@ -13,8 +13,8 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from coursework.video.layers import EarlyFusion, conv2d, pool2d
-from coursework.video.models import VideoNet
+from coursework.video.layers import EarlyFusion
+from coursework.video.models import FrameHead, PoolHead, VideoNet, frame_trunk
 
 
 class TwoStream(nn.Module):
@@ -38,16 +38,13 @@ class TwoStream(nn.Module):
     ) -> None:
         super().__init__()
         c, h, w = frame_shape
-        trunk = [conv2d(width), pool2d(2), conv2d(2 * width), pool2d(2)]
-        self.spatial = VideoNet(
-            [*trunk, conv2d(4 * width)], (c, 1, h, w), num_classes, "frame", hidden
-        )
-        self.temporal = VideoNet(
-            [EarlyFusion(width), pool2d(2), conv2d(2 * width), pool2d(2)]
-            + [conv2d(4 * width)],
+        trunk = frame_trunk(width)
+        self.spatial = VideoNet(trunk, (c, 1, h, w), num_classes, FrameHead, hidden)
+        self.temporal = VideoNet(  # flow stacked as channels: early fusion
+            [EarlyFusion(width), *trunk[1:]],
             (2, flow_frames, h, w),
             num_classes,
-            "pool",
+            PoolHead,
             hidden,
         )
 

@@ -15,7 +15,7 @@ import torch
 from IPython.display import display
 from torch import nn
 
-from coursework.autoregressive.receptive_field import blind_spot, receptive_field
+from coursework.autoregressive.receptive_field import architecture_field, blind_spot
 from coursework.plot.autoregressive import plot_receptive_fields
 
 
@@ -23,19 +23,22 @@ def fields_at(
     models: Mapping[str, nn.Module],
     image_shape: tuple[int, int, int],
     pixel: tuple[int, int],
-    device: torch.device | str | None = None,
 ) -> tuple[dict[str, torch.Tensor], dict[str, torch.Tensor]]:
-    """Each model's receptive field (H, W) at ``pixel`` (channel 0) and blind spot."""
+    """Each model's receptive field (H, W, bool) at ``pixel`` and its blind spot.
+
+    The field of output channel 0 over all input channels, from the
+    architecture (:func:`architecture_field`), so training cannot change it.
+    """
     fields, blind = {}, {}
     for name, model in models.items():
-        f = receptive_field(model, image_shape, pixel, device=device).sum(0).cpu()
+        f = architecture_field(model, image_shape, pixel).any(0)
         fields[name], blind[name] = f, blind_spot(f, pixel)
     return fields, blind
 
 
-def draw(models, image_shape, pixel, device=None) -> None:
+def draw(models, image_shape, pixel) -> None:
     """The maps of every model at ``pixel``, side by side."""
-    fields, blind = fields_at(models, image_shape, pixel, device)
+    fields, blind = fields_at(models, image_shape, pixel)
     plot_receptive_fields(fields, pixel, blind)
     plt.suptitle(f"receptive field of pixel {pixel}", fontsize=10)
     plt.tight_layout()
@@ -48,13 +51,12 @@ class FieldExplorer:
         models: name -> model mapping (N, C, H, W) to (N, P, C, H, W).
         image_shape: (C, H, W).
         pixel: the first pixel shown.
-        device: where the models live.
     """
 
-    def __init__(self, models, image_shape, pixel, device=None) -> None:
+    def __init__(self, models, image_shape, pixel) -> None:
         import ipywidgets as widgets
 
-        self.models, self.image_shape, self.device = models, image_shape, device
+        self.models, self.image_shape = models, image_shape
         _, h, w = image_shape
         self.row = widgets.IntSlider(pixel[0], 0, h - 1, description="row")
         self.col = widgets.IntSlider(pixel[1], 0, w - 1, description="column")
@@ -72,7 +74,7 @@ class FieldExplorer:
     def _redraw(self, change: object = None) -> None:
         with self.output:
             self.output.clear_output(wait=True)
-            draw(self.models, self.image_shape, self.pixel, self.device)
+            draw(self.models, self.image_shape, self.pixel)
             fig = plt.gcf()
             display(fig)
             plt.close(fig)
@@ -82,7 +84,6 @@ def receptive_field_explorer(
     models: Mapping[str, nn.Module],
     image_shape: tuple[int, int, int],
     pixel: tuple[int, int] | None = None,
-    device: torch.device | str | None = None,
     interactive: bool = True,
 ) -> FieldExplorer | None:
     """Draw the maps at ``pixel`` (default: the centre) and build the live explorer.
@@ -93,11 +94,11 @@ def receptive_field_explorer(
     """
     _, h, w = image_shape
     pixel = pixel or (h // 2, w // 2)
-    draw(models, image_shape, pixel, device)
+    draw(models, image_shape, pixel)
     plt.show()
     if not interactive:
         return None
     try:
-        return FieldExplorer(models, image_shape, pixel, device)
+        return FieldExplorer(models, image_shape, pixel)
     except ImportError:
         return None

@@ -14,7 +14,7 @@ import matplotlib.pyplot as plt
 import torch
 from IPython.display import Audio, display
 
-from coursework.plot.multimodal import plot_heatmaps
+from coursework.plot.multimodal import plot_localisation
 
 
 class ClipExplorer:
@@ -71,15 +71,10 @@ def show_clip_heatmap(
     """Draw clip ``index`` with its heatmap and display an audio player for it."""
     if not 0 <= index < frames.shape[0]:
         raise IndexError(f"clip {index} does not exist; pick 0..{frames.shape[0] - 1}")
-    fig, axes = plt.subplots(
-        1, frames.shape[1], figsize=(1.1 * frames.shape[1], 1.4), squeeze=False
-    )
-    plot_heatmaps(
-        frames[index],
-        heatmaps[index],
-        None if centres is None else centres[index],
-        axes=axes[0],
-        title=captions[index],
+    one = slice(index, index + 1)
+    fig = plot_localisation(
+        frames[one], heatmaps[one], None if centres is None else centres[one],
+        captions=[captions[index]],
     )
     display(fig)
     plt.close(fig)

@@ -11,12 +11,13 @@ from collections.abc import Sequence
 import matplotlib.pyplot as plt
 import torch
 
-from coursework.plot.video import _frames, filmstrip
+from coursework.plot.core import frames_rgb
+from coursework.plot.video import filmstrip
 
 
 def _draw(videos: torch.Tensor, index: int, frame: int, titles: Sequence[str] | None):
     fig, ax = plt.subplots(figsize=(2.6, 2.8))
-    ax.imshow(_frames(videos[index, frame : frame + 1])[0], interpolation="nearest")
+    ax.imshow(frames_rgb(videos[index, frame : frame + 1])[0], interpolation="nearest")
     name = titles[index] if titles is not None else f"video {index}"
     ax.set_title(f"{name}: frame {frame}", fontsize=8)
     ax.set_axis_off()

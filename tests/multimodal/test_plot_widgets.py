@@ -15,6 +15,7 @@ from coursework.multimodal.audio import log_mel_spectrogram, mel_filterbank  # n
 from coursework.plot.multimodal import (  # noqa: E402
     plot_filterbank,
     plot_heatmaps,
+    plot_localisation,
     plot_scores,
     plot_similarity,
     show_clip,
@@ -69,3 +70,28 @@ def test_explorer_static_and_live(clips, capsys) -> None:
         show_clip_heatmap(clips.videos, clips.audio, heat, clips.sample_rate,
                           clips.captions, 9)
     plt.close("all")
+
+
+def test_localisation_frames_read_at_notebook_width() -> None:
+    """Long captions must not shrink the frames: each image axis stays at least
+    100 pixels wide and tall at the 72 dpi of an inline figure."""
+    clips = make_clips(4, 4, 16, seed=3)
+    heat = torch.rand(4, 4, 4, 4)
+    captions = [c + ", and a long tail that runs on and on" for c in clips.captions]
+    fig = plot_localisation(clips.videos, heat, clips.position, clips.position,
+                            captions=captions)
+    fig.set_dpi(72)
+    fig.canvas.draw()
+    assert len(fig.axes) == 16
+    for ax in fig.axes:
+        box = ax.get_window_extent()
+        assert box.width >= 100 and box.height >= 100, (box.width, box.height)
+    # the caption of a row sits between that row and the one above it
+    texts = [t for ax in fig.axes for t in ax.texts]
+    assert [t.get_text() for t in texts] == captions
+    renderer = fig.canvas.get_renderer()
+    for row in range(1, 4):
+        caption = texts[row].get_window_extent(renderer)
+        above = fig.axes[4 * (row - 1)].get_window_extent()
+        assert caption.y1 <= above.y0 + 1
+    plt.close(fig)

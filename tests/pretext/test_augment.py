@@ -36,6 +36,20 @@ def test_augment_draws_per_image_and_stays_in_range() -> None:
     assert (diffs > 1e-3).all()
 
 
+def test_augment_colour_strength_reaches_the_jitter() -> None:
+    # a full-image crop is the image or its mirror; without colour distortion
+    # the colours of each pixel survive
+    torch.manual_seed(0)
+    x = torch.rand(8, 3, 6, 6)
+    out = augment(x, scale=(1.0, 1.0), strength=0.0, p_grey=0.0)
+    same = (out - x).abs().flatten(1).amax(1) < 1e-5
+    mirrored = (out - x.flip(-1)).abs().flatten(1).amax(1) < 1e-5
+    assert (same | mirrored).all()
+    torch.manual_seed(0)
+    jittered = augment(x, scale=(1.0, 1.0), strength=1.0, p_grey=0.0)
+    assert not torch.allclose(jittered, out, atol=1e-3)
+
+
 def test_inpainting_mask_and_error() -> None:
     m = centre_mask(8, 0.5)
     assert m.sum() == 16 and m[0, 0, 2:6, 2:6].all()

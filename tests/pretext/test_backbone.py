@@ -5,10 +5,10 @@ from __future__ import annotations
 import pytest
 import torch
 
+from coursework.classifier import classification_loss
 from coursework.pretext.backbone import Backbone, PretextNet
 from coursework.pretext.heads import Decoder, DenseHead, LinearHead, MLPHead, SetHead
-from coursework.pretext.losses import classification_loss
-from coursework.pretext.transfer import embed, finetune, linear_probe
+from coursework.pretext.transfer import finetune, frozen_features, linear_probe
 
 
 @pytest.mark.parametrize(
@@ -60,7 +60,7 @@ def test_probe_and_finetune_learn_a_separable_problem() -> None:
         Backbone(4), x[:60], y[:60], x[60:], y[60:], 2, epochs=10, batch_size=8
     )
     assert tuned > 0.9
-    frames = embed(Backbone(4), torch.rand(5, 3, 3, 8, 8))
+    frames = frozen_features(Backbone(4), torch.rand(5, 3, 3, 8, 8))
     assert frames.shape == (5, 3 * 16)
 
 
@@ -71,4 +71,4 @@ def test_all_blocks_concatenates_every_depth() -> None:
     f = bb(x, all_blocks=True)
     assert f.shape == (2, 4 + 8 + 16 + 16)
     assert torch.allclose(f[:, -16:], bb(x))
-    assert embed(bb, x, all_blocks=True).shape == (2, 44)
+    assert frozen_features(bb, x, all_blocks=True).shape == (2, 44)

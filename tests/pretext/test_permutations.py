@@ -8,9 +8,11 @@ import pytest
 
 from coursework.pretext.permutations import (
     all_permutations,
+    average_hamming_permutations,
     greedy_permutations,
     hamming,
     maximal_hamming_set,
+    mean_hamming,
     min_hamming,
     random_permutation_set,
 )
@@ -30,6 +32,22 @@ def _greedy_loop(cands: list[list[int]], size: int, first: int) -> list[int]:
         best, best_d = None, -1
         for i, c in enumerate(cands):
             d = min(_hamming_loop(c, cands[j]) for j in chosen)
+            if d > best_d:
+                best, best_d = i, d
+        chosen.append(best)
+    return chosen
+
+
+def _average_loop(cands: list[list[int]], size: int, first: int) -> list[int]:
+    """Noroozi & Favaro's Algorithm 1 as written: the largest mean distance to
+    the chosen set among candidates not chosen yet, first on ties."""
+    chosen = [first]
+    while len(chosen) < size:
+        best, best_d = None, -1.0
+        for i, c in enumerate(cands):
+            if i in chosen:
+                continue
+            d = sum(_hamming_loop(c, cands[j]) for j in chosen) / len(chosen)
             if d > best_d:
                 best, best_d = i, d
         chosen.append(best)
@@ -76,7 +94,35 @@ def test_maximal_set_beats_a_random_set_of_the_same_size() -> None:
     assert min_hamming(greedy) > min_hamming(rand)
 
 
+@pytest.mark.parametrize("n,size,first", [(4, 6, 0), (4, 24, 5), (5, 12, 37)])
+def test_average_rule_matches_a_loop_and_never_repeats(n, size, first) -> None:
+    cands = all_permutations(n)
+    idx = average_hamming_permutations(cands, size, first)
+    assert idx.tolist() == _average_loop(cands.tolist(), size, first)
+    assert len(set(idx.tolist())) == size
+
+
+def test_mean_hamming_matches_a_loop_and_a_known_case() -> None:
+    perms = maximal_hamming_set(5, 10, seed=1, rule="average")
+    rows = perms.tolist()
+    pairs = [_hamming_loop(p, q) for i, p in enumerate(rows) for q in rows[i + 1 :]]
+    assert mean_hamming(perms) == pytest.approx(sum(pairs) / len(pairs))
+    # a Latin square's rows differ in every position
+    assert mean_hamming(all_permutations(3)[[0, 3, 4]]) == 3.0
+
+
+def test_each_rule_wins_its_own_statistic() -> None:
+    by_min = maximal_hamming_set(6, 40, seed=0, rule="min")
+    by_mean = maximal_hamming_set(6, 40, seed=0, rule="average")
+    assert min_hamming(by_min) > min_hamming(by_mean)
+    assert mean_hamming(by_mean) > mean_hamming(by_min)
+
+
 def test_bad_sizes_are_refused() -> None:
+    with pytest.raises(ValueError, match="rule"):
+        maximal_hamming_set(4, 3, rule="max")
+    with pytest.raises(ValueError, match="size"):
+        average_hamming_permutations(all_permutations(3), 7)
     with pytest.raises(ValueError, match="size"):
         greedy_permutations(all_permutations(3), 7)
     with pytest.raises(ValueError, match="only"):

@@ -95,3 +95,18 @@ def test_reparameterize_carries_gradients_to_mu_and_logvar() -> None:
 def test_vae_rejects_empty_latent() -> None:
     with pytest.raises(ValueError, match="latent_dim"):
         VAE((1, 4, 4), 0, [8])
+
+
+@pytest.mark.parametrize("hidden", [(), (16,)])
+def test_gaussian_encoder_shapes_and_the_linear_variant_is_affine(hidden) -> None:
+    from coursework.vae.models import GaussianEncoder
+
+    torch.manual_seed(0)
+    encoder = GaussianEncoder(16, list(hidden), 3).double()
+    g = torch.Generator().manual_seed(1)
+    a, b = torch.rand(2, 1, 1, 4, 4, generator=g, dtype=torch.float64)
+    mu, logvar = encoder(torch.cat([a, b]))
+    assert mu.shape == logvar.shape == (2, 3)
+    mid = torch.cat(encoder((a + b) / 2))
+    ends = (torch.cat(encoder(a)) + torch.cat(encoder(b))) / 2
+    assert torch.allclose(mid, ends) == (not hidden)

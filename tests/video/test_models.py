@@ -9,7 +9,15 @@ from torch import nn
 from coursework.video.attention import NonLocalBlock
 from coursework.video.flops import layer_costs, model_cost
 from coursework.video.layers import conv3d, pool3d
-from coursework.video.models import MODELS, VideoNet, build_model
+from coursework.video.models import (
+    MODELS,
+    LateFCHead,
+    PoolHead,
+    VideoNet,
+    build_model,
+    build_trunk,
+    frame_trunk,
+)
 from coursework.video.receptive_field import receptive_field_table
 from coursework.video.recurrent import CNNLSTM
 from coursework.video.two_stream import TwoStream
@@ -182,5 +190,48 @@ def test_cnn_lstm_shapes_and_order_dependence():
 def test_unknown_model_and_head_are_clear_errors():
     with pytest.raises(ValueError, match="unknown model"):
         build_model("4d", SHAPE, K, 4)
-    with pytest.raises(ValueError, match="unknown head"):
+    with pytest.raises(TypeError, match="head builder such as PoolHead"):
         VideoNet([conv3d(4)], SHAPE, K, head="mean")
+    with pytest.raises(TypeError, match="not an instance"):
+        VideoNet([conv3d(4)], SHAPE, K, head=PoolHead((4, 8, 16, 16), K, 8))
+
+
+class _MaxHead(nn.Module):
+    """A head of one's own: max over time and space, then linear."""
+
+    def __init__(self, shape, num_classes, hidden):
+        super().__init__()
+        self.linear = nn.Linear(shape[0], num_classes)
+
+    def forward(self, features):
+        return self.linear(features.amax(dim=(2, 3, 4)))
+
+
+def test_heads_are_passed_in_as_builders_given_the_trunk_shape():
+    torch.manual_seed(0)
+    specs = [conv3d(4), pool3d(2)]
+    net = VideoNet(specs, SHAPE, K, head=_MaxHead)
+    assert isinstance(net.head, _MaxHead) and net.head.linear.in_features == 4
+    assert net(_clips()).shape == (2, K)
+    late = VideoNet(frame_trunk(4), SHAPE, K, head=LateFCHead, hidden=8)
+    assert late.head.mlp[0].in_features == 16 * SHAPE[1]  # 4c channels x T frames
+
+
+def test_the_frame_trunk_is_shared_by_every_frame_model():
+    trunk = frame_trunk(4)
+    assert build_model("single_frame", SHAPE, K, 4).specs == tuple(trunk)
+    assert build_model("early", SHAPE, K, 4).specs[1:] == tuple(trunk[1:])
+    stream = TwoStream((3, 16, 16), 7, K, width=4)
+    assert stream.spatial.specs == tuple(trunk)
+    assert stream.temporal.specs[1:] == tuple(trunk[1:])
+    lstm = CNNLSTM(SHAPE, K, width=4)
+    built, _ = build_trunk(trunk, SHAPE)
+    assert [type(m) for m in lstm.cnn] == [type(m) for m in built]
+
+
+def test_frame_head_macs_count_every_frame():
+    torch.manual_seed(0)
+    single = build_model("single_frame", SHAPE, K, 4)
+    params, macs = model_cost(single)
+    trunk_macs = sum(r.macs for r in layer_costs(single.specs, SHAPE))
+    assert macs - trunk_macs == 16 * K * SHAPE[1]  # 4c features -> K, per frame

@@ -1,0 +1,64 @@
+"""Wrong answers to the notebook 05 exercises, one per exercise in ``WRONG``.
+
+``WRONG`` maps each exercise id to a wrong function and words its check's
+message must contain; ``tests/exercises/test_topics.py`` runs them.
+Every exercise of this topic also has hidden cases (``HIDDEN``).
+"""
+
+from __future__ import annotations
+
+import torch
+import torch.nn.functional as F
+
+HIDDEN = True
+
+
+def wrong_rotate(x):
+    x_rot = torch.cat(
+        [torch.rot90(x, -k, dims=(-2, -1)) for k in range(4)]
+    )  # clockwise
+    return x_rot, torch.arange(4).repeat_interleave(x.shape[0])
+
+
+def wrong_shuffle(tiles, permutations, index):
+    order = permutations[index].argsort(1)  # the inverse permutation
+    return tiles[torch.arange(tiles.shape[0])[:, None], order]
+
+
+def wrong_greedy(candidates, size, first=0):
+    return torch.arange(first, first + size)  # the next rows, not the farthest
+
+
+def wrong_quantize(ab, centres):
+    b, _, h, w = ab.shape
+    flat = ab.permute(0, 2, 3, 1).reshape(-1, 2)
+    return (flat[:, None] - centres).abs().sum(-1).argmin(1).view(b, h, w)  # L1
+
+
+def wrong_nt_xent(z1, z2, temperature=0.5):
+    n = z1.shape[0]
+    z = F.normalize(torch.cat([z1, z2]), dim=1)
+    sim = z @ z.T / temperature  # the anchor is not excluded
+    positive = torch.cat([torch.arange(n, 2 * n), torch.arange(n)])
+    return F.cross_entropy(sim, positive)
+
+
+def wrong_enqueue(queue, keys, ptr):
+    new = queue.clone()
+    new[ptr : ptr + keys.shape[0]] = keys  # no wrap-round
+    return new, ptr + keys.shape[0]
+
+
+def wrong_reverse(clips, reverse):
+    return torch.where(reverse.view(-1, 1, 1, 1, 1), clips.flip(2), clips)  # channels
+
+
+WRONG = {
+    "pretext.rotate_batch": (wrong_rotate, "differ"),
+    "pretext.shuffle_tiles": (wrong_shuffle, "differ"),
+    "pretext.greedy_permutations": (wrong_greedy, "differ"),
+    "pretext.quantize_ab": (wrong_quantize, "differ"),
+    "pretext.nt_xent": (wrong_nt_xent, "differ"),
+    "pretext.enqueue": (wrong_enqueue, ""),
+    "pretext.reverse_clips": (wrong_reverse, "differ"),
+}

@@ -1,0 +1,75 @@
+"""The shared classifier: its loss against a loop, its fit adapter, its features."""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+import torch
+
+from coursework.classifier import (
+    ConvClassifier,
+    classification_loss,
+    embed,
+    supervised_loss,
+)
+
+
+def _slow_loss(logits, labels, weight=None):
+    """Weighted mean of -log softmax(logits)[label], written per example."""
+    total, norm = 0.0, 0.0
+    for row, y in zip(logits, labels):
+        w = 1.0 if weight is None else weight[y]
+        log_z = torch.log(sum(torch.exp(v) for v in row))
+        total = total + w * (log_z - row[y])
+        norm = norm + w
+    return total / norm
+
+
+@pytest.mark.parametrize("weighted", [False, True])
+def test_classification_loss_matches_a_loop_in_value_and_gradient(weighted) -> None:
+    g = torch.Generator().manual_seed(0)
+    logits = torch.randn(6, 4, generator=g, dtype=torch.float64)
+    labels = torch.randint(0, 4, (6,), generator=g)
+    weight = torch.rand(4, generator=g, dtype=torch.float64) + 0.5 if weighted else None
+    a = logits.clone().requires_grad_()
+    b = logits.clone().requires_grad_()
+    fast = classification_loss(a, labels, weight)["loss"]
+    slow = _slow_loss(b, labels, weight)
+    assert fast.dtype == torch.float64
+    assert float(fast) == pytest.approx(float(slow), rel=1e-12)
+    fast.backward()
+    slow.backward()
+    assert torch.allclose(a.grad, b.grad, atol=1e-12)
+
+
+def test_classification_loss_exact_case_and_dense_labels() -> None:
+    logits = torch.tensor([[2.0, 0.0], [0.0, 2.0]])
+    logs = classification_loss(logits, torch.tensor([0, 0]))
+    expected = (math.log(1 + math.exp(-2)) + math.log(1 + math.exp(2))) / 2
+    assert float(logs["loss"]) == pytest.approx(expected)
+    assert float(logs["acc"]) == 0.5
+    dense = torch.zeros(2, 3, 4, 4)  # (B, K, H, W): class 1 everywhere
+    dense[:, 1] = 5.0
+    labels = torch.ones(2, 4, 4, dtype=torch.long)
+    labels[0, 0, 0] = 2
+    assert float(classification_loss(dense, labels)["acc"]) == pytest.approx(31 / 32)
+
+
+def test_supervised_loss_is_the_loss_of_the_model_outputs() -> None:
+    torch.manual_seed(0)
+    model = ConvClassifier(8, outputs=3)
+    x, y = torch.rand(5, 1, 8, 8), torch.tensor([0, 1, 2, 0, 1])
+    logs = supervised_loss(model, (x, y))
+    direct = classification_loss(model(x), y)
+    assert torch.equal(logs["loss"], direct["loss"])
+    assert torch.equal(logs["acc"], direct["acc"])
+
+
+def test_embed_returns_features_and_the_heads_predictions() -> None:
+    torch.manual_seed(1)
+    model = ConvClassifier(8, outputs=3, feature_dim=16)
+    x = torch.rand(7, 1, 8, 8)
+    feats, pred = embed(model, x, batch_size=3)
+    assert feats.shape == (7, 16) and pred.shape == (7,)
+    assert torch.equal(pred, model(x).argmax(1))
