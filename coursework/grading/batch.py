@@ -29,7 +29,7 @@ import threading
 from dataclasses import asdict
 from pathlib import Path
 
-from coursework.exercises.core import get_exercise
+from coursework.exercises.registry import get_exercise
 from coursework.grading.integrity import Baseline, Tampered
 from coursework.grading.oscalls import kill_cgroup, make_pids_cgroup, pick_uid
 from coursework.grading.records import ExerciseResult, Record, Status

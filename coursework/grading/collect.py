@@ -30,7 +30,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from coursework.exercises.core import CheckResult, Exercise, run_check
+from coursework.exercises.core import run_check
+from coursework.exercises.records import CheckResult, Exercise
 from coursework.grading.definitions import Definitions, uses_reference
 from coursework.grading.records import CaseRecord, ExerciseResult, Status
 from coursework.grading.remote import (

@@ -27,7 +27,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from coursework.exercises.core import get_exercise
+from coursework.exercises.registry import get_exercise
 from coursework.grading.checks import load_checks
 from coursework.grading.collect import check_exercises
 from coursework.grading.definitions import read_definitions

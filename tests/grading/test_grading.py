@@ -343,8 +343,10 @@ def battery(
             [
                 "import torch.nn.functional as F\n"
                 "import coursework.exercises.core as core\n"
+                "import coursework.exercises.compare as compare\n"
                 "F.softplus = lambda x: x\n"
                 "core.compare_values = lambda *a, **k: None\n"
+                "compare.compare_values = lambda *a, **k: None\n"
                 "core.run_check = lambda *a, **k: None"
             ],
         ),
