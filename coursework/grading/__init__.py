@@ -68,7 +68,9 @@ What each layer stops:
   (:mod:`~coursework.grading.probe`): a user id of its own per job (as
   root, when the Python installation is open to other users), Landlock
   (reads only the installation and its scratch folder, writes only that
-  folder; from ABI 6 signals only its own processes).
+  folder; from ABI 4 opens no TCP connection unless ``--network``, which
+  closes the network where namespaces are refused; from ABI 6 signals only
+  its own processes).
 - Integrity (:mod:`~coursework.grading.integrity`): the package and the
   checks are hashed before any student code runs and verified around every
   kernel and checks process; a change stops the batch (exit status 3).
@@ -87,5 +89,8 @@ root) student code can read and write what the grader can, and only the
 integrity check guards the package; a folder student code may read (the
 package, the Python installation) must not hold the hidden checks; the
 run-time reference watch lives in the student's own process, so code that
-removes the profile hook first is caught only by the source check.
+removes the profile hook first is caught only by the source check; a unix
+socket is reachable by any process that knows its path and may pass through
+its folders, so a job's ipc sockets are guarded only by their folder's
+random, unlistable name (and, with a user of its own, its permissions).
 """

@@ -34,6 +34,7 @@ FS_READ_DIR = 1 << 3
 FS_REFER = 1 << 13  # ABI 2
 FS_TRUNCATE = 1 << 14  # ABI 3
 FS_IOCTL_DEV = 1 << 15  # ABI 5
+NET_CONNECT_TCP = 1 << 1  # ABI 4 (handled_access_net)
 SCOPE_ABSTRACT_UNIX_SOCKET = 1 << 0  # ABI 6
 SCOPE_SIGNAL = 1 << 1  # ABI 6
 FILE_RIGHTS = FS_EXECUTE | FS_WRITE_FILE | FS_READ_FILE | FS_TRUNCATE | FS_IOCTL_DEV
@@ -114,7 +115,10 @@ def readable_roots() -> tuple[list[Path], list[Path]]:
 
 
 def apply_landlock(
-    writable: list[Path], abi: int | None = None, gpu: bool = False
+    writable: list[Path],
+    abi: int | None = None,
+    gpu: bool = False,
+    connect_tcp: bool = True,
 ) -> None:
     """Restrict this process (and what it executes) to reading the installation.
 
@@ -123,6 +127,11 @@ def apply_landlock(
             delete in.
         abi: the Landlock ABI (default: asked of the kernel).
         gpu: also open the NVIDIA device files for reading, writing and ioctl.
+        connect_tcp: whether the process may open TCP connections. Without
+            (from ABI 4, Linux 6.7) it cannot reach a classmate's kernel, the
+            grader or the internet over TCP even where it shares the
+            machine's network; it may still bind and listen, as a kernel's
+            channels do.
 
     Raises:
         IsolationError: Landlock is missing or a syscall failed.
@@ -140,7 +149,8 @@ def apply_landlock(
     if abi >= 5:
         handled |= FS_IOCTL_DEV
     scoped = SCOPE_SIGNAL | SCOPE_ABSTRACT_UNIX_SOCKET if abi >= 6 else 0
-    fields = [handled, 0, scoped]  # handled_access_fs, _net, scoped
+    net = NET_CONNECT_TCP if abi >= 4 and not connect_tcp else 0
+    fields = [handled, net, scoped]  # handled_access_fs, _net, scoped
     size = 8 if abi < 4 else 16 if abi < 6 else 24
     attr = (ctypes.c_uint64 * 3)(*fields)
     ruleset = libc.syscall(

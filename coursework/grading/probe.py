@@ -25,8 +25,11 @@ or an import):
 On top of the mode found, namespaces of the job's own (user, process and,
 unless ``--network``, network) are tried the same way and kept only if the
 probe then sees no other process and cannot reach a socket the grader
-listens on. A folder that student code may read (the package, the Python
-installation) must not hold the hidden checks.
+listens on. Where they are refused, Landlock from ABI 4 (Linux 6.7) still
+refuses every TCP connection unless ``--network``; the isolation line says
+which of the two closed the network, or that it is open. A folder that
+student code may read (the package, the Python installation) must not hold
+the hidden checks.
 """
 
 from __future__ import annotations
@@ -95,10 +98,13 @@ class Isolation:
     notes: tuple[str, ...] = ()
     namespaces: bool = False
     network: bool = False
+    tcp_closed: bool = False
 
     def describe(self) -> str:
         """One line for the screen and the feedback header."""
         net = "; network open (--network)" if self.network else ""
+        if not (self.network or self.namespaces or self.tcp_closed):
+            net = "; network open (no network namespace here)"
         if self.mode == "process" and not self.namespaces:
             return (
                 "isolation: process only (resource limits; student code can read "
@@ -116,7 +122,8 @@ class Isolation:
         if "user" in self.mode:
             parts.append("a user of its own per submission")
         if "landlock" in self.mode:
-            parts.append(f"Landlock ABI {self.landlock_abi}")
+            closed = " (no TCP connections)" if self.tcp_closed else ""
+            parts.append(f"Landlock ABI {self.landlock_abi}{closed}")
         kill = "" if self.signals_contained else "; signals not contained"
         return f"isolation: {' + '.join(parts)}{kill}{net}"
 
@@ -256,6 +263,20 @@ def probe(wanted: str = "auto", network: bool = False) -> Isolation:
         if in_namespaces is not None:
             seen = in_namespaces
         contained = seen is not None and not seen.get("signal_parent")
+        # without a network namespace, Landlock (ABI 4) may still close TCP
+        tcp_closed = (
+            in_namespaces is None
+            and "landlock" in found
+            and not network
+            and seen is not None
+            and not seen.get("connect_local")
+        )
         return Isolation(
-            found, abi, contained, tuple(notes), in_namespaces is not None, network
+            found,
+            abi,
+            contained,
+            tuple(notes),
+            in_namespaces is not None,
+            network,
+            tcp_closed,
         )

@@ -154,8 +154,8 @@ def wrap(command: list[str], limits: Limits, scratch: Path | None = None) -> lis
         args += ["--uid", str(limits.uid)]
     if limits.namespaces:
         args.append("--namespaces")
-        if limits.network:
-            args.append("--network")
+    if limits.network:
+        args.append("--network")
     if limits.cgroup:
         args += ["--cgroup", limits.cgroup]
     return args + ["--", *command]
@@ -337,9 +337,17 @@ def main(argv: list[str] | None = None) -> None:
         if opts.landlock:
             inner += ["--landlock", "--scratch", str(opts.scratch)]
             inner += ["--gpu"] if opts.gpu else []
+            inner += ["--network"] if opts.network else []
         command = [*prefix, *inner, "--", *command]
     else:
-        isolate(opts.scratch, opts.landlock, opts.uid, opts.gpu, drop=opts.inner)
+        isolate(
+            opts.scratch,
+            opts.landlock,
+            opts.uid,
+            opts.gpu,
+            drop=opts.inner,
+            network=opts.network,
+        )
     try:
         os.execvp(command[0], command)
     except OSError as exc:
@@ -354,8 +362,11 @@ def isolate(
     uid: int | None,
     gpu: bool = False,
     drop: bool = False,
+    network: bool = False,
 ) -> None:
     """Apply the isolation layers to this process; exit (status 70) if one fails.
+
+    Without ``network``, Landlock (from ABI 4) also refuses TCP connections.
 
     Order matters: Landlock rules are opened while still privileged, the
     capability bounding set is emptied while ``CAP_SETPCAP`` is held (always
@@ -364,7 +375,8 @@ def isolate(
     """
     try:
         if landlock:
-            oscalls.apply_landlock([scratch] if scratch else [], gpu=gpu)
+            writable = [scratch] if scratch else []
+            oscalls.apply_landlock(writable, gpu=gpu, connect_tcp=network)
         if os.geteuid() == 0 and (landlock or uid is not None or drop):
             oscalls.drop_capabilities()
         if uid is not None:

@@ -285,12 +285,12 @@ def net_spy(port: int) -> str:
         "         if r.split()[3] == '0A'}\n"
         "paths = {r.split()[-1] for r in table('unix') if r.split()[-1][:1] == '/'}\n"
         "paths = {p for p in paths if not p.startswith(os.getcwd())}\n"
-        "reached = 0\n"
+        "tcp = unix = 0\n"
         "for p in ports:\n"
         "    for host in ('127.0.0.1', '::1'):\n"
         "        try:\n"
         "            socket.create_connection((host, p), timeout=2).close()\n"
-        "            reached += 1\n"
+        "            tcp += 1\n"
         "        except OSError:\n"
         "            pass\n"
         "for p in paths:\n"
@@ -299,10 +299,11 @@ def net_spy(port: int) -> str:
         "        s.settimeout(2)\n"
         "        s.connect(p)\n"
         "        s.close()\n"
-        "        reached += 1\n"
+        "        unix += 1\n"
         "    except OSError:\n"
         "        pass\n"
-        "print('LISTENING', len(ports), 'FOREIGN', len(paths), 'CONNECTED', reached)\n"
+        "print('LISTENING', len(ports), 'CONNECTED', tcp)\n"
+        "print('FOREIGN', len(paths), 'CONNECTED', unix)\n"
         "try:\n"
         f"    socket.create_connection(('127.0.0.1', {port}), timeout=5).close()\n"
         "    print('REACHED')\n"
@@ -515,13 +516,18 @@ def grade(
     *args: str,
     prefix: list[str] | None = None,
     timeout: float = 3000,
+    path: str | None = None,
 ) -> subprocess.CompletedProcess[str]:
-    """Run the grader on the package copy in ``package`` (a subprocess)."""
+    """Run the grader on the package copy in ``package`` (a subprocess).
+
+    ``path`` replaces ``PATH`` (where the grader looks for ``unshare``).
+    """
     env = {
         **os.environ,
         "PYTHONPATH": str(package),
         "COURSEWORK_THREADS": "1",
         "OMP_NUM_THREADS": "1",
+        **({"PATH": path} if path is not None else {}),
     }
     command = [sys.executable, "-m", "coursework", "grade", str(subs)]
     return subprocess.run(
@@ -740,7 +746,7 @@ def test_student_code_has_no_network_and_sees_only_its_job(
     assert "UNREACHABLE" in printed and "REACHED\n" not in printed
     assert int(printed.split("PIDS")[1].split()[0]) <= 3
     # no classmate's kernel to find or reach, over TCP or an ipc socket
-    assert "LISTENING 0 FOREIGN 0 CONNECTED 0" in printed
+    assert "LISTENING 0 CONNECTED 0\nFOREIGN 0 CONNECTED 0\n" in printed
     assert "network" in iso.describe() and iso.describe() in graded["stderr"]  # type: ignore[operator]
 
 
@@ -882,6 +888,51 @@ def test_student_code_cannot_kill_the_grader(graded: dict[str, object]) -> None:
     assert row["status"] == "error" and float(row["points"]) == 0
     if iso.signals_contained:
         assert any(e in row["message"] for e in ("PermissionError", "ProcessLookup"))
+
+
+def test_without_namespaces_landlock_still_closes_tcp(
+    tmp_path: Path, package_copy: Path
+) -> None:
+    """Issue 22 (1) where namespaces are refused (here: no ``unshare`` on PATH).
+
+    Kernels then talk to the grader over TCP on the machine's network, so
+    Landlock (ABI 4) must refuse student code every TCP connection: to the
+    other kernels' ports it finds in ``/proc/net/tcp`` and to the grader's.
+    """
+    from coursework.grading.oscalls import landlock_abi
+
+    if landlock_abi() < 4:
+        pytest.skip("Landlock's network rules need ABI 4 (Linux 6.7)")
+    tools = tmp_path / "bin"  # every command on PATH but unshare
+    tools.mkdir()
+    for folder in os.environ.get("PATH", "").split(os.pathsep):
+        for entry in Path(folder).glob("*") if folder else []:
+            if entry.name != "unshare" and not (tools / entry.name).exists():
+                (tools / entry.name).symlink_to(entry)
+    solution, _ = demo_notebooks()
+    subs, out = tmp_path / "submissions", tmp_path / "results"
+    listener = socket.create_server(("127.0.0.1", 0))
+    port = listener.getsockname()[1]
+    write_submissions(subs, {"spy": variant(solution, extra=[net_spy(port)])})
+    args = [*FAST]
+    args[args.index("--checks") + 1] = str(private_checks(tmp_path))
+    args[args.index("--jobs") + 1] = "1"
+    try:
+        done = grade(package_copy, subs, out, *args, path=str(tools))
+    finally:
+        listener.close()
+    assert done.returncode == 0, done.stderr
+    line = done.stderr.split("isolation:")[1].splitlines()[0]
+    assert "namespace" not in line and "(no TCP connections)" in line, line
+    grades = {r["student"]: r for r in read_csv(out / "grades.csv")}
+    assert float(grades["spy"]["total"]) == 4  # the kernel itself still works
+    nb = json.loads((out / "executed" / "spy.ipynb").read_text())
+    printed = "".join(
+        "".join(o.get("text", "")) for c in nb["cells"] for o in c.get("outputs", [])
+    )
+    assert "UNREACHABLE" in printed and "REACHED\n" not in printed
+    listening = printed.split("LISTENING")[1].split()
+    assert int(listening[0]) > 0 and listening[1:3] == ["CONNECTED", "0"]
 
 
 def test_tampering_without_isolation_stops_the_run(

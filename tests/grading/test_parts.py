@@ -380,6 +380,45 @@ def test_landlock_confines_reads_writes_and_signals(tmp_path: Path) -> None:
         assert seen["signal_parent"] == "PermissionError"
 
 
+CONNECT = """
+import socket, sys
+try:
+    socket.create_connection(("127.0.0.1", int(sys.argv[1])), timeout=5).close()
+    print("connected")
+except OSError as exc:
+    print("refused", type(exc).__name__)
+"""
+
+
+def test_landlock_closes_tcp_unless_network(tmp_path: Path) -> None:
+    """Issue 22 (1) where namespaces are refused: Landlock (ABI 4) alone stops
+    student code from reaching a classmate's kernel over TCP."""
+    import socket
+
+    from coursework.grading.oscalls import landlock_abi
+
+    if landlock_abi() < 4:
+        pytest.skip("Landlock's network rules need ABI 4 (Linux 6.7)")
+    seen = {}
+    with socket.create_server(("127.0.0.1", 0)) as listener:
+        port = str(listener.getsockname()[1])
+        for network in (False, True):
+            scratch = tmp_path / f"scratch-{network}"
+            scratch.mkdir()
+            limits = Limits(process_margin=None, isolation="landlock", network=network)
+            done = subprocess.run(
+                wrap([sys.executable, "-c", CONNECT, port], limits, scratch),
+                capture_output=True,
+                text=True,
+                cwd=scratch,
+                timeout=120,
+            )
+            assert done.returncode == 0, done.stderr
+            seen[network] = done.stdout.strip()
+    assert seen[False] == "refused PermissionError"
+    assert seen[True] == "connected"
+
+
 def test_own_user_confines_reads_writes_and_signals() -> None:
     from coursework.grading.oscalls import pick_uid
 
