@@ -81,7 +81,12 @@ class CappedClient(NotebookClient):
         copies = sum(len(v) for v in self._display_id_map.get(display_id, {}).values())
         size = len(json.dumps(msg.get("content", {}), default=str)) * max(copies, 1)
         if self._kept + size > self.output_bytes:
-            self.truncated = True
+            if not self.truncated:
+                self.truncated = True
+                for cell_index in list(self._display_id_map.get(display_id, {}))[:1]:
+                    self.nb.cells[cell_index].outputs.append(
+                        nbformat.v4.new_output("stream", name="stderr", text=TRUNCATED)
+                    )
             return
         self._kept += size
         super()._update_display_id(display_id, msg)

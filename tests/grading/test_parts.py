@@ -680,3 +680,44 @@ def test_network_is_announced_when_open() -> None:
         ["true"], Limits(isolation="landlock", namespaces=True), Path("/")
     )
     assert "--network" not in closed_command
+
+
+def test_display_updates_count_in_the_output_cap() -> None:
+    """Issue 22 (5), without a kernel: twenty displays share an id, then one
+    big update would rewrite them all; it is refused and marked instead."""
+    from coursework.grading.execute import TRUNCATED, CappedClient
+
+    def message(kind: str, text: str) -> dict[str, object]:
+        content = {
+            "data": {"text/plain": text},
+            "metadata": {},
+            "transient": {"display_id": "same"},
+        }
+        header = {"msg_type": kind}
+        return {
+            "header": header,
+            "parent_header": {"msg_id": "run"},
+            "msg_type": kind,
+            "content": content,
+        }
+
+    nb = notebook("displays")
+    client = CappedClient(nb)
+    client.reset_execution_trackers()  # what nbclient does before a run
+    client.clear_before_next_output = False  # and before each cell
+    client.output_bytes = 4096
+    outs = nb.cells[0].outputs
+    for _ in range(20):
+        client.output(outs, message("display_data", "'x'"), "same", 0)
+    assert len(outs) == 20
+    client._update_display_id("same", message("update_display_data", "y" * 1000))
+    assert client.truncated
+    assert [o["data"]["text/plain"] for o in outs[:20]] == ["'x'"] * 20
+    assert outs[-1]["text"] == TRUNCATED
+    small = CappedClient(notebook("displays"))  # within the cap, updates apply
+    small.reset_execution_trackers()
+    small.clear_before_next_output = False
+    outs = small.nb.cells[0].outputs
+    small.output(outs, message("display_data", "'x'"), "same", 0)
+    small._update_display_id("same", message("update_display_data", "'y'"))
+    assert outs[0]["data"]["text/plain"] == "'y'" and not small.truncated
