@@ -312,6 +312,18 @@ def net_spy(port: int) -> str:
     )
 
 
+def checked_offline(port: int) -> str:
+    """``normalize``, right only where it cannot reach the grader's port: it runs
+    in the checks child, which gets the hidden inputs (issue 22 (12))."""
+    return (
+        "import socket\n" + NORMALIZE + "    try:\n"
+        f"        socket.create_connection(('127.0.0.1', {port}), timeout=2).close()\n"
+        "        return x  # the network was open: a wrong answer tells the test\n"
+        "    except OSError:\n"
+        "        return x / (x.norm(dim=-1, keepdim=True) + eps)\n"
+    )
+
+
 def battery(
     solution: nbformat.NotebookNode,
     student: nbformat.NotebookNode,
@@ -328,6 +340,7 @@ def battery(
     ``port`` (a socket the test listens on) adds the network spy.
     """
     spy = [net_spy(port)] if port else []
+    offline = {"demo.normalize": checked_offline(port)} if port else {}
     text = dumps(solution)
     writer = (
         "import os, pathlib\n"
@@ -406,7 +419,7 @@ def battery(
         "wrong_version": json.dumps({**json.loads(text), "nbformat": 99}),
         "empty": "",
         # several attacks per notebook keep the battery's run time in check
-        "escapee": variant(solution, extra=[FORK_BOMB, ESCAPE, *spy, ESCAPED_HOG]),
+        "escapee": variant(solution, offline, [FORK_BOMB, ESCAPE, *spy, ESCAPED_HOG]),
         "nested": NESTED,
         "mixed": variant(
             solution,
@@ -738,13 +751,17 @@ def test_memory_of_every_process_of_a_job_is_watched(
 def test_student_code_has_no_network_and_sees_only_its_job(
     graded: dict[str, object],
 ) -> None:
-    """Issue 22 (1): no socket of the grader's machine, no classmate's process."""
+    """Issue 22 (1, 12): no socket of the grader's machine, no classmate's
+    process, in the kernel and in the checks child (which runs the hidden
+    cases: its ``normalize`` passes only where the network is closed)."""
     iso: Isolation = graded["isolation"]  # type: ignore[assignment]
     if not iso.namespaces:
         pytest.skip(f"namespaces are refused here: {'; '.join(iso.notes)}")
     printed = executed_output(graded, "escapee")
     assert "UNREACHABLE" in printed and "REACHED\n" not in printed
     assert int(printed.split("PIDS")[1].split()[0]) <= 3
+    row = graded["results"][("escapee", "demo.normalize")]  # type: ignore[index]
+    assert row["status"] == "passed", row["message"]
     # no classmate's kernel to find or reach, over TCP or an ipc socket
     assert "LISTENING 0 CONNECTED 0\nFOREIGN 0 CONNECTED 0\n" in printed
     assert "network" in iso.describe() and iso.describe() in graded["stderr"]  # type: ignore[operator]
