@@ -10,7 +10,9 @@ The job names the isolation and, for ``user`` modes, the job's own user id:
 the scratch folder is handed to that user. Run as root, the batch also puts
 the job's processes in a pids cgroup of their own (the process cap); every
 process still in it, or running as the job's user, is killed when the job
-ends (with namespaces they have already died with their init). The job
+ends (with namespaces they have already died with their init). In every
+mode the worker is the reaper of the job's orphans (a double-forked or
+``setsid`` process stays its descendant) and kills its descendants last. The job
 also carries the integrity baseline, checked after every kernel and
 before every checks process; a change stops the job with a ``tampered`` result.
 """
@@ -33,7 +35,13 @@ from coursework.grading.collect import check_exercises
 from coursework.grading.definitions import read_definitions
 from coursework.grading.execute import execute_notebook
 from coursework.grading.integrity import Baseline, Tampered
-from coursework.grading.oscalls import give_to, kill_cgroup, kill_user
+from coursework.grading.oscalls import (
+    become_subreaper,
+    give_to,
+    kill_cgroup,
+    kill_descendants,
+    kill_user,
+)
 from coursework.grading.records import ExerciseResult, Record, Status
 from coursework.grading.sandbox import Limits
 from coursework.grading.signing import write_atomic, write_signed
@@ -65,6 +73,7 @@ def grade_submission(job: dict[str, Any]) -> Record:
         ]
         record.seconds = time.monotonic() - start
         return record
+    become_subreaper()  # orphans of the job stay below this worker
     workdir = Path(tempfile.mkdtemp(prefix="coursework-grade-"))
     cgroup = Path(limits.cgroup) if limits.cgroup else None  # made by the batch
     try:
@@ -107,6 +116,7 @@ def grade_submission(job: dict[str, Any]) -> Record:
             kill_cgroup(cgroup)
         if limits.uid is not None:
             kill_user(limits.uid)
+        kill_descendants()  # the orphans this worker reaps, in every mode
         shutil.rmtree(workdir, ignore_errors=True)
     record.seconds = time.monotonic() - start
     return record

@@ -721,3 +721,41 @@ def test_display_updates_count_in_the_output_cap() -> None:
     small.output(outs, message("display_data", "'x'"), "same", 0)
     small._update_display_id("same", message("update_display_data", "'y'"))
     assert outs[0]["data"]["text/plain"] == "'y'" and not small.truncated
+
+
+ORPHAN = """
+import os, sys, time
+from coursework.grading.oscalls import become_subreaper, kill_descendants
+assert become_subreaper()
+if os.fork() == 0:
+    os.setsid()
+    if os.fork() == 0:
+        os.execvp("sleep", ["sleep", "300.77"])
+    os._exit(0)
+os.wait()
+time.sleep(0.5)
+print(kill_descendants(), flush=True)
+"""
+
+
+def test_orphans_stay_below_the_worker_and_are_killed() -> None:
+    """Issue 22 (2) without root, cgroup or namespaces: the worker reaps the
+    job's orphans, so a double-forked ``setsid`` process dies with the job."""
+
+    def alive() -> list[str]:
+        found = []
+        for entry in Path("/proc").iterdir():
+            try:
+                argv = (entry / "cmdline").read_bytes().split(b"\0")
+            except OSError:
+                continue
+            if argv[:2] == [b"sleep", b"300.77"]:
+                found.append(entry.name)
+        return found
+
+    done = subprocess.run(
+        [sys.executable, "-c", ORPHAN], capture_output=True, text=True, timeout=120
+    )
+    assert done.returncode == 0, done.stderr
+    assert int(done.stdout) == 1
+    assert alive() == []
