@@ -2,9 +2,10 @@
 
 One set of submissions (honest, blank, broken and hostile, from the battery
 of ``test_grading.py``) is graded once by the local runner, as the reference;
-then on a local Dask cluster of two workers, again with one worker killed
-mid-run, and once interrupted on Dask and finished by the local runner. Each
-must give the same ``grades.csv``, byte for byte.
+then on a cluster of two Dask workers with one worker killed mid-run
+(``--scheduler``), and on a local Dask cluster (``--dask-workers 2``)
+interrupted and finished by the local runner. Each must give the same
+``grades.csv``, byte for byte.
 """
 
 # ruff: noqa: F811  (pytest passes the imported package_copy fixture by name)
@@ -84,18 +85,6 @@ def reference(package_copy: Path, submissions: dict[str, Path]) -> bytes:
     done = grade(package_copy, submissions, "local")
     assert done.returncode == 0, done.stderr
     return (submissions["base"] / "local" / "grades.csv").read_bytes()
-
-
-def test_dask_local_cluster_gives_the_local_gradebook(
-    package_copy: Path, submissions: dict[str, Path], reference: bytes
-) -> None:
-    done = grade(package_copy, submissions, "dask", "--dask-workers", "2")
-    assert done.returncode == 0, done.stderr
-    assert (submissions["base"] / "dask" / "grades.csv").read_bytes() == reference
-    executed = sorted(
-        p.stem for p in (submissions["base"] / "dask" / "executed").iterdir()
-    )
-    assert "solution" in executed  # the executed notebooks came back from the workers
 
 
 @pytest.fixture
@@ -184,6 +173,8 @@ def test_a_dask_run_interrupted_resumes_on_the_local_runner(
     proc.communicate(timeout=300)
     assert proc.returncode == 130
     graded_on_dask = len(list((out / ".state").glob("*.json")))
+    executed = list((out / "executed").glob("*.ipynb"))  # came back from the workers
+    assert executed and len(executed) <= graded_on_dask
     done = grade(package_copy, submissions, "resumed")  # the local runner
     assert done.returncode == 0, done.stderr
     assert f"reused {graded_on_dask}" in done.stdout
