@@ -34,6 +34,7 @@ from typing import Any
 
 from coursework.grading.batch import Runner, StateStore, fingerprint
 from coursework.grading.checks import ChecksError, exercises_of, load_checks, topic_of
+from coursework.grading.cluster import INSTALL_HINT, ClusterError, DaskRunner
 from coursework.grading.integrity import Baseline
 from coursework.grading.oscalls import MODES, package_dir
 from coursework.grading.probe import IsolationError, probe
@@ -86,6 +87,19 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument(
         "--jobs", type=int, default=1, help="submissions graded in parallel (default 1)"
+    )
+    p.add_argument(
+        "--dask-workers",
+        type=int,
+        metavar="N",
+        help="grade on a local Dask cluster of N worker processes "
+        f"(needs {INSTALL_HINT})",
+    )
+    p.add_argument(
+        "--scheduler",
+        metavar="ADDRESS",
+        help="grade on the Dask cluster whose scheduler is at ADDRESS, e.g. "
+        "tcp://10.0.0.1:8786 (Slurm: dask-jobqueue; Kubernetes: dask-kubernetes)",
     )
     p.add_argument(
         "--force", action="store_true", help="regrade submissions already graded"
@@ -265,18 +279,39 @@ def _main(argv: list[str], temporary: list[Path]) -> int:
         else:
             todo.append(sub)
     reused = len(records)
-    runner = Runner(limits, ids, checks, args.out.resolve(), baseline)
+    on_dask = bool(args.scheduler or args.dask_workers)
+    try:
+        runner: Runner | DaskRunner = (
+            DaskRunner(
+                limits,
+                ids,
+                checks,
+                args.out.resolve(),
+                baseline,
+                args.scheduler,
+                args.dask_workers,
+            )
+            if on_dask
+            else Runner(limits, ids, checks, args.out.resolve(), baseline)
+        )
+    except ClusterError as exc:
+        print(f"grade: {exc}", file=sys.stderr)
+        return 1
     temporary.append(runner.private)
     previous = signal.signal(
         signal.SIGTERM, lambda *_: (_ for _ in ()).throw(KeyboardInterrupt())
     )
     interrupted = False
     bar = _progress(len(todo), args.quiet)
-    pool = ThreadPoolExecutor(max_workers=max(1, args.jobs))
+    pool = None
+    if isinstance(runner, DaskRunner):
+        finished = runner.results(todo)
+    else:
+        pool = ThreadPoolExecutor(max_workers=max(1, args.jobs))
+        futures = [pool.submit(runner.grade, s) for s in todo]
+        finished = (f.result() for f in as_completed(futures))
     try:
-        futures = {pool.submit(runner.grade, s): s for s in todo}
-        for fut in as_completed(futures):
-            record = fut.result()
+        for record in finished:
             bar.update(1)
             if record is None:  # not graded: the batch stopped
                 continue
@@ -289,9 +324,11 @@ def _main(argv: list[str], temporary: list[Path]) -> int:
     except KeyboardInterrupt:
         interrupted = True
         runner.stop_all()
-        pool.shutdown(wait=True, cancel_futures=True)
     finally:
-        pool.shutdown(wait=True, cancel_futures=True)
+        if pool is not None:
+            pool.shutdown(wait=True, cancel_futures=True)
+        if isinstance(runner, DaskRunner):
+            runner.close()
         bar.close()
         signal.signal(signal.SIGTERM, previous)
     by_student = {s.student: s for s in subs}
