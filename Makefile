@@ -6,11 +6,11 @@ VENV   := .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 
-.PHONY: lab test unit notebooks lint build check-build bench clean colab browser
+.PHONY: lab test unit notebooks lint build check-build bench clean colab browser site
 
 $(STAMP): pyproject.toml constraints.txt
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
-	$(PY) -m pip install --quiet -c constraints.txt -e '.[dev,video]'
+	$(PY) -m pip install --quiet -c constraints.txt -e '.[dev,video,site]'
 	@touch $(STAMP)
 
 lab: $(STAMP)
@@ -34,7 +34,18 @@ notebooks: $(STAMP)
 # $$CHROMIUM, exists; the tests skip and say why elsewhere).
 browser: $(STAMP)
 	$(PY) -m pip install --quiet -c constraints.txt playwright
+	$(MAKE) site COURSEWORK_PROFILE=ci
 	COURSEWORK_PROFILE=ci $(PY) -m pytest -q -rs tests/browser
+
+# The course site (README, "The course site"): the solution notebooks executed
+# in $$COURSEWORK_PROFILE (default cpu), warnings as errors, cached per profile
+# in docs/_build/<profile>/ so a rebuild re-executes only what changed.
+SITE_PROFILE = $(or $(COURSEWORK_PROFILE),cpu)
+SITE_OUT = docs/_build/$(SITE_PROFILE)
+site: $(STAMP)
+	COURSEWORK_PROFILE=$(SITE_PROFILE) $(PY) -m sphinx -W --keep-going -q -b html \
+		-d $(SITE_OUT)/doctrees docs $(SITE_OUT)/html
+	@echo "site: $(SITE_OUT)/html/index.html"
 
 build: $(STAMP)
 	$(PY) -m coursework build

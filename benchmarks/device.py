@@ -323,6 +323,26 @@ def audio_visual(p: Profile, device: torch.device) -> Workload:
     )
 
 
+@entry("07_diffusion")
+def ddpm_unet(p: Profile, device: torch.device) -> Workload:
+    from coursework.diffusion import DiffusionObjective, UNet, linear_schedule
+
+    x = 2 * _digits(p, 4 * p.batch_size, device) - 1  # images in [-1, 1]
+    y = torch.arange(x.shape[0], device=device) % 10
+    model = UNet(x.shape[-1], 1, p.diffusion_width, num_classes=10).to(device)
+    objective = DiffusionObjective(
+        linear_schedule(p.diffusion_T).to(device), model.null_label, 0.2
+    )
+    return Workload(
+        model,
+        objective,
+        endless(x, y, batch=p.batch_size),
+        p.diffusion_steps,
+        f"class-conditional U-Net, width {p.diffusion_width}, T = {p.diffusion_T}",
+        images=True,
+    )
+
+
 # --- measuring
 
 

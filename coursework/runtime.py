@@ -44,6 +44,11 @@ class Profile:
         n_videos: training clips per class for the video notebook.
         frames: frames per clip (``T``).
         frame_size: side of a video frame.
+        diffusion_steps: optimisation steps of each digit model in notebook 07.
+        diffusion_width: base channels of notebook 07's U-Net.
+        diffusion_T: steps ``T`` of notebook 07's forward process.
+        diffusion_samples: samples per evaluated set in notebook 07 (at most
+            the test set's size).
     """
 
     name: str
@@ -60,6 +65,10 @@ class Profile:
     n_videos: int
     frames: int
     frame_size: int
+    diffusion_steps: int = 400
+    diffusion_width: int = 16
+    diffusion_T: int = 200
+    diffusion_samples: int = 400
 
     def replace(self, **changes: object) -> Profile:
         """Return a copy with some sizes changed, e.g. ``profile.replace(epochs=2)``."""
@@ -82,6 +91,10 @@ PROFILES: dict[str, Profile] = {
         n_videos=24,
         frames=8,
         frame_size=32,
+        diffusion_steps=40,
+        diffusion_width=16,
+        diffusion_T=50,
+        diffusion_samples=200,
     ),
     "cpu": Profile(
         name="cpu",
@@ -98,6 +111,10 @@ PROFILES: dict[str, Profile] = {
         n_videos=120,
         frames=16,
         frame_size=32,
+        diffusion_steps=500,
+        diffusion_width=16,
+        diffusion_T=200,
+        diffusion_samples=400,
     ),
     "gpu": Profile(
         name="gpu",
@@ -114,6 +131,10 @@ PROFILES: dict[str, Profile] = {
         n_videos=400,
         frames=16,
         frame_size=64,
+        diffusion_steps=6000,
+        diffusion_width=64,
+        diffusion_T=1000,
+        diffusion_samples=2000,
     ),
 }
 
@@ -234,6 +255,7 @@ def setup(
     device = get_device()
     set_threads()
     seed_everything(seed)
+    _RUN["profile"] = metrics_profile(prof)
     print(
         f"coursework: profile={prof.name} ({prof.description}) | device={device} "
         f"| torch {torch.__version__} | {torch.get_num_threads()} CPU threads"
@@ -276,27 +298,66 @@ def set_threads(threads: int | str | None = None) -> int:
 
 
 METRICS_ENV = "COURSEWORK_METRICS"
+_RUN = {"profile": ""}  # the profile that setup() chose, for record_metrics
+
+
+def metrics_profile(profile: Profile | None = None) -> str:
+    """The folder name figures are recorded under: the profile's name, with
+    ``-custom`` appended when its sizes were changed (they are other figures)."""
+    prof = profile or get_profile()
+    same = prof == PROFILES[prof.name]
+    return prof.name if same else f"{prof.name}-custom"
+
+
+def metrics_path(notebook: str, profile: str) -> Path:
+    """``<data dir>/metrics/<profile>/<notebook>.json``, where figures are kept."""
+    return data_dir() / "metrics" / profile / f"{notebook}.json"
+
+
+def _merge_json(path: Path, values: dict[str, float]) -> None:
+    import json
+
+    path.parent.mkdir(parents=True, exist_ok=True)
+    old = json.loads(path.read_text()) if path.exists() else {}
+    old.update(values)
+    tmp = path.with_suffix(f".{os.getpid()}.tmp")
+    tmp.write_text(json.dumps(old, indent=1, sort_keys=True))
+    tmp.replace(path)
 
 
 def record_metrics(notebook: str, **values: float) -> dict[str, float]:
-    """Print the figures a notebook reaches and, for benchmarks, save them.
+    """Print the figures a notebook reaches and keep them for later readers.
 
-    When ``$COURSEWORK_METRICS`` names a folder, the values are merged into
-    ``<folder>/<notebook>.json`` so the benchmark script can read what the
-    notebook computed instead of re-computing it.
+    The values are merged into ``<data dir>/metrics/<profile>/<notebook>.json``
+    (see :func:`recorded_metrics`; the profile is the one :func:`setup` chose)
+    and, when ``$COURSEWORK_METRICS`` names a folder, into
+    ``<folder>/<notebook>.json`` for the benchmark script.
     """
-    import json
-
     clean = {k: float(v) for k, v in values.items()}
     for k, v in clean.items():
         print(f"{notebook}: {k} = {v:.4f}")
+    _merge_json(metrics_path(notebook, _RUN["profile"] or metrics_profile()), clean)
     folder = os.environ.get(METRICS_ENV)
     if folder:
-        path = Path(folder) / f"{notebook}.json"
-        path.parent.mkdir(parents=True, exist_ok=True)
-        old = json.loads(path.read_text()) if path.exists() else {}
-        old.update(clean)
-        tmp = path.with_suffix(".tmp")
-        tmp.write_text(json.dumps(old, indent=1, sort_keys=True))
-        tmp.replace(path)
+        _merge_json(Path(folder) / f"{notebook}.json", clean)
     return clean
+
+
+def recorded_metrics(notebook: str, profile: str | Profile) -> dict[str, float]:
+    """The figures ``notebook`` last recorded in ``profile``; ``{}`` if none.
+
+    Args:
+        notebook: e.g. ``"04_gan"``.
+        profile: a profile or its folder name (``"cpu"``, ``"gpu-custom"``).
+    """
+    import json
+
+    name = profile if isinstance(profile, str) else metrics_profile(profile)
+    path = metrics_path(notebook, name)
+    if not path.exists():
+        return {}
+    try:
+        data = json.loads(path.read_text())
+    except (OSError, ValueError):
+        return {}
+    return {k: float(v) for k, v in data.items() if isinstance(v, (int, float))}

@@ -52,7 +52,7 @@ from coursework.classifier import (
     ConvClassifier,
     embed,
     evaluate_samples,
-    supervised_loss,
+    train_digit_classifier,
 )
 from coursework.data import load_images, make_shapes
 from coursework.data.mixtures import grid, ring
@@ -1233,15 +1233,9 @@ check("gan.frechet_distance", frechet_distance)
 
 # %%
 seed_everything(0)
-classifier = ConvClassifier(profile.image_size, outputs=10, width=gan_width).to(device)
-hist_clf = fit(
-    classifier,
-    TensorLoader(x_train, y_train, batch_size=batch),
-    supervised_loss,
-    torch.optim.Adam(classifier.parameters(), lr=2e-3),
-    epochs=profile.epochs,
-    val_loader=TensorLoader(x_test, y_test, batch_size=4 * batch, shuffle=False),
-    desc="digit classifier",
+classifier, hist_clf = train_digit_classifier(
+    x_train, y_train, x_test, y_test, width=gan_width, epochs=profile.epochs,
+    batch_size=batch,
 )
 print(
     f"classifier test accuracy: {hist_clf.val['acc'][-1]:.3f}; features: "

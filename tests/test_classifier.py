@@ -12,6 +12,7 @@ from coursework.classifier import (
     classification_loss,
     embed,
     supervised_loss,
+    train_digit_classifier,
 )
 
 
@@ -73,3 +74,22 @@ def test_embed_returns_features_and_the_heads_predictions() -> None:
     feats, pred = embed(model, x, batch_size=3)
     assert feats.shape == (7, 16) and pred.shape == (7,)
     assert torch.equal(pred, model(x).argmax(1))
+
+
+def test_train_digit_classifier_learns_a_separable_problem() -> None:
+    """Ten classes told apart by which row of a 10 x 10 image is lit."""
+    torch.manual_seed(0)
+    labels = torch.arange(10).repeat(20)
+    images = 0.1 * torch.rand(200, 1, 10, 10)
+    images[torch.arange(200), 0, labels, :] += 1.0
+    model, history = train_digit_classifier(
+        images[:160],
+        labels[:160],
+        images[160:],
+        labels[160:],
+        width=8,
+        epochs=30,
+        batch_size=32,
+    )
+    assert model.head.out_features == 10
+    assert history.val["acc"][-1] > 0.9 > history.val["acc"][0]

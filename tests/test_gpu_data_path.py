@@ -2,14 +2,12 @@
 
 A GPU user (Colab's default profile) must never be stopped by a shape, a
 channel count, an image size or a dataset branch that only the ``gpu`` profile
-picks. Two tests, both with ``COURSEWORK_PROFILE=gpu`` and tiny sizes, against
-MNIST and CIFAR-10 files in their real formats written here (nothing is
-downloaded):
-
-- the data cells (``tags=["data"]``) after the setup and imports cells, quick
-  and with a pointed failure message;
-- every cell of every solution notebook, so that each model the profile builds
-  is trained (tiny budget), sampled and evaluated once.
+picks. Every cell of every solution notebook runs with
+``COURSEWORK_PROFILE=gpu`` and tiny sizes, against MNIST and CIFAR-10 files in
+their real formats written here (nothing is downloaded), so that each model
+the profile builds is trained (tiny budget), sampled and evaluated once. The
+cells that load data carry ``tags=["data"]`` (checked here without running
+them), so that a reader, or a partial run, can find them.
 
 Training runs under autocast in bfloat16 (``COURSEWORK_AMP=1``), the mixed
 precision path that CUDA takes, so that a dtype error shows without a GPU.
@@ -28,7 +26,10 @@ from nbclient import NotebookClient
 
 from coursework.build import sources
 
-TINY = "n_train=64,n_test=32,n_videos=4,epochs=1,steps=12,batch_size=16,width=32"
+TINY = (
+    "n_train=64,n_test=32,n_videos=4,epochs=1,steps=12,batch_size=16,width=32,"
+    "diffusion_steps=12,diffusion_T=20,diffusion_samples=32,diffusion_width=8"
+)
 # torchvision checks CIFAR-10's files against the real archive's checksums,
 # which files written here cannot match; everything else is the real reader.
 BYPASS_CHECKSUM = """\
@@ -90,9 +91,9 @@ def run_in_gpu_profile(
 
 
 @pytest.mark.parametrize("path", sources(), ids=lambda p: p.stem)
-def test_data_cells_run_in_the_gpu_profile(path, tmp_path, fake_data):
-    nb = data_notebook(path)
-    run_in_gpu_profile(nb, path, tmp_path, fake_data, tmp_path / "metrics")
+def test_data_cells_are_tagged(path):
+    nb = data_notebook(path)  # fails with a pointed message when none is tagged
+    assert all(cell.source.strip() for cell in nb.cells)
 
 
 @pytest.mark.parametrize("path", sources(), ids=lambda p: p.stem)

@@ -91,6 +91,7 @@ def test_data_dir_from_environment(monkeypatch, tmp_path):
 
 
 def test_record_metrics_merges_into_json(monkeypatch, tmp_path, capsys):
+    monkeypatch.setenv("COURSEWORK_DATA", str(tmp_path / "data"))
     monkeypatch.setenv("COURSEWORK_METRICS", str(tmp_path))
     record_metrics("03_vae", neg_elbo=torch.tensor(90.5))
     record_metrics("03_vae", iwae50=88)
@@ -99,11 +100,47 @@ def test_record_metrics_merges_into_json(monkeypatch, tmp_path, capsys):
     assert "03_vae: iwae50 = 88.0000" in capsys.readouterr().out
 
 
-def test_record_metrics_without_folder_only_prints(monkeypatch, tmp_path, capsys):
+def test_record_metrics_without_folder_writes_only_the_data_dir(
+    monkeypatch, tmp_path
+):
     monkeypatch.delenv("COURSEWORK_METRICS", raising=False)
+    monkeypatch.setenv("COURSEWORK_DATA", str(tmp_path / "data"))
     monkeypatch.chdir(tmp_path)
     assert record_metrics("x", a=1.0) == {"a": 1.0}
-    assert list(tmp_path.iterdir()) == []
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["data"]
+
+
+def test_recorded_metrics_are_read_back_per_profile(monkeypatch, tmp_path):
+    monkeypatch.delenv("COURSEWORK_METRICS", raising=False)
+    monkeypatch.delenv("COURSEWORK_OVERRIDES", raising=False)
+    monkeypatch.setenv("COURSEWORK_DATA", str(tmp_path))
+    monkeypatch.setattr(runtime, "_RUN", {"profile": ""})
+    setup("cpu")
+    record_metrics("04_gan", fd_gan=3.5)
+    record_metrics("04_gan", fd_wgan_gp=2.0)
+    assert runtime.recorded_metrics("04_gan", "cpu") == {
+        "fd_gan": 3.5,
+        "fd_wgan_gp": 2.0,
+    }
+    assert runtime.recorded_metrics("04_gan", PROFILES["cpu"])["fd_gan"] == 3.5
+    assert (tmp_path / "metrics" / "cpu" / "04_gan.json").is_file()
+    # nothing recorded: an empty dict, never an error or a made-up number
+    assert runtime.recorded_metrics("04_gan", "gpu") == {}
+    assert runtime.recorded_metrics("02_autoregressive", "cpu") == {}
+    # a damaged file reads as nothing recorded
+    (tmp_path / "metrics" / "cpu" / "03_vae.json").write_text("{not json")
+    assert runtime.recorded_metrics("03_vae", "cpu") == {}
+
+
+def test_changed_sizes_are_recorded_apart(monkeypatch, tmp_path):
+    monkeypatch.delenv("COURSEWORK_METRICS", raising=False)
+    monkeypatch.setenv("COURSEWORK_DATA", str(tmp_path))
+    monkeypatch.setattr(runtime, "_RUN", {"profile": ""})
+    setup("ci", epochs=1)
+    record_metrics("07_diffusion", fd_ddpm=1.0)
+    assert runtime.recorded_metrics("07_diffusion", "ci") == {}
+    assert runtime.recorded_metrics("07_diffusion", "ci-custom") == {"fd_ddpm": 1.0}
+    assert runtime.metrics_profile(PROFILES["gpu"]) == "gpu"
 
 
 def test_threads_from_environment(monkeypatch):

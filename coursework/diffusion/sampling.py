@@ -1,0 +1,153 @@
+"""Reverse-process samplers: DDPM's ancestral step and DDIM's deterministic step.
+
+Ho, Jain & Abbeel, "Denoising Diffusion Probabilistic Models" (NeurIPS 2020,
+arXiv:2006.11239), Algorithm 2: ``x_{t-1} = 1/sqrt(alpha_t) (x_t - beta_t /
+sqrt(1 - alpha_bar_t) eps_theta(x_t, t)) + sigma_t z``, with ``sigma_t^2``
+either ``beta_t`` or the posterior variance ``beta~_t`` ("both had similar
+results").
+
+Song, Meng & Ermon, "Denoising Diffusion Implicit Models" (ICLR 2021,
+arXiv:2010.02502), eq. 12: predict ``x_0``, then step to any earlier time
+``x_{t'} = sqrt(alpha_bar_t') x0_hat + sqrt(1 - alpha_bar_t' - sigma^2) eps
++ sigma z``, with ``sigma = eta sqrt((1 - ab_t') / (1 - ab_t)) sqrt(1 - ab_t /
+ab_t')``; ``eta = 0`` is deterministic, ``eta = 1`` is DDPM's step (eq. 16).
+
+A *predictor* is any ``(x, time) -> eps`` with ``time`` in [0, 1) of shape
+(B,), e.g. :class:`coursework.diffusion.guidance.Predictor`. Samplers loop over
+Python integers only, so the loop never waits on the device.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import torch
+from tqdm.auto import tqdm
+
+from coursework.diffusion.schedules import Schedule, at, predict_x0
+
+PredictFn = Callable[[torch.Tensor, torch.Tensor], torch.Tensor]
+VARIANCES = ("posterior", "beta")
+
+
+def ddpm_step(
+    x: torch.Tensor,
+    eps: torch.Tensor,
+    t: int,
+    schedule: Schedule,
+    noise: torch.Tensor,
+    variance: str = "posterior",
+) -> torch.Tensor:
+    """One ancestral step x_t -> x_{t-1} (Algorithm 2); no noise at ``t = 0``.
+
+    Args:
+        x: the current sample x_t (B, ...).
+        eps: the model's noise prediction at (x_t, t), same shape.
+        t: the step index, 0 .. T-1 (0 is the paper's t = 1).
+        schedule: the forward process.
+        noise: standard normal ``z``, same shape (ignored at ``t = 0``).
+        variance: ``"posterior"`` (``beta~_t``) or ``"beta"`` (``beta_t``).
+    """
+    if variance not in VARIANCES:
+        raise ValueError(f"variance must be one of {VARIANCES}; got {variance!r}")
+    beta, alpha = at(schedule.betas, t, x), at(schedule.alphas, t, x)
+    ab = at(schedule.alpha_bar, t, x)
+    # mu_theta = 1/sqrt(alpha_t) (x_t - beta_t / sqrt(1 - alpha_bar_t) eps)
+    mean = (x - beta / (1 - ab).sqrt() * eps) / alpha.sqrt()
+    if t == 0:
+        return mean
+    var = schedule.posterior_variance if variance == "posterior" else schedule.betas
+    return mean + at(var, t, x).sqrt() * noise
+
+
+def ddim_step(
+    x: torch.Tensor,
+    eps: torch.Tensor,
+    t: int,
+    t_prev: int,
+    schedule: Schedule,
+    eta: float = 0.0,
+    noise: torch.Tensor | None = None,
+) -> torch.Tensor:
+    """One DDIM step from index ``t`` to an earlier ``t_prev`` (``-1`` = clean data).
+
+    Args:
+        x: x_t (B, ...).
+        eps: the noise prediction at (x_t, t).
+        t: current index; t_prev: target index, ``-1 <= t_prev < t``.
+        schedule: the forward process.
+        eta: 0 for the deterministic sampler, 1 for DDPM's posterior variance.
+        noise: standard normal z (needed when ``eta > 0``).
+    """
+    if not -1 <= t_prev < t:
+        raise ValueError(
+            f"DDIM steps backwards: need -1 <= t_prev < t; got {t_prev}, {t}"
+        )
+    ab = at(schedule.alpha_bar, t, x)
+    ab_prev = at(schedule.alpha_bar, t_prev, x) if t_prev >= 0 else torch.ones_like(ab)
+    x0 = predict_x0(x, eps, t, schedule.alpha_bar)
+    # sigma = eta sqrt((1 - ab') / (1 - ab)) sqrt(1 - ab / ab')     (DDIM eq. 16)
+    sigma = eta * ((1 - ab_prev) / (1 - ab) * (1 - ab / ab_prev)).sqrt()
+    # x_{t'} = sqrt(ab') x0_hat + sqrt(1 - ab' - sigma^2) eps + sigma z   (eq. 12)
+    out = ab_prev.sqrt() * x0 + (1 - ab_prev - sigma**2).clamp(min=0).sqrt() * eps
+    if eta > 0:
+        if noise is None:
+            raise ValueError("eta > 0 needs noise: pass noise=torch.randn_like(x)")
+        out = out + sigma * noise
+    return out
+
+
+def _time(x: torch.Tensor, t: int, T: int) -> torch.Tensor:  # noqa: N803
+    """The network's time input ``t / T`` for every sample, on x's device: (B,)."""
+    return torch.full((x.shape[0],), t / T, device=x.device, dtype=x.dtype)
+
+
+@torch.no_grad()
+def ddpm_sample(
+    predict: PredictFn,
+    x_T: torch.Tensor,  # noqa: N803
+    schedule: Schedule,
+    variance: str = "posterior",
+    generator: torch.Generator | None = None,
+    progress: bool = False,
+) -> torch.Tensor:
+    """Algorithm 2: ``T`` ancestral steps from the noise ``x_T`` (B, ...)."""
+    x = x_T
+    for t in tqdm(range(schedule.T - 1, -1, -1), desc="DDPM", disable=not progress):
+        eps = predict(x, _time(x, t, schedule.T))
+        z = torch.randn(x.shape, generator=generator, device=x.device, dtype=x.dtype)
+        x = ddpm_step(x, eps, t, schedule, z, variance)
+    return x
+
+
+def ddim_timesteps(T: int, steps: int) -> list[int]:  # noqa: N803
+    """``steps`` indices spread evenly over 0 .. T-1, last first (DDIM's tau)."""
+    if not 1 <= steps <= T:
+        raise ValueError(f"DDIM needs 1 <= steps <= T={T}; got steps={steps}")
+    taus = torch.linspace(0, T - 1, steps).round().long().unique().tolist()
+    return taus[::-1]
+
+
+@torch.no_grad()
+def ddim_sample(
+    predict: PredictFn,
+    x_T: torch.Tensor,  # noqa: N803
+    schedule: Schedule,
+    steps: int,
+    eta: float = 0.0,
+    generator: torch.Generator | None = None,
+    progress: bool = False,
+) -> torch.Tensor:
+    """DDIM with ``steps`` network evaluations from the noise ``x_T`` (B, ...)."""
+    taus = ddim_timesteps(schedule.T, steps)
+    x = x_T
+    for i, t in enumerate(tqdm(taus, desc=f"DDIM-{steps}", disable=not progress)):
+        t_prev = taus[i + 1] if i + 1 < len(taus) else -1
+        eps = predict(x, _time(x, t, schedule.T))
+        z = None
+        if eta > 0:
+            z = torch.randn(
+                x.shape, generator=generator, device=x.device, dtype=x.dtype
+            )
+        x = ddim_step(x, eps, t, t_prev, schedule, eta, z)
+    return x

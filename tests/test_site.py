@@ -1,0 +1,259 @@
+"""The course site (docs/, ``make site``): its helpers, and the built ci site.
+
+The helpers are tested on small inputs. The built-site tests read
+``docs/_build/ci/html``, built by ``make site COURSEWORK_PROFILE=ci`` (warnings
+as errors); without a build they skip and say how to build.
+"""
+
+from __future__ import annotations
+
+import re
+import sys
+from pathlib import Path
+from urllib.parse import unquote, urljoin
+
+import nbformat
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "docs" / "_ext"))
+pytest.importorskip("sphinx", reason="the site extra: pip install -e '.[site]'")
+
+import coursesite  # noqa: E402
+
+SITE = ROOT / "docs" / "_build" / "ci" / "html"
+SOLUTIONS = sorted((ROOT / "solutions").glob("[0-9][0-9]_*.ipynb"))
+
+
+# --- helpers ---------------------------------------------------------------
+
+
+def _notebook(first_markdown: str) -> nbformat.NotebookNode:
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [
+        nbformat.v4.new_markdown_cell(
+            "[![Open In Colab](https://colab.research.google.com/assets/colab-badge"
+            ".svg)](https://colab.research.google.com/github/o/r/blob/main/"
+            "solutions/09_demo.ipynb)"
+        ),
+        nbformat.v4.new_markdown_cell(first_markdown),
+        nbformat.v4.new_code_cell("x = 1"),
+    ]
+    return nb
+
+
+def test_site_notebook_links_the_student_notebook(tmp_path):
+    source = tmp_path / "solutions" / "09_demo.ipynb"
+    source.parent.mkdir()
+    nbformat.write(_notebook("# 09 · Demo\n\nText."), source)
+    lecture_dir = coursesite.ROOT / "docs" / "lectures"
+    nb = coursesite.site_notebook(source, lecture_dir, package="abc")
+    text = nb.cells[0].source
+    assert len(nb.cells) == 2  # the solution's badge cell is gone
+    assert "solutions/" not in text
+    assert text.startswith("# 09 · Demo\n\n[Open the exercise notebook in Colab](")
+    assert coursesite.colab_url("notebooks/09_demo.ipynb") in text
+    download = "<../../notebooks/09_demo.ipynb>`"
+    assert "{download}`Download the exercise notebook " + download in text
+    assert nb.cells[1].source == "x = 1"
+    assert nb.metadata.kernelspec["coursework"] == {"package": "abc"}
+
+
+def test_site_notebook_without_a_title_says_what_to_do(tmp_path):
+    source = tmp_path / "09_demo.ipynb"
+    nbformat.write(_notebook("No heading here."), source)
+    with pytest.raises(ValueError, match="no '# Title' line"):
+        coursesite.site_notebook(source, tmp_path, package="abc")
+
+
+def test_package_hash_follows_executed_code_only():
+    digest = coursesite.package_hash()
+    assert re.fullmatch(r"[0-9a-f]{16}", digest)
+    assert digest == coursesite.package_hash()
+    assert "build.py" in coursesite.NOT_EXECUTED  # editing the build runs nothing
+
+
+def test_docstring_formula_blocks_become_literal_blocks():
+    lines = [
+        "Draw samples of shape (*shape, 2) from (**kwargs).",
+        "",
+        "Minimising",
+        "",
+        "    E = sum (I_x u)^2 + alpha^2 |grad u|^2",
+        "",
+        "gives the update:",
+        "",
+        "    u <- u_bar",
+        "Heads:",
+        "    ``frame``: per frame;",
+        "        the mean over frames.",
+        "after",
+        ":param x: a value:",
+        "    continued",
+    ]
+    assert coursesite.plain_text_docstring(lines) == [
+        r"Draw samples of shape (\*shape, 2) from (\*\*kwargs).",
+        "",
+        "Minimising ::",
+        "",
+        "    E = sum (I_x u)^2 + alpha^2 |grad u|^2",
+        "",
+        "gives the update::",
+        "",
+        "    u <- u_bar",
+        "",
+        "Heads::",
+        "",
+        "    ``frame``: per frame;",
+        "        the mean over frames.",
+        "",
+        "after",
+        ":param x: a value:",
+        "    continued",
+    ]
+
+
+def test_terminal_text_keeps_the_last_state_of_each_line():
+    bars = "\rfit:   0%|  | 0/6\rfit:  50%|# | 3/6\rfit: 100%|##| 6/6\r"
+    assert coursesite.terminal_text(bars + "\ndone\n") == "fit: 100%|##| 6/6\ndone\n"
+    assert coursesite.terminal_text("a\nb") == "a\nb"
+
+
+def test_widget_snapshot_shows_the_saved_outputs():
+    png = "iVBORw0KGgo="
+    state = {
+        "box": {"model_name": "VBoxModel", "state": {"children": ["IPY_MODEL_out",
+                                                                  "IPY_MODEL_s"]}},
+        "s": {"model_name": "FloatSliderModel", "state": {}},
+        "out": {
+            "model_name": "OutputModel",
+            "state": {"outputs": [
+                {"output_type": "display_data", "data": {"image/png": png}},
+                {"output_type": "stream", "name": "stdout", "text": "a < b\n"},
+            ]},
+        },
+    }
+    html = coursesite.widget_snapshot("box", state)
+    assert f'src="data:image/png;base64,{png}"' in html
+    assert "<pre>a &lt; b\n</pre>" in html
+    assert "run the notebook" in html
+    assert "<img" not in coursesite.widget_snapshot("missing", state)
+
+
+def test_lecture_pages_are_the_notebook_sources(monkeypatch):
+    """A new notebook (07 and later) becomes a page with no edit to docs/."""
+    from coursework.build import sources
+
+    monkeypatch.delenv(coursesite.ONLY_ENV, raising=False)
+    pages = [p.stem for p in coursesite.lecture_sources()]
+    assert pages == [p.stem for p in sources()]
+    assert "07_diffusion" in pages
+
+
+def test_lecture_filter(monkeypatch):
+    monkeypatch.setenv(coursesite.ONLY_ENV, "03")
+    assert [p.stem for p in coursesite.lecture_sources()] == [
+        p.stem for p in SOLUTIONS if p.stem.startswith("03")
+    ]
+    monkeypatch.setenv(coursesite.ONLY_ENV, "99")
+    with pytest.raises(ValueError, match="matches no"):
+        coursesite.lecture_sources()
+
+
+# --- the built site ----------------------------------------------------------
+
+needs_site = pytest.mark.skipif(
+    not (SITE / "index.html").exists(),
+    reason="no ci site: build it with `make site COURSEWORK_PROFILE=ci`",
+)
+
+
+def _hrefs(page: Path) -> list[str]:
+    return re.findall(r'<a [^>]*href="([^"]+)"', page.read_text())
+
+
+@needs_site
+@pytest.mark.parametrize("solution", SOLUTIONS, ids=lambda p: p.stem)
+def test_lecture_page_is_the_solution_notebook(solution):
+    page = SITE / "lectures" / f"{solution.stem}.html"
+    assert page.exists(), f"no page for {solution.name}: lectures are discovered"
+    text = page.read_text()
+    student = (ROOT / "notebooks" / solution.name).read_text()
+    source = (ROOT / "solutions" / f"{solution.stem}.py").read_text()
+    regions = re.findall(r"### BEGIN SOLUTION\n(.*?)### END SOLUTION", source, re.S)
+    code_lines = [
+        line.strip() for region in regions for line in region.splitlines()
+        if line.strip() and not line.strip().startswith("#")
+    ]
+    assert code_lines, f"{solution.stem} has no solution code to look for"
+    plain = re.sub(r"<[^>]+>", "", text).replace("&quot;", '"').replace("&#39;", "'")
+    plain = plain.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
+    missing = [line for line in code_lines if line not in plain]
+    assert not missing, f"solution code missing from the page: {missing[:3]}"
+    assert "NotImplementedError" not in plain or "NotImplementedError" in source
+    assert "ExerciseIncomplete" not in plain or "ExerciseIncomplete" in source
+    assert student != solution.read_text()
+    assert "SetupFailed" not in plain  # the Colab install cell is left out
+
+
+@needs_site
+@pytest.mark.parametrize("solution", SOLUTIONS, ids=lambda p: p.stem)
+def test_lecture_links_point_at_the_student_notebook(solution):
+    page = SITE / "lectures" / f"{solution.stem}.html"
+    hrefs = _hrefs(page)
+    colab = [h for h in hrefs if h.startswith("https://colab.research.google.com/")]
+    assert colab == [coursesite.colab_url(f"notebooks/{solution.name}")]
+    downloads = [h for h in hrefs if h.endswith(".ipynb") and "://" not in h]
+    assert len(downloads) == 1, downloads
+    served = SITE / unquote(urljoin("lectures/", downloads[0]))
+    assert served.read_bytes() == (ROOT / "notebooks" / solution.name).read_bytes()
+    assert not any("solutions/" in h for h in hrefs)
+
+
+@needs_site
+def test_results_page_has_every_notebooks_metrics():
+    text = (SITE / "results.html").read_text()
+    assert "Profile: ci." in text
+    for solution in SOLUTIONS:
+        section = re.search(
+            rf'<section id="results-{solution.stem}">(.*?)</section>', text, re.S
+        )
+        assert section, f"no results for {solution.stem}"
+        rows = re.findall(r"<tr[^>]*>\s*<td[^>]*><p>([^<]+)</p></td>\s*<td[^>]*><p>"
+                          r"([^<]+)</p>", section.group(1))
+        assert rows, f"no metric rows for {solution.stem}"
+        for _, value in rows:
+            float(value)
+
+
+@needs_site
+def test_no_page_loads_anything_from_another_host():
+    remote = re.compile(r'<(?:script|img|link|iframe|source|audio|video)\b[^>]*'
+                        r'(?:src|href)="(?:https?:)?//', re.I)
+    pages = sorted(SITE.rglob("*.html"))
+    assert len(pages) > len(SOLUTIONS) + 3
+    offenders = [p.relative_to(SITE) for p in pages if remote.search(p.read_text())]
+    assert not offenders, offenders
+    assert (SITE / "_static" / "mathjax" / "MathJax.js").exists()
+
+
+@needs_site
+def test_progress_bars_are_one_finished_line():
+    for solution in SOLUTIONS:
+        text = (SITE / "lectures" / f"{solution.stem}.html").read_text()
+        assert "\r" not in text
+        assert "widget-view+json" not in text
+        for bar in re.findall(r"\d+%\|[^|\n]*\|", text):
+            assert bar.startswith("100%"), f"{solution.stem}: unfinished bar {bar}"
+
+
+@needs_site
+def test_home_page_shows_every_lecture_with_a_figure():
+    text = (SITE / "index.html").read_text()
+    cards = re.findall(r'<div class="course-card docutils container">(.*?)</div>',
+                       text, re.S)
+    assert len(cards) == len(SOLUTIONS)
+    for card, solution in zip(cards, SOLUTIONS, strict=True):
+        assert f'href="lectures/{solution.stem}.html"' in card
+        image = re.search(r'<img [^>]*src="([^"]+)"', card)
+        assert image and (SITE / unquote(image.group(1))).exists()
