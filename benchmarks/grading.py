@@ -129,26 +129,28 @@ def execute_once(nb: nbformat.NotebookNode, folder: Path) -> float:
 
 
 def phases(out: Path) -> dict[str, float]:
-    """Mean seconds per submission: the notebook run, the checks, the rest.
+    """Mean seconds per submission by phase, read from the run's state records.
 
-    Read from the run's state records (``seconds`` of the whole job, of the
-    execution including kernel start, and of each exercise's checks process);
-    "rest" is process start, copying, hashing and the worker's own imports.
+    The worker times each phase of a job (``Record.phases``): reading and
+    hashing the submission, copying it into its folder, starting kernels
+    (with the grader's first cell, which imports PyTorch), the notebook's own
+    cells, starting checks processes, the checks, the package integrity
+    checks, and the clean-up; "other" is the rest of the job (loading the
+    checks, reading the definitions, writing the executed notebook). The
+    worker process's own start and imports are outside these figures.
     """
-    rows = []
+    rows: list[dict[str, float]] = []
     for path in (out / ".state").glob("*.json"):
         record = json.loads(json.loads(path.read_text())["record"])
-        execution = (record.get("execution") or {}).get("seconds", 0.0)
-        checks = sum(e.get("seconds", 0.0) for e in record.get("exercises", []))
-        rows.append((record["seconds"], execution, checks))
+        row = dict(record.get("phases") or {})
+        row["other"] = record["seconds"] - sum(row.values())
+        row["total"] = record["seconds"]
+        rows.append(row)
+    names = list(dict.fromkeys(k for row in rows for k in row))
+    names.remove("total")
+    names.append("total")
     n = max(1, len(rows))
-    total, execution, checks = (sum(r[i] for r in rows) / n for i in range(3))
-    return {
-        "notebook run": execution,
-        "checks": checks,
-        "rest": total - execution - checks,
-        "total": total,
-    }
+    return {k: sum(row.get(k, 0.0) for row in rows) / n for k in names}
 
 
 def scale(nb, base: Path, copies: int, name: str, extra: list[str]) -> None:
@@ -161,6 +163,7 @@ def scale(nb, base: Path, copies: int, name: str, extra: list[str]) -> None:
     one = grade(folder, 1, name, extra)
     parts = phases(LAST_OUT) if LAST_OUT else {}
     two = grade(folder, 2, name, extra)
+    skipped = grade(folder, 1, name, [*extra, "--no-run"]) / copies
     per_sub = one / copies
     rate1, rate2 = 60 * copies / one, 60 * copies / two
     speedup = rate2 / rate1
@@ -173,6 +176,10 @@ def scale(nb, base: Path, copies: int, name: str, extra: list[str]) -> None:
     for phase, seconds in parts.items():
         print(f"  {phase:<14} {seconds:7.1f} s")
     print(
+        f"grading one submission with --no-run (same grades, no run for the "
+        f"feedback): {skipped:.1f} s = {skipped / once:.2f}x one execution"
+    )
+    print(
         f"--jobs 1: {rate1:.2f} per minute; --jobs 2: {rate2:.2f} per minute; "
         f"{speedup:.2f}x (target >= 1.6x)"
     )
@@ -181,8 +188,10 @@ def scale(nb, base: Path, copies: int, name: str, extra: list[str]) -> None:
         ("a 4-node cluster of 16 cores each (Dask)", 64),
     ]:
         minutes = 300 / (rate1 * cores * efficiency)
+        fast = 300 * skipped / 60 / (cores * efficiency)
         print(
-            f"a class of 300 on {label}: about {minutes:.0f} min "
+            f"a class of 300 on {label}: about {minutes:.0f} min, "
+            f"{fast:.1f} min with --no-run "
             f"(if each core keeps the measured {efficiency:.0%} of one)"
         )
 

@@ -64,12 +64,16 @@ def check_exercises(
     workdir: Path,
     limits: Limits,
     before_child: Callable[[], None] | None = None,
+    phases: dict[str, float] | None = None,
 ) -> list[ExerciseResult]:
     """Grade every exercise against the student's definitions.
 
     Never raises for anything the student wrote; what ``before_child`` raises
-    propagates.
+    propagates. ``phases``, when given, gains "checks start" (starting checks
+    processes and rebuilding the definitions in them) and "checks" (the rest).
     """
+    began = time.monotonic()
+    starting = 0.0
     results: list[ExerciseResult] = []
     child: ChildProcess | None = None
     names = sorted({ex.function_name for ex in exercises})
@@ -97,6 +101,7 @@ def check_exercises(
                 child.stop()
             if before_child is not None:
                 before_child()
+            spawned = time.monotonic()
             child = ChildProcess(workdir, limits)
             try:
                 reply = child.request(define)
@@ -105,6 +110,8 @@ def check_exercises(
                 why = f"while rebuilding your definitions: {child.why}"
                 results.append(_result(ex, child.failure or Status.KERNEL_DIED, why))
                 continue
+            finally:
+                starting += time.monotonic() - spawned
         child.set_budget(limits.exercise_seconds)
         kind = found.get(name, "absent")
         if kind != "callable":
@@ -141,6 +148,9 @@ def check_exercises(
         results.append(_grade(ex, check, errors, child, time.monotonic() - start))
     if child is not None:
         child.stop()
+    if phases is not None:
+        phases["checks start"] = starting
+        phases["checks"] = time.monotonic() - began - starting
     if define_errors:
         for r in results:
             if r.status not in (Status.PASSED, Status.USES_REFERENCE):

@@ -219,6 +219,7 @@ def execute_notebook(
         watch: MemoryWatch | None = None
         report.kernels_started += 1
         try:
+            starting = time.monotonic()
             with client.setup_kernel(env=env, cwd=str(workdir)):
                 pid = km.provisioner.process.pid  # type: ignore[union-attr]
                 watch = MemoryWatch(pid, limits.memory_mb)
@@ -226,6 +227,7 @@ def execute_notebook(
                 # threads and seeds (again, in a fresh kernel), on the grader's clock
                 client.timeout = int(min(STARTUP_SECONDS, max(1, left)))
                 client.execute_cell(lead, 0, store_history=False)
+                report.startup_seconds += time.monotonic() - starting
                 index = max(index, 1)
                 while index < len(nb.cells):
                     left = limits.notebook_seconds - (time.monotonic() - start)

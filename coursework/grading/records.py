@@ -111,6 +111,7 @@ class ExecutionReport:
     output_truncated: bool = False
     budget_exhausted: bool = False
     kernels_started: int = 0
+    startup_seconds: float = 0.0  # starting kernels and the grader's first cell
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> ExecutionReport:
@@ -120,6 +121,7 @@ class ExecutionReport:
             output_truncated=bool(data.get("output_truncated", False)),
             budget_exhausted=bool(data.get("budget_exhausted", False)),
             kernels_started=int(data.get("kernels_started", 0)),
+            startup_seconds=float(data.get("startup_seconds", 0.0)),
         )
 
 
@@ -138,6 +140,8 @@ class Record:
         seconds: time spent grading it.
         fingerprint: hash of the checks and settings it was graded with.
         isolation: the isolation it was graded under, in words.
+        phases: seconds by phase of the job (read, copy, kernel start, cells,
+            checks start, checks, integrity, clean-up), for the benchmark.
     """
 
     student: str
@@ -150,6 +154,7 @@ class Record:
     seconds: float = 0.0
     fingerprint: str = ""
     isolation: str = ""
+    phases: dict[str, float] = field(default_factory=dict)
 
     def total(self) -> tuple[float, float]:
         """(points, max points)."""
@@ -176,4 +181,5 @@ class Record:
             seconds=float(data.get("seconds", 0.0)),
             fingerprint=str(data.get("fingerprint") or ""),
             isolation=str(data.get("isolation") or ""),
+            phases={str(k): float(v) for k, v in (data.get("phases") or {}).items()},
         )

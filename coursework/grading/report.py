@@ -186,6 +186,14 @@ def feedback_markdown(record: Record) -> str:
             "The grader failed on your notebook; your instructor has been told.",
             "",
         ]
+    if record.execution is None and not (
+        record.invalid or record.tampered or record.crashed
+    ):
+        lines += [
+            "Your functions were checked from your notebook's source; the "
+            "notebook itself was not run.",
+            "",
+        ]
     events = record.execution.events if record.execution else []
     if events:
         lines += ["## While running your notebook", ""]

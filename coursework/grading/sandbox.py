@@ -80,6 +80,9 @@ class Limits:
             namespaces of the job's own.
         network: leave the network open to student code.
         cgroup: the job's pids cgroup (root; set per job).
+        run_notebook: run the notebook for the feedback (its cell errors and
+            the executed copy); the grade never depends on it, since the
+            checks rebuild the functions from the source.
     """
 
     cell_seconds: float = 120.0
@@ -99,6 +102,7 @@ class Limits:
     namespaces: bool = False
     network: bool = False
     cgroup: str | None = None
+    run_notebook: bool = True
 
 
 def _user_tasks() -> int:

@@ -1,5 +1,9 @@
 """Grade one submission in its own process: run the notebook, then the checks.
 
+The run feeds the feedback (cell errors, the executed copy); the grade comes
+from the checks alone, which rebuild the functions from the source, so
+``--no-run`` (``Limits.run_notebook``) skips the run and gives the same grades.
+
 Started by the batch grader as ``python -m coursework.grading.worker JOB``,
 with the per-run secret on standard input (never in the arguments or the
 environment, which the kernel inherits or can read). The result goes to a
@@ -54,9 +58,16 @@ def grade_submission(job: dict[str, Any]) -> Record:
     limits = dataclasses.replace(Limits(**job["limits"]), uid=job.get("uid"))
     baseline = Baseline.from_json(job["baseline"]) if job.get("baseline") else None
 
+    phases: dict[str, float] = {}
+    hashing = [0.0]  # seconds spent checking the package against the baseline
+
     def verify(when: str) -> None:
         if baseline is not None:
-            baseline.verify(when)
+            began = time.monotonic()
+            try:
+                baseline.verify(when)
+            finally:
+                hashing[0] += time.monotonic() - began
 
     load_checks([Path(p) for p in job["checks"]])
     exercises = [get_exercise(i) for i in job["exercises"]]
@@ -73,6 +84,7 @@ def grade_submission(job: dict[str, Any]) -> Record:
         ]
         record.seconds = time.monotonic() - start
         return record
+    phases["read"] = time.monotonic() - start
     become_subreaper()  # orphans of the job stay below this worker
     workdir = Path(tempfile.mkdtemp(prefix="coursework-grade-"))
     cgroup = Path(limits.cgroup) if limits.cgroup else None  # made by the batch
@@ -88,21 +100,28 @@ def grade_submission(job: dict[str, Any]) -> Record:
         shutil.copy2(job["path"], workdir / "submission.ipynb")
         if limits.uid is not None:
             give_to(workdir, limits.uid)
-        executed, report = execute_notebook(
-            nb, workdir, limits, after_kernel=lambda: verify("after a kernel")
-        )
-        if job.get("executed"):
-            data = json.dumps(executed, sort_keys=True, default=str).encode()
-            write_atomic(Path(job["executed"]), data)
-        record.execution = report
+        phases["copy"] = time.monotonic() - start - phases["read"]
+        if limits.run_notebook:  # for the feedback only: grades come from the checks
+            executed, report = execute_notebook(
+                nb, workdir, limits, after_kernel=lambda: verify("after a kernel")
+            )
+            phases["kernel start"] = report.startup_seconds
+            phases["cells"] = report.seconds - report.startup_seconds - hashing[0]
+            if job.get("executed"):
+                data = json.dumps(executed, sort_keys=True, default=str).encode()
+                write_atomic(Path(job["executed"]), data)
+            record.execution = report
         defs = read_definitions(nb, {ex.function_name for ex in exercises})
+        hashed = hashing[0]
         results = check_exercises(
             exercises,
             defs,
             workdir,
             limits,
             before_child=lambda: verify("before a checks process"),
+            phases=phases,
         )
+        phases["checks"] -= hashing[0] - hashed
         record.exercises = results
     except Tampered as exc:
         record.tampered = str(exc)
@@ -112,13 +131,17 @@ def grade_submission(job: dict[str, Any]) -> Record:
             for ex in exercises
         ]
     finally:  # every process of the job, however it forked
+        ending = time.monotonic()
         if cgroup is not None:
             kill_cgroup(cgroup)
         if limits.uid is not None:
             kill_user(limits.uid)
         kill_descendants()  # the orphans this worker reaps, in every mode
         shutil.rmtree(workdir, ignore_errors=True)
+        phases["clean-up"] = time.monotonic() - ending
+    phases["integrity"] = hashing[0]
     record.seconds = time.monotonic() - start
+    record.phases = {k: round(v, 3) for k, v in phases.items()}
     return record
 
 

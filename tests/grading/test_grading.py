@@ -268,7 +268,8 @@ HIDDEN_ONLY = (  # right on every public case, wrong on the hidden one (x = 500)
 def net_spy(port: int) -> str:
     """A cell that looks for other kernels' sockets (issue 22's attack) and the grader.
 
-    It counts the processes it sees, the listening TCP sockets and the unix
+    It counts the processes it sees, the listening TCP sockets other than its
+    own kernel's (ipykernel listens on loopback even over ipc) and the unix
     sockets outside its own folder (a classmate's kernel, TCP or ipc), tries
     to connect to each of those, and to a grader-side port.
     """
@@ -280,9 +281,16 @@ def net_spy(port: int) -> str:
         "        return open('/proc/net/' + name).read().splitlines()[1:]\n"
         "    except OSError:\n"
         "        return []\n"
+        "own = set()\n"  # the kernel's own sockets (ipykernel listens on loopback)
+        "for fd in os.listdir('/proc/self/fd'):\n"
+        "    try:\n"
+        "        own.add(os.readlink('/proc/self/fd/' + fd))\n"
+        "    except OSError:\n"
+        "        pass\n"
         "ports = {int(r.split()[1].rsplit(':', 1)[1], 16)\n"
         "         for name in ('tcp', 'tcp6') for r in table(name)\n"
-        "         if r.split()[3] == '0A'}\n"
+        "         if r.split()[3] == '0A'\n"
+        "         and 'socket:[' + r.split()[9] + ']' not in own}\n"
         "paths = {r.split()[-1] for r in table('unix') if r.split()[-1][:1] == '/'}\n"
         "paths = {p for p in paths if not p.startswith(os.getcwd())}\n"
         "tcp = unix = 0\n"
@@ -1025,6 +1033,39 @@ def test_statuses_do_not_depend_on_an_idle_machine(
     assert "memory" in loaded[("memory", "demo.normalize")]["message"]
 
 
+NO_RUN = [*UNDER_LOAD, "student", "fake_pass", "redefine_check", "monkeypatch"]
+
+
+def test_no_run_gives_the_same_grades_without_running_notebooks(
+    graded: dict[str, object], tmp_path: Path, package_copy: Path
+) -> None:
+    """--no-run skips the notebook run (feedback only) and changes no grade, for
+    honest notebooks and for the attacks that act in functions or at top level."""
+    solution, student = demo_notebooks()
+    subs, out = tmp_path / "submissions", tmp_path / "results"
+    items = battery(solution, student, subs, out)
+    write_submissions(subs, {n: items[n] for n in NO_RUN})
+    args = [*FAST, "--no-run"]
+    args[args.index("--checks") + 1] = str(private_checks(tmp_path))
+    done = grade(package_copy, subs, out, *args)
+    assert done.returncode == 0, done.stderr
+    rows = {(r["student"], r["exercise"]): r for r in read_csv(out / "results.csv")}
+    idle = graded["results"]
+    for name in NO_RUN:
+        for i in IDS:
+            got, want = rows[(name, i)], idle[(name, i)]  # type: ignore[index]
+            assert (got["status"], got["points"]) == (
+                want["status"],
+                want["points"],
+            ), (name, i)
+    grades = {r["student"]: r for r in read_csv(out / "grades.csv")}
+    for name in NO_RUN:
+        assert grades[name] == graded["grades"][name]  # type: ignore[index]
+    feedback = (out / "feedback" / "solution.md").read_text()
+    assert "the notebook itself was not run" in feedback
+    assert not list((out / "executed").glob("*.ipynb"))
+
+
 NOBODY = 65534
 
 
@@ -1147,12 +1188,17 @@ def test_interrupted_run_resumes_to_the_same_gradebook(
 
 
 REAL = sorted((ROOT / "solutions").glob("[0-9][0-9]_*.ipynb"))
+# Grades never depend on the notebook run (the checks rebuild the functions
+# from the source), and nbval already runs every notebook in the ci profile:
+# one notebook is graded with its run, the others with --no-run.
+RUN_ONE = "03_vae"
 
 
 @pytest.mark.parametrize("notebook", REAL, ids=[p.stem for p in REAL])
 def test_real_notebook_solution_full_student_zero(
     notebook: Path, tmp_path: Path, package_copy: Path
 ) -> None:
+    """Every exercise of a real notebook: the solution full marks, the student zero."""
     source = notebook.with_suffix(".py")
     if source.exists():
         solution, student, _ = split_notebook(source)
@@ -1175,6 +1221,7 @@ def test_real_notebook_solution_full_student_zero(
             "600",
             "--cell-timeout",
             "300",
+            *([] if notebook.stem == RUN_ONE else ["--no-run"]),
         ],
         timeout=850,
     )
@@ -1190,6 +1237,10 @@ def test_real_notebook_solution_full_student_zero(
         r for r in read_csv(out / "results.csv") if r["student"] == "student"
     ]
     assert all(r["status"] in ("missing", "failed", "error") for r in student_rows)
+    state = json.loads((out / ".state" / "solution.json").read_text())
+    phases = json.loads(state["record"])["phases"]
+    assert {"read", "copy", "checks start", "checks", "clean-up"} <= set(phases)
+    assert ("cells" in phases) == (notebook.stem == RUN_ONE), phases
 
 
 def test_zip_export_with_student_folders(tmp_path: Path, package_copy: Path) -> None:

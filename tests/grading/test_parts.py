@@ -233,10 +233,16 @@ def test_records_round_trip_through_json() -> None:
                     "cases": [{"name": "c", "status": "passed", "message": ""}],
                 }
             ],
-            "execution": {"events": [{"cell": 1, "kind": "timeout", "message": "t"}]},
+            "execution": {
+                "events": [{"cell": 1, "kind": "timeout", "message": "t"}],
+                "startup_seconds": 2.5,
+            },
+            "phases": {"kernel start": 2.5, "cells": 4},
         }
     )
     assert record.exercises[0].status is Status.KERNEL_DIED
+    assert record.phases == {"kernel start": 2.5, "cells": 4.0}
+    assert record.execution is not None and record.execution.startup_seconds == 2.5
     assert Record.from_json(record.to_json()) == record
     assert [str(s) for s in Status][:3] == ["passed", "failed", "error"]
     with pytest.raises(ValueError):
