@@ -47,6 +47,7 @@ from coursework.grading.batch import Runner, _zero_row
 from coursework.grading.checks import load_checks
 from coursework.grading.integrity import Baseline, hash_files
 from coursework.grading.oscalls import package_dir
+from coursework.grading.probe import IsolationError, probe
 from coursework.grading.records import Record, Status
 from coursework.grading.sandbox import Limits
 from coursework.grading.signing import write_atomic
@@ -197,8 +198,6 @@ def _failed(task: Task, why: str, host: str) -> Outcome:
 
 def _isolation_problem(limits: Limits) -> str:
     """Why this machine cannot give ``limits``' isolation ("" when it can)."""
-    from coursework.grading.probe import IsolationError, probe
-
     key = (limits.isolation, limits.network)
     with _lock:
         if key not in _probed:
