@@ -18,6 +18,8 @@ from __future__ import annotations
 
 import argparse
 import copy
+import json
+import os
 import subprocess
 import sys
 import tempfile
@@ -71,7 +73,11 @@ def with_cell(nb: nbformat.NotebookNode, source: str) -> nbformat.NotebookNode:
 def grade(
     folder: Path, jobs: int, name: str, extra: list[str], isolation: str | None = None
 ) -> float:
-    """Wall-clock seconds to grade ``folder`` (a fresh results folder each time)."""
+    """Wall-clock seconds to grade ``folder`` (a fresh results folder each time).
+
+    The results folder of the last run is kept in ``LAST_OUT`` (for phases()).
+    """
+    global LAST_OUT
     out = Path(tempfile.mkdtemp(prefix=f"results-{folder.name}-", dir=folder.parent))
     command = [
         sys.executable, "-m", "coursework", "grade", str(folder), "--out", str(out),
@@ -83,6 +89,7 @@ def grade(
     start = time.monotonic()
     done = subprocess.run(command, cwd=ROOT, capture_output=True, text=True)
     seconds = time.monotonic() - start
+    LAST_OUT = out
     if done.returncode != 0:
         raise SystemExit(f"grading failed:\n{done.stderr[-2000:]}")
     used = [line for line in done.stdout.splitlines() if line.startswith("isolation:")]
@@ -92,6 +99,101 @@ def grade(
 
 
 ISOLATION_SEEN: set[str] = set()
+LAST_OUT: Path | None = None
+
+
+def execute_once(nb: nbformat.NotebookNode, folder: Path) -> float:
+    """Seconds to execute ``nb`` once in the ci profile, as a student's kernel would."""
+    from nbclient import NotebookClient
+
+    env = {"COURSEWORK_PROFILE": "ci", "COURSEWORK_THREADS": "1", "MPLBACKEND": "Agg"}
+    old = {k: os.environ.get(k) for k in env}
+    os.environ.update(env)
+    try:
+        client = NotebookClient(
+            copy.deepcopy(nb),
+            timeout=900,
+            kernel_name="python3",
+            allow_errors=True,
+            resources={"metadata": {"path": str(folder)}},
+        )
+        start = time.monotonic()
+        client.execute()
+        return time.monotonic() - start
+    finally:
+        for k, v in old.items():
+            if v is None:
+                os.environ.pop(k, None)
+            else:
+                os.environ[k] = v
+
+
+def phases(out: Path) -> dict[str, float]:
+    """Mean seconds per submission by phase, read from the run's state records.
+
+    The worker times each phase of a job (``Record.phases``): reading and
+    hashing the submission, copying it into its folder, starting kernels
+    (with the grader's first cell, which imports PyTorch), the notebook's own
+    cells, starting checks processes, the checks, the package integrity
+    checks, and the clean-up; "other" is the rest of the job (loading the
+    checks, reading the definitions, writing the executed notebook). The
+    worker process's own start and imports are outside these figures.
+    """
+    rows: list[dict[str, float]] = []
+    for path in (out / ".state").glob("*.json"):
+        record = json.loads(json.loads(path.read_text())["record"])
+        row = dict(record.get("phases") or {})
+        row["other"] = record["seconds"] - sum(row.values())
+        row["total"] = record["seconds"]
+        rows.append(row)
+    names = list(dict.fromkeys(k for row in rows for k in row))
+    names.remove("total")
+    names.append("total")
+    n = max(1, len(rows))
+    return {k: sum(row.get(k, 0.0) for row in rows) / n for k in names}
+
+
+def scale(nb, base: Path, copies: int, name: str, extra: list[str]) -> None:
+    """Grading against one execution, --jobs 2 against 1, and a class of 300."""
+    folder = base / "scale"
+    folder.mkdir()
+    for i in range(copies):
+        (folder / f"student{i:02d}.ipynb").write_text(dumps(nb))
+    once = execute_once(nb, folder)
+    one = grade(folder, 1, name, extra)
+    parts = phases(LAST_OUT) if LAST_OUT else {}
+    two = grade(folder, 2, name, extra)
+    skipped = grade(folder, 1, name, [*extra, "--no-run"]) / copies
+    per_sub = one / copies
+    rate1, rate2 = 60 * copies / one, 60 * copies / two
+    speedup = rate2 / rate1
+    efficiency = speedup / 2  # of a second core; assumed to hold per core
+    print(f"\nexecuting the notebook once (ci): {once:.1f} s")
+    print(
+        f"grading one submission (--jobs 1): {per_sub:.1f} s = "
+        f"{per_sub / once:.2f}x one execution (target <= 1.5x)"
+    )
+    for phase, seconds in parts.items():
+        print(f"  {phase:<14} {seconds:7.1f} s")
+    print(
+        f"grading one submission with --no-run (same grades, no run for the "
+        f"feedback): {skipped:.1f} s = {skipped / once:.2f}x one execution"
+    )
+    print(
+        f"--jobs 1: {rate1:.2f} per minute; --jobs 2: {rate2:.2f} per minute; "
+        f"{speedup:.2f}x (target >= 1.6x)"
+    )
+    for label, cores in [
+        ("one 16-core machine, --jobs 16", 16),
+        ("a 4-node cluster of 16 cores each (Dask)", 64),
+    ]:
+        minutes = 300 / (rate1 * cores * efficiency)
+        fast = 300 * skipped / 60 / (cores * efficiency)
+        print(
+            f"a class of 300 on {label}: about {minutes:.0f} min, "
+            f"{fast:.1f} min with --no-run "
+            f"(if each core keeps the measured {efficiency:.0%} of one)"
+        )
 
 
 def main() -> None:
@@ -109,6 +211,11 @@ def main() -> None:
     )
     parser.add_argument(
         "--no-hostile", action="store_true", help="only the throughput batches"
+    )
+    parser.add_argument(
+        "--no-scale",
+        action="store_true",
+        help="skip the comparison with one execution and the class-of-300 estimate",
     )
     args = parser.parse_args()
     nb, name, extra, what = pick_notebook()
@@ -143,6 +250,8 @@ def main() -> None:
                 (folder / "hostile.ipynb").write_text(dumps(with_cell(nb, source)))
                 seconds = grade(folder, 1, name, extra, settings[0])
                 rows.append((f"1 solution + {label} cell", seconds, 1))
+        if not args.no_scale:
+            scale(nb, base, args.copies, name, extra)
     print(f"notebook: {what}; profile ci; machine: {_cores()} CPU cores")
     for line in sorted(ISOLATION_SEEN):
         print(f"grader reported: {line}")
@@ -154,8 +263,6 @@ def main() -> None:
 
 
 def _cores() -> int:
-    import os
-
     return len(os.sched_getaffinity(0))
 
 

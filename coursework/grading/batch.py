@@ -28,12 +28,14 @@ import tempfile
 import threading
 from dataclasses import asdict
 from pathlib import Path
-from typing import Any
 
+from coursework.exercises.registry import get_exercise
 from coursework.grading.integrity import Baseline, Tampered
+from coursework.grading.oscalls import kill_cgroup, make_pids_cgroup, pick_uid
+from coursework.grading.records import ExerciseResult, Record, Status
 from coursework.grading.sandbox import Limits, kill_tree
-from coursework.grading.submissions import Submission
-from coursework.grading.worker import read_signed, write_atomic, write_signed
+from coursework.grading.signing import read_signed, write_atomic, write_signed
+from coursework.grading.submissions import Submission, no_links
 
 
 class StateStore:
@@ -48,15 +50,19 @@ class StateStore:
             write_atomic(key_path, secrets.token_hex(32).encode())
             os.chmod(key_path, 0o600)
         self.key = key_path.read_bytes().strip()
-        self.records: dict[str, dict[str, Any]] = {}
+        self.records: dict[str, Record] = {}
         for path in sorted(self.folder.glob("*.json")):
-            record = read_signed(path, self.key)
-            if record is not None and "student" in record:
-                self.records[record["student"]] = record
+            data = read_signed(path, self.key)
+            try:
+                record = Record.from_json(data) if data is not None else None
+            except (KeyError, ValueError, TypeError):
+                record = None  # an older format: graded again
+            if record is not None:
+                self.records[record.student] = record
 
-    def save(self, record: dict[str, Any]) -> None:
+    def save(self, record: Record) -> None:
         """Write one student's record, signed, atomically."""
-        write_signed(self.folder / f"{record['student']}.json", record, self.key)
+        write_signed(self.folder / f"{record.student}.json", record.to_json(), self.key)
 
 
 def fingerprint(ids: list[str], checks: list[Path], limits: Limits) -> str:
@@ -98,8 +104,10 @@ class Runner:
 
     def snapshot(self, sub: Submission, folder: Path) -> Submission:
         """Copy a submission into ``folder``, out of other students' reach."""
-        if sub.folder is not None:
-            shutil.copytree(sub.folder, folder, symlinks=True, dirs_exist_ok=True)
+        if sub.folder is not None:  # links are not copied: data, never paths
+            shutil.copytree(
+                sub.folder, folder, symlinks=True, dirs_exist_ok=True, ignore=no_links
+            )
             path = folder / sub.path.relative_to(sub.folder)
         else:
             folder.mkdir(parents=True, exist_ok=True)
@@ -117,7 +125,7 @@ class Runner:
             for pid in list(self.running):
                 kill_tree(pid)
 
-    def grade(self, sub: Submission) -> dict[str, Any] | None:
+    def grade(self, sub: Submission) -> Record | None:
         """Grade one submission in a fresh worker process; never raises.
 
         Returns None when the batch was stopped before this submission ran.
@@ -141,7 +149,7 @@ class Runner:
             shutil.rmtree(folder, ignore_errors=True)
         with self.lock:
             self.in_flight.remove(sub.student)
-            why = record.get("tampered")
+            why = record.tampered or None
             if why is None and self.halted is None and self.baseline is not None:
                 try:
                     self.baseline.verify(f"after grading {sub.student}")
@@ -152,37 +160,30 @@ class Runner:
             self.last_done = [sub.student]
             if sub.student in self.suspects:
                 return self.tampered_record(sub.student, sub.sha256)
-            if self.halted is not None and "crashed" in record:
+            if self.halted is not None and record.crashed:
                 return None  # stopped because another submission tampered
         return record
 
-    def tampered_record(self, student: str, sha256: str) -> dict[str, Any]:
+    def tampered_record(self, student: str, sha256: str) -> Record:
         """The record of a submission that ran when the package changed."""
-        from coursework.grading.collect import TAMPERED
-
         others = [s for s in self.suspects if s != student]
         also = f"; graded at the same time: {', '.join(others)}" if others else ""
         why = (
             f"the course package or the checks changed while your notebook was "
             f"graded ({self.halted}{also}); grading stopped"
         )
-        rows = [_crashed_row(i, why) for i in self.exercises]
-        for row in rows:
-            row["status"] = TAMPERED
-        return {
-            "student": student,
-            "sha256": sha256,
-            "tampered": why,
-            "exercises": rows,
-        }
+        rows = [_zero_row(i, Status.TAMPERED, why) for i in self.exercises]
+        return Record(student, sha256, rows, tampered=why)
 
-    def _run_worker(self, sub: Submission, tag: str) -> dict[str, Any]:
+    def _run_worker(self, sub: Submission, tag: str) -> Record:
         """Run the worker for a snapshot; its verified record or a crash record."""
-        from coursework.grading.isolation import pick_uid
-
         secret = secrets.token_hex(32).encode()
         result = self.private / f"{tag}.result.json"
         uid = pick_uid() if "user" in self.limits.isolation else None
+        limits, cgroup = self.limits, None
+        if os.geteuid() == 0 and limits.process_margin is not None:
+            cgroup = make_pids_cgroup(f"coursework-{tag}", limits.process_margin)
+            limits = dataclasses.replace(limits, cgroup=str(cgroup) if cgroup else None)
         job = {
             "student": sub.student,
             "path": str(sub.path),
@@ -190,7 +191,7 @@ class Runner:
             "sha256": sub.sha256,
             "exercises": self.exercises,
             "checks": [str(c) for c in self.checks],
-            "limits": asdict(self.limits),
+            "limits": asdict(limits),
             "result": str(result),
             "executed": str(self.out / "executed" / f"{sub.student}.ipynb"),
             "uid": uid,
@@ -227,8 +228,14 @@ class Runner:
             with self.lock:
                 self.running.pop(proc.pid, None)
             log.close()
-        record = read_signed(result, secret)
-        if record is None or record.get("student") != sub.student:
+            if cgroup is not None:  # whatever the worker left, even if it was killed
+                kill_cgroup(cgroup)
+        data = read_signed(result, secret)
+        try:
+            record = Record.from_json(data) if data is not None else None
+        except (KeyError, ValueError, TypeError):
+            record = None
+        if record is None or record.student != sub.student:
             tail = (
                 (self.private / f"{tag}.log")
                 .read_bytes()[-600:]
@@ -239,14 +246,10 @@ class Runner:
                 if self.stopping
                 else f"failed (exit {proc.returncode}): {tail.strip()[-300:]}"
             )
-            record = {
-                "student": sub.student,
-                "sha256": sub.sha256,
-                "crashed": f"the grader {why}",
-            }
-        if "crashed" in record and "tampered" not in record:
-            record["exercises"] = [
-                _crashed_row(i, record["crashed"]) for i in self.exercises
+            record = Record(sub.student, sub.sha256, crashed=f"the grader {why}")
+        if record.crashed and not record.tampered:
+            record.exercises = [
+                _zero_row(i, Status.ERROR, record.crashed) for i in self.exercises
             ]
         return record
 
@@ -258,17 +261,7 @@ class Runner:
                 kill_tree(pid)
 
 
-def _crashed_row(exercise_id: str, why: str) -> dict[str, Any]:
-    from coursework.exercises.core import get_exercise
-
-    ex = get_exercise(exercise_id)
-    return {
-        "exercise": ex.id,
-        "status": "error",
-        "points": 0.0,
-        "max_points": ex.points,
-        "seconds": 0.0,
-        "message": why,
-        "cases": [],
-        "hint": "",
-    }
+def _zero_row(exercise_id: str, status: Status, why: str) -> ExerciseResult:
+    return ExerciseResult.zero(
+        exercise_id, status, get_exercise(exercise_id).points, why
+    )

@@ -2,8 +2,8 @@
 
 ``--checks DIR`` names a private folder of Python files; each is imported by
 path (never from the student's folder) and calls
-:func:`~coursework.exercises.core.register` for new exercises or
-:func:`~coursework.exercises.core.register_hidden` for extra cases of the
+:func:`~coursework.exercises.registry.register` for new exercises or
+:func:`~coursework.exercises.registry.register_hidden` for extra cases of the
 package's exercises. Students never see these files: the feedback shows
 hidden cases by number only.
 """
@@ -16,8 +16,8 @@ import re
 import sys
 from pathlib import Path
 
-from coursework.exercises import core
-from coursework.exercises.core import Exercise
+from coursework.exercises.records import Exercise
+from coursework.exercises.registry import exercises_for
 
 TOPIC_RE = re.compile(r"^\d\d_([a-z0-9_]+)$")
 
@@ -64,4 +64,4 @@ def topic_of(notebook: str) -> str:
 
 def exercises_of(topic: str) -> list[Exercise]:
     """The exercises of a topic, from the package module and any loaded checks."""
-    return core.exercises_for(topic)
+    return exercises_for(topic)

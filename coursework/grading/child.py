@@ -2,10 +2,9 @@
 
 This process runs under the sandbox limits and holds nothing worth
 protecting: it knows no expected output, no comparison and no grade. The
-checker (:mod:`coursework.grading.collect`) sends it pickled requests over a
-pipe; it answers with ``torch.save`` payloads of plain data (tensors, numbers,
-strings, tuples, lists, dicts), which the checker loads with
-``weights_only=True``, so a hostile answer cannot run code in the checker.
+checker (:mod:`coursework.grading.collect`) sends it requests over a pipe
+and it answers with plain data (tensors, numbers, strings, tuples, lists,
+dicts), in the format of :mod:`coursework.grading.wire`.
 
 Once its imports are done the child sends one empty message, so that the
 checker can start the student's clock only then. Requests: ``define``
@@ -17,47 +16,22 @@ vector-Jacobian product of the last call, for gradient checks).
 from __future__ import annotations
 
 import ast
-import io
+import importlib
+import inspect
 import linecache
 import os
-import pickle
 import signal
-import struct
 import sys
 import traceback
 from typing import Any
 
 import torch
 
-HEADER = struct.Struct("<Q")
+from coursework.grading import wire
+
+# CPU seconds (ITIMER_PROF): time spent waiting for a busy machine's CPU does
+# not count, and a statement that only waits is ended by the exercise's clock.
 STATEMENT_SECONDS = 10.0
-
-
-def read_message(fd: int) -> bytes | None:
-    """One length-prefixed message from ``fd``; None at end of file."""
-    head = _read_exact(fd, HEADER.size)
-    if head is None:
-        return None
-    return _read_exact(fd, HEADER.unpack(head)[0])
-
-
-def _read_exact(fd: int, n: int) -> bytes | None:
-    chunks, left = [], n
-    while left:
-        chunk = os.read(fd, min(left, 1 << 20))
-        if not chunk:
-            return None
-        chunks.append(chunk)
-        left -= len(chunk)
-    return b"".join(chunks)
-
-
-def write_message(fd: int, payload: bytes) -> None:
-    """Write one length-prefixed message to ``fd``."""
-    data = HEADER.pack(len(payload)) + payload
-    view = memoryview(data)
-    while view:
-        view = view[os.write(fd, view) :]
 
 
 class _StatementTimeout(Exception):
@@ -126,7 +100,7 @@ class Child:
                 lines,
                 f"<cell {cell}>",
             )
-        signal.signal(signal.SIGALRM, _alarm)
+        signal.signal(signal.SIGPROF, _alarm)
         for cell, first, last in request["statements"]:
             text = "".join(
                 request["sources"][cell].splitlines(keepends=True)[first - 1 : last]
@@ -135,15 +109,14 @@ class Child:
                 tree = ast.parse(text)
                 ast.increment_lineno(tree, first - 1)
                 code = compile(tree, f"<cell {cell}>", "exec")
-                signal.setitimer(signal.ITIMER_REAL, STATEMENT_SECONDS)
+                signal.setitimer(signal.ITIMER_PROF, STATEMENT_SECONDS)
                 try:
                     exec(code, self.namespace)
                 finally:
-                    signal.setitimer(signal.ITIMER_REAL, 0)
+                    signal.setitimer(signal.ITIMER_PROF, 0)
             except _StatementTimeout:
-                errors.append(
-                    f"cell {cell}, line {first}: took over {STATEMENT_SECONDS:g} s"
-                )
+                cpu = f"{STATEMENT_SECONDS:g} s of CPU time"
+                errors.append(f"cell {cell}, line {first}: took over {cpu}")
             except BaseException as exc:  # noqa: B036 - SystemExit included
                 errors.append(f"cell {cell}, line {first}: {_student_error(exc)}")
         found = {}
@@ -156,9 +129,40 @@ class Child:
             )
         return {"found": found, "errors": errors}
 
+    def _reference_watch(self, where: Any) -> tuple[Any, list[int]]:
+        """A profile hook that counts calls of the reference made from student code.
+
+        ``where`` is the reference's (module, qualname); however the student
+        reaches it (``importlib``, ``getattr``, a string built at run time),
+        the call itself runs its code object (or, for a builtin, is a
+        ``c_call`` of it), from a frame compiled from a notebook cell.
+        """
+        hits: list[int] = []
+        try:
+            module, qualname = where
+            ref: Any = importlib.import_module(module)
+            for part in qualname.split("."):
+                ref = getattr(ref, part)
+        except Exception:
+            return None, hits
+        code = getattr(inspect.unwrap(ref), "__code__", None)
+
+        def student(frame: Any) -> bool:
+            return frame is not None and frame.f_code.co_filename.startswith("<cell")
+
+        def hook(frame: Any, event: str, arg: Any) -> None:
+            if event == "call" and code is not None and frame.f_code is code:
+                if student(frame.f_back):
+                    hits.append(1)
+            elif event == "c_call" and arg is ref and student(frame):
+                hits.append(1)
+
+        return hook, hits
+
     def call(self, request: dict[str, Any]) -> dict[str, Any]:
         self.graph = None
         fn = self.namespace.get(request["name"])
+        hook, hits = self._reference_watch(request.get("reference"))
         args, kwargs = request["args"], request["kwargs"]
         leaves = [  # an argument, or a parameter of a module argument
             args[i] if j is None else list(args[i].parameters())[j]
@@ -168,7 +172,13 @@ class Child:
             t.requires_grad_(True)
         torch.set_rng_state(request["rng"])
         try:
-            out = fn(*args, **kwargs)  # type: ignore[misc]
+            sys.setprofile(hook)
+            try:
+                out = fn(*args, **kwargs)  # type: ignore[misc]
+            finally:
+                sys.setprofile(None)
+            if hits:
+                return {"ok": False, "missing": False, "reference": len(hits)}
             top = list(out) if isinstance(out, (tuple, list)) else [out]
             diff = [
                 isinstance(o, torch.Tensor) and o.requires_grad and bool(leaves)
@@ -199,35 +209,23 @@ class Child:
 
 def main() -> None:
     """Serve requests from the file descriptors named on the command line."""
-    fd_in, fd_out = int(sys.argv[1]), int(sys.argv[2])
+    inbox = wire.reader(int(sys.argv[1]))
+    outbox = wire.writer(int(sys.argv[2]))
     torch.set_num_threads(int(os.environ.get("OMP_NUM_THREADS", "1")))
     sys.setrecursionlimit(5000)
     child = Child()
-    write_message(fd_out, b"")  # ready: imports done, no student code run yet
+    outbox.send_bytes(b"")  # ready: imports done, no student code run yet
     while True:
-        raw = read_message(fd_in)
-        if raw is None:
+        try:
+            request = wire.decode_request(inbox.recv_bytes())
+        except EOFError:
             os._exit(0)
-        request = pickle.loads(raw)
         handler = getattr(child, request["op"])
         try:
             reply = handler(request)
         except BaseException as exc:  # noqa: B036
             reply = {"ok": False, "missing": False, "message": _student_error(exc)}
-        buffer = io.BytesIO()
-        try:
-            torch.save(reply, buffer)
-        except Exception as exc:
-            buffer = io.BytesIO()
-            torch.save(
-                {
-                    "ok": False,
-                    "missing": False,
-                    "message": f"could not send the output: {exc}",
-                },
-                buffer,
-            )
-        write_message(fd_out, buffer.getvalue())
+        outbox.send_bytes(wire.encode_reply(reply))
 
 
 if __name__ == "__main__":

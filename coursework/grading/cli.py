@@ -11,7 +11,7 @@ regrades everything). The gradebook and feedback are rewritten from memory
 at the end, atomically.
 
 Before any student code runs, the grader finds the strongest isolation that
-works on this machine (:mod:`coursework.grading.isolation`; ``--isolation``
+works on this machine (:mod:`coursework.grading.probe`; ``--isolation``
 insists on one) and hashes the package and the checks
 (:mod:`coursework.grading.integrity`). What isolation was in force is printed
 and written at the top of every feedback file; a change to the package or the
@@ -33,8 +33,22 @@ from pathlib import Path
 from typing import Any
 
 from coursework.grading.batch import Runner, StateStore, fingerprint
-from coursework.grading.isolation import MODES
+from coursework.grading.checks import ChecksError, exercises_of, load_checks, topic_of
+from coursework.grading.cluster import INSTALL_HINT, ClusterError, DaskRunner
+from coursework.grading.integrity import Baseline
+from coursework.grading.oscalls import MODES, package_dir
+from coursework.grading.probe import IsolationError, probe
+from coursework.grading.records import Record
+from coursework.grading.report import screen_summary, write_feedback, write_gradebook
 from coursework.grading.sandbox import Limits
+from coursework.grading.submissions import (
+    SubmissionsError,
+    extract_zip,
+    find_submissions,
+    notebook_name,
+    read_mapping,
+    read_notebook,
+)
 
 USAGE_EXAMPLE = "python -m coursework grade submissions.zip --out results --jobs 2"
 
@@ -73,6 +87,19 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument(
         "--jobs", type=int, default=1, help="submissions graded in parallel (default 1)"
+    )
+    p.add_argument(
+        "--dask-workers",
+        type=int,
+        metavar="N",
+        help="grade on a local Dask cluster of N worker processes "
+        f"(needs {INSTALL_HINT})",
+    )
+    p.add_argument(
+        "--scheduler",
+        metavar="ADDRESS",
+        help="grade on the Dask cluster whose scheduler is at ADDRESS, e.g. "
+        "tcp://10.0.0.1:8786 (Slurm: dask-jobqueue; Kubernetes: dask-kubernetes)",
     )
     p.add_argument(
         "--force", action="store_true", help="regrade submissions already graded"
@@ -122,7 +149,28 @@ def build_parser() -> argparse.ArgumentParser:
         help="CPU-time limit per student process",
     )
     p.add_argument(
-        "--no-process-limit", action="store_true", help="do not set RLIMIT_NPROC"
+        "--max-processes",
+        type=int,
+        default=d.process_margin,
+        help="processes (tasks) a submission may run at once "
+        f"(default {d.process_margin})",
+    )
+    p.add_argument(
+        "--no-process-limit", action="store_true", help="no cap on processes"
+    )
+    p.add_argument(
+        "--no-run",
+        action="store_true",
+        help="check the functions without running the notebooks first: the same "
+        "grades (the checks rebuild each function from the source anyway) in a "
+        "fraction of the time, but the feedback lists no cell errors and no "
+        "executed notebooks are kept",
+    )
+    p.add_argument(
+        "--network",
+        action="store_true",
+        help="let student code use the network (default: a network namespace "
+        "of its own, with nothing in it, where the machine allows)",
     )
     p.add_argument(
         "--isolation",
@@ -142,7 +190,9 @@ def _limits(args: argparse.Namespace) -> Limits:
         exercise_seconds=args.exercise_timeout,
         cpu_seconds=args.cpu_seconds,
         memory_mb=args.memory_mb,
-        process_margin=None if args.no_process_limit else Limits().process_margin,
+        process_margin=None if args.no_process_limit else args.max_processes,
+        network=args.network,
+        run_notebook=not args.no_run,
         threads=args.threads,
         profile=args.profile,
         device=args.device,
@@ -151,28 +201,15 @@ def _limits(args: argparse.Namespace) -> Limits:
 
 def main(argv: list[str]) -> int:
     """Run the grader; exit status 0 done, 1 bad input, 3 tampered, 130 stopped."""
-    from coursework.grading.checks import (
-        ChecksError,
-        exercises_of,
-        load_checks,
-        topic_of,
-    )
-    from coursework.grading.integrity import Baseline
-    from coursework.grading.isolation import IsolationError, package_dir, probe
-    from coursework.grading.report import (
-        screen_summary,
-        write_feedback,
-        write_gradebook,
-    )
-    from coursework.grading.submissions import (
-        SubmissionsError,
-        extract_zip,
-        find_submissions,
-        notebook_name,
-        read_mapping,
-        read_notebook,
-    )
+    temporary: list[Path] = []
+    try:
+        return _main(argv, temporary)
+    finally:  # on every return path, and on an exception
+        for folder in temporary:
+            shutil.rmtree(folder, ignore_errors=True)
 
+
+def _main(argv: list[str], temporary: list[Path]) -> int:
     args = build_parser().parse_args(argv)
     start = time.monotonic()
     limits = _limits(args)
@@ -185,6 +222,7 @@ def main(argv: list[str]) -> int:
         unpacked = None
         if root.is_file():
             unpacked = Path(tempfile.mkdtemp(prefix="coursework-submissions-"))
+            temporary.append(unpacked)
             root = extract_zip(root, unpacked)
         mapping = read_mapping(args.map) if args.map else None
         subs = find_submissions(root.resolve(), mapping, args.id_pattern)
@@ -215,11 +253,13 @@ def main(argv: list[str]) -> int:
     ids = [e.id for e in exercises]
     baseline = Baseline.take(package_dir(), checks)  # before any student code
     try:
-        isolation = probe(args.isolation)
+        isolation = probe(args.isolation, network=args.network)
     except IsolationError as exc:
         print(f"grade: {exc}", file=sys.stderr)
         return 1
-    limits = dataclasses.replace(limits, isolation=isolation.mode)
+    limits = dataclasses.replace(
+        limits, isolation=isolation.mode, namespaces=isolation.namespaces
+    )
     _announce(isolation)
     if isolation.mode == "user":  # only file permissions keep the checks hidden
         for folder in checks:
@@ -234,52 +274,76 @@ def main(argv: list[str]) -> int:
         args.out.chmod(0o700)
     store = StateStore(args.out)
     settings = fingerprint(ids, checks, limits)
-    records: dict[str, dict[str, Any]] = {}
+    records: dict[str, Record] = {}
     todo = []
     for sub in subs:
         old = store.records.get(sub.student)
         if (
             not args.force
             and old
-            and old.get("sha256") == sub.sha256
-            and old.get("fingerprint") == settings
+            and old.sha256 == sub.sha256
+            and old.fingerprint == settings
         ):
             records[sub.student] = old
         else:
             todo.append(sub)
     reused = len(records)
-    runner = Runner(limits, ids, checks, args.out.resolve(), baseline)
+    on_dask = bool(args.scheduler or args.dask_workers)
+    try:
+        runner: Runner | DaskRunner = (
+            DaskRunner(
+                limits,
+                ids,
+                checks,
+                args.out.resolve(),
+                baseline,
+                args.scheduler,
+                args.dask_workers,
+            )
+            if on_dask
+            else Runner(limits, ids, checks, args.out.resolve(), baseline)
+        )
+    except ClusterError as exc:
+        print(f"grade: {exc}", file=sys.stderr)
+        return 1
+    temporary.append(runner.private)
     previous = signal.signal(
         signal.SIGTERM, lambda *_: (_ for _ in ()).throw(KeyboardInterrupt())
     )
     interrupted = False
     bar = _progress(len(todo), args.quiet)
-    pool = ThreadPoolExecutor(max_workers=max(1, args.jobs))
+    pool = None
+    if isinstance(runner, DaskRunner):
+        finished = runner.results(todo)
+    else:
+        pool = ThreadPoolExecutor(max_workers=max(1, args.jobs))
+        futures = [pool.submit(runner.grade, s) for s in todo]
+        finished = (f.result() for f in as_completed(futures))
     try:
-        futures = {pool.submit(runner.grade, s): s for s in todo}
-        for fut in as_completed(futures):
-            record = fut.result()
+        for record in finished:
             bar.update(1)
             if record is None:  # not graded: the batch stopped
                 continue
-            record["fingerprint"] = settings
-            record["isolation"] = isolation.describe()
-            records[record["student"]] = record
+            record.fingerprint = settings
+            record.isolation = isolation.describe()
+            records[record.student] = record
             store.save(record)
             write_feedback(args.out, record)
-            bar.set_postfix_str(record["student"][:20])
+            bar.set_postfix_str(record.student[:20])
     except KeyboardInterrupt:
         interrupted = True
         runner.stop_all()
-        pool.shutdown(wait=True, cancel_futures=True)
     finally:
-        pool.shutdown(wait=True, cancel_futures=True)
+        if pool is not None:
+            pool.shutdown(wait=True, cancel_futures=True)
+        if isinstance(runner, DaskRunner):
+            runner.close()
         bar.close()
         signal.signal(signal.SIGTERM, previous)
     by_student = {s.student: s for s in subs}
     for student in runner.suspects:  # also those whose result came in earlier
         record = runner.tampered_record(student, by_student[student].sha256)
-        record.update(fingerprint=settings, isolation=isolation.describe())
+        record.fingerprint, record.isolation = settings, isolation.describe()
         records[student] = record
     done = [records[s.student] for s in subs if s.student in records]
     for record in done:  # undo anything student code wrote into the results folder
@@ -287,8 +351,6 @@ def main(argv: list[str]) -> int:
         write_feedback(args.out, record)
     write_gradebook(args.out, done, ids)
     shutil.rmtree(runner.private, ignore_errors=True)
-    if unpacked is not None:
-        shutil.rmtree(unpacked, ignore_errors=True)
     print(screen_summary(done, ids, reused, time.monotonic() - start, args.out))
     print(isolation.describe())
     if runner.halted is not None:

@@ -27,55 +27,26 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from coursework.exercises.core import MISSING, PASSED, CheckResult, Exercise, run_check
+from coursework.exercises.core import run_check
+from coursework.exercises.records import CheckResult, Exercise
 from coursework.grading.definitions import Definitions, uses_reference
+from coursework.grading.records import CaseRecord, ExerciseResult, Status
 from coursework.grading.remote import (
-    KERNEL_DIED,
-    TIMEOUT,
     ChildGone,
     ChildProcess,
+    UsesReference,
     make_proxy,
 )
 from coursework.grading.sandbox import Limits
 
-USES_REFERENCE = "uses-reference"
-INVALID = "invalid-notebook"
-TAMPERED = "tampered"
-STATUSES = (
-    "passed",
-    "failed",
-    "error",
-    TIMEOUT,
-    MISSING,
-    KERNEL_DIED,
-    INVALID,
-    USES_REFERENCE,
-    TAMPERED,
-)
-
-
-@dataclass
-class ExerciseResult:
-    """The grade of one exercise for one student."""
-
-    exercise: str
-    status: str
-    points: float
-    max_points: float
-    seconds: float
-    message: str
-    cases: list[dict[str, Any]]
-    hint: str = ""
-
 
 def _result(
-    ex: Exercise, status: str, message: str, seconds: float = 0.0
+    ex: Exercise, status: Status, message: str, seconds: float = 0.0
 ) -> ExerciseResult:
-    return ExerciseResult(ex.id, status, 0.0, ex.points, seconds, message, [], ex.hint)
+    return ExerciseResult.zero(ex.id, status, ex.points, message, ex.hint, seconds)
 
 
 def _is_reference(ex: Exercise) -> Any:
@@ -93,12 +64,16 @@ def check_exercises(
     workdir: Path,
     limits: Limits,
     before_child: Callable[[], None] | None = None,
+    phases: dict[str, float] | None = None,
 ) -> list[ExerciseResult]:
     """Grade every exercise against the student's definitions.
 
     Never raises for anything the student wrote; what ``before_child`` raises
-    propagates.
+    propagates. ``phases``, when given, gains "checks start" (starting checks
+    processes and rebuilding the definitions in them) and "checks" (the rest).
     """
+    began = time.monotonic()
+    starting = 0.0
     results: list[ExerciseResult] = []
     child: ChildProcess | None = None
     names = sorted({ex.function_name for ex in exercises})
@@ -116,7 +91,9 @@ def check_exercises(
         how = uses_reference(defs, name, _is_reference(ex))
         if how:
             results.append(
-                _result(ex, USES_REFERENCE, f"{how}; write your own implementation")
+                _result(
+                    ex, Status.USES_REFERENCE, f"{how}; write your own implementation"
+                )
             )
             continue
         if child is None or child.failure:
@@ -124,14 +101,17 @@ def check_exercises(
                 child.stop()
             if before_child is not None:
                 before_child()
+            spawned = time.monotonic()
             child = ChildProcess(workdir, limits)
             try:
                 reply = child.request(define)
                 found, define_errors = reply["found"], reply["errors"]
             except ChildGone:
                 why = f"while rebuilding your definitions: {child.why}"
-                results.append(_result(ex, child.failure or KERNEL_DIED, why))
+                results.append(_result(ex, child.failure or Status.KERNEL_DIED, why))
                 continue
+            finally:
+                starting += time.monotonic() - spawned
         child.set_budget(limits.exercise_seconds)
         kind = found.get(name, "absent")
         if kind != "callable":
@@ -140,7 +120,7 @@ def check_exercises(
                 results.append(
                     _result(
                         ex,
-                        "error",
+                        Status.ERROR,
                         f"cell {cell} does not parse: {defs.syntax_errors[cell]}",
                     )
                 )
@@ -149,21 +129,31 @@ def check_exercises(
             results.append(
                 _result(
                     ex,
-                    MISSING,
+                    Status.MISSING,
                     f"{why} named `{name}` found; keep the name from the exercise cell",
                 )
             )
             continue
         errors: list[str] = []
-        check = run_check(
-            ex.id, make_proxy(child, name, errors), limits.device, hidden=True
-        )
+        proxy = make_proxy(child, name, errors, ex.reference)
+        check = run_check(ex.id, proxy, limits.device, hidden=True)
+        if UsesReference.message in errors:
+            why = (
+                f"`{name}` calls the course package's own implementation when it "
+                "runs (found at run time); write your own implementation"
+            )
+            seconds = time.monotonic() - start
+            results.append(_result(ex, Status.USES_REFERENCE, why, seconds))
+            continue
         results.append(_grade(ex, check, errors, child, time.monotonic() - start))
     if child is not None:
         child.stop()
+    if phases is not None:
+        phases["checks start"] = starting
+        phases["checks"] = time.monotonic() - began - starting
     if define_errors:
         for r in results:
-            if r.status not in (PASSED, USES_REFERENCE):
+            if r.status not in (Status.PASSED, Status.USES_REFERENCE):
                 r.message += " | while rebuilding: " + "; ".join(define_errors[:3])
     return results
 
@@ -183,12 +173,12 @@ def _grade(
             message = next(messages, message)
         if c.status == "error" and "raised ChildGone" in message:
             message = child.why or message
-        cases.append(
-            {"name": c.name, "status": c.status, "message": message, "hidden": c.hidden}
-        )
-    status = check.status
-    message = check.note or next(
-        (c["message"] for c in cases if c["status"] != PASSED), ""
+        cases.append(CaseRecord(c.name, c.status, message, c.hidden))
+    status = Status(check.status)
+    failing = [c for c in cases if c.status != Status.PASSED]
+    shown = [c.message for c in failing if not c.hidden]
+    message = check.note or (  # never a hidden case's message (expected values)
+        shown[0] if shown else "a hidden case failed" if failing else ""
     )
     if child.failure:
         status, message = child.failure, child.why

@@ -24,7 +24,6 @@ import os
 import sys
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -32,6 +31,7 @@ import nbformat
 from nbclient import NotebookClient
 from nbclient.exceptions import CellExecutionError, CellTimeoutError, DeadKernelError
 
+from coursework.grading.records import CellEvent, ExecutionReport
 from coursework.grading.sandbox import Limits, MemoryWatch, environment, wrap
 
 KERNEL_NAME = "coursework-grading"
@@ -46,27 +46,6 @@ def preamble(limits: Limits) -> str:
         f"_thr({limits.threads}); _seed(0)\n"
         "del _seed, _thr"
     )
-
-
-@dataclass
-class CellEvent:
-    """Something that went wrong in one cell."""
-
-    cell: int
-    kind: str  # error | timeout | kernel-died | memory
-    message: str
-    exercise: str | None = None
-
-
-@dataclass
-class ExecutionReport:
-    """What happened when the notebook ran."""
-
-    seconds: float = 0.0
-    events: list[CellEvent] = field(default_factory=list)
-    output_truncated: bool = False
-    budget_exhausted: bool = False
-    kernels_started: int = 0
 
 
 class CappedClient(NotebookClient):
@@ -97,11 +76,27 @@ class CappedClient(NotebookClient):
         self._kept += size
         return super().output(outs, msg, display_id, cell_index)
 
+    def _update_display_id(self, display_id: str, msg: dict[str, Any]) -> None:
+        """An update rewrites every output sharing its id: each copy is counted."""
+        copies = sum(len(v) for v in self._display_id_map.get(display_id, {}).values())
+        size = len(json.dumps(msg.get("content", {}), default=str)) * max(copies, 1)
+        if self._kept + size > self.output_bytes:
+            if not self.truncated:
+                self.truncated = True
+                for cell_index in list(self._display_id_map.get(display_id, {}))[:1]:
+                    self.nb.cells[cell_index].outputs.append(
+                        nbformat.v4.new_output("stream", name="stderr", text=TRUNCATED)
+                    )
+            return
+        self._kept += size
+        super()._update_display_id(display_id, msg)
+
 
 def write_kernel_spec(folder: Path, limits: Limits, scratch: Path) -> Path:
     """Write the sandboxed kernel spec into ``folder/kernels`` and return ``folder``."""
     spec = folder / "kernels" / KERNEL_NAME
-    spec.mkdir(parents=True, exist_ok=True)
+    for part in (folder, folder / "kernels", spec):
+        fresh_folder(part, None)
     argv = wrap(
         [sys.executable, "-m", "ipykernel_launcher", "-f", "{connection_file}"],
         limits,
@@ -129,14 +124,32 @@ def _kernel_manager(limits: Limits, runtime: Path) -> Any:
 
     class JobKernelManager(AsyncKernelManager):  # type: ignore[misc]
         def write_connection_file(self, **kwargs: Any) -> None:
+            # student code may have left a link where the file goes: remove it,
+            # so the grader never writes through it (every job process is dead)
+            fresh_folder(runtime, limits.uid)
             super().write_connection_file(**kwargs)
             if limits.uid is not None:
-                os.chown(self.connection_file, limits.uid, limits.uid)
+                os.lchown(self.connection_file, limits.uid, limits.uid)
 
-    runtime.mkdir(exist_ok=True)
-    if limits.uid is not None:
-        os.chown(runtime, limits.uid, limits.uid)
+    fresh_folder(runtime, limits.uid)
     return JobKernelManager
+
+
+def fresh_folder(folder: Path, uid: int | None) -> None:
+    """Make ``folder`` a real folder (not a link), owned by ``uid`` when given.
+
+    Anything in its place that is not a plain folder (a student's symlink to
+    somewhere else) is removed first, so that root never writes or chowns
+    through it; links inside are removed too.
+    """
+    if folder.is_symlink() or (folder.exists() and not folder.is_dir()):
+        folder.unlink()
+    folder.mkdir(exist_ok=True)
+    for entry in folder.iterdir():
+        if entry.is_symlink():
+            entry.unlink()
+    if uid is not None:
+        os.lchown(folder, uid, uid)
 
 
 def execute_notebook(
@@ -178,10 +191,17 @@ def execute_notebook(
             report.budget_exhausted = True
             break
         ksm = KernelSpecManager(kernel_dirs=[str(spec_dir / "kernels")])
+        # In namespaces of its own the kernel has no network to share with
+        # the grader: it talks over ipc sockets in the job's own folder.
+        transport = {
+            "transport": "ipc",
+            "ip": str(runtime / f"k{report.kernels_started}"),
+        }
         km = manager(
             kernel_name=KERNEL_NAME,
             kernel_spec_manager=ksm,
             connection_file=str(runtime / f"kernel-{report.kernels_started}.json"),
+            **(transport if limits.namespaces else {}),
         )
         client = CappedClient(
             nb,
@@ -199,6 +219,7 @@ def execute_notebook(
         watch: MemoryWatch | None = None
         report.kernels_started += 1
         try:
+            starting = time.monotonic()
             with client.setup_kernel(env=env, cwd=str(workdir)):
                 pid = km.provisioner.process.pid  # type: ignore[union-attr]
                 watch = MemoryWatch(pid, limits.memory_mb)
@@ -206,6 +227,7 @@ def execute_notebook(
                 # threads and seeds (again, in a fresh kernel), on the grader's clock
                 client.timeout = int(min(STARTUP_SECONDS, max(1, left)))
                 client.execute_cell(lead, 0, store_history=False)
+                report.startup_seconds += time.monotonic() - starting
                 index = max(index, 1)
                 while index < len(nb.cells):
                     left = limits.notebook_seconds - (time.monotonic() - start)

@@ -54,9 +54,7 @@ class Baseline:
 
     def current(self) -> dict[str, str]:
         """The hashes as the files are now."""
-        files = {
-            f"package/{k}": v for k, v in hash_files(self.package).items()
-        }
+        files = {f"package/{k}": v for k, v in hash_files(self.package).items()}
         for i, folder in enumerate(self.checks):
             for k, v in hash_files(folder).items():
                 files[f"checks{i}/{k}"] = v

@@ -1,9 +1,10 @@
 """The checker's handle on the student's child process, and the proxy that calls it.
 
 :class:`ChildProcess` starts :mod:`coursework.grading.child` under the
-sandbox limits, sends it pickled requests and loads its answers with
-``weights_only=True``; it enforces the exercise's deadline and tells a
-timeout from a death. Statuses do not depend on how busy the machine is:
+sandbox limits and talks to it in the format of
+:mod:`coursework.grading.wire` (answers loaded with ``weights_only=True``);
+it enforces the exercise's deadline and tells a timeout from a death.
+Statuses do not depend on how busy the machine is:
 the student's clock starts when the child reports that its imports are
 done, time the child spends waiting for a CPU does not count, and a child
 over its memory cap when its time runs out counts as a memory death.
@@ -16,19 +17,18 @@ product of the same call from the child in its backward pass.
 
 from __future__ import annotations
 
-import io
 import os
-import pickle
-import select
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 from typing import Any
 
 import torch
 
-from coursework.grading.child import HEADER, write_message
+from coursework.grading import wire
+from coursework.grading.records import Status
 from coursework.grading.sandbox import (
     Limits,
     MemoryWatch,
@@ -37,8 +37,7 @@ from coursework.grading.sandbox import (
     wrap,
 )
 
-TIMEOUT, KERNEL_DIED = "timeout", "kernel-died"
-MAX_REPLY_BYTES = 1 << 30
+TIMEOUT, KERNEL_DIED = Status.TIMEOUT, Status.KERNEL_DIED
 STARTUP_SECONDS = 120.0
 
 
@@ -70,7 +69,8 @@ class ChildProcess:
         )
         os.close(c_in)
         os.close(c_out)
-        self.fd_out, self.fd_in = p_out, p_in
+        self.outbox, self.inbox = wire.writer(p_out), wire.reader(p_in)
+        self._stalled = False
         self.watch = MemoryWatch(self.process.pid, limits.memory_mb)
         self.watch.start()
         self.failure: str | None = None
@@ -104,12 +104,8 @@ class ChildProcess:
 
     def _wait_ready(self) -> None:
         """Wait for the child's empty first message (its imports done)."""
-        try:
-            head = self._read(HEADER.size)
-        except OSError:
-            head = None
-        if head is None or HEADER.unpack(head)[0] != 0:
-            self.stop(KERNEL_DIED)
+        if self._receive() != b"":
+            self.stop(TIMEOUT if self._stalled else KERNEL_DIED)
             raise ChildGone(self.failure)
         self.ready = True
         self.set_budget(self.limits.exercise_seconds)
@@ -126,45 +122,48 @@ class ChildProcess:
             self._backstop += shift
             self._idle_since = None
         try:
-            write_message(self.fd_out, pickle.dumps(message))
-            head = self._read(HEADER.size)
-            size = HEADER.unpack(head)[0] if head else 0
-            raw = self._read(size) if head and size <= MAX_REPLY_BYTES else None
-        except (BrokenPipeError, OSError):
+            self.outbox.send_bytes(wire.encode_request(message))
+            raw = self._receive()
+        except OSError:
             raw = None
         finally:
             self._idle_since = time.monotonic()
         if raw is None:
-            self.stop(KERNEL_DIED)
+            self.stop(TIMEOUT if self._stalled else KERNEL_DIED)
             raise ChildGone(self.failure)
         try:
-            return torch.load(io.BytesIO(raw), weights_only=True)
+            return wire.decode_reply(raw)
         except Exception as exc:
             self.stop(KERNEL_DIED)
             raise ChildGone(f"{KERNEL_DIED}: unreadable reply ({exc})") from None
 
-    def _read(self, n: int) -> bytes | None:
-        """``n`` bytes from the child before the deadline; None at end of file.
+    def _receive(self) -> bytes | None:
+        """The child's next message before the deadline; None if it died.
 
         Raises:
             ChildGone: the deadline passed (the child is killed first).
         """
-        chunks, left = [], n
-        while left:
-            wait = max(0.0, self.deadline - time.monotonic())
-            ready, _, _ = select.select([self.fd_in], [], [], wait)
-            if not ready:
-                over = self.watch.over_limit()  # memory first, then the clock
-                if not over and self._extend():
-                    continue
-                self.stop(KERNEL_DIED if over else TIMEOUT)
-                raise ChildGone(self.failure)
-            chunk = os.read(self.fd_in, min(left, 1 << 20))
-            if not chunk:
-                return None
-            chunks.append(chunk)
-            left -= len(chunk)
-        return b"".join(chunks)
+        while not self.inbox.poll(max(0.0, self.deadline - time.monotonic())):
+            over = self.watch.over_limit()  # memory first, then the clock
+            if not over and self._extend():
+                continue
+            self.stop(KERNEL_DIED if over else TIMEOUT)
+            raise ChildGone(self.failure)
+        # A message has begun; one that stalls half-way is cut at the backstop.
+        timer = threading.Timer(
+            max(1.0, self._backstop - time.monotonic()), self._stall
+        )
+        timer.start()
+        try:
+            return self.inbox.recv_bytes(wire.MAX_REPLY_BYTES)
+        except (EOFError, OSError):
+            return None
+        finally:
+            timer.cancel()
+
+    def _stall(self) -> None:
+        self._stalled = True
+        kill_tree(self.process.pid)
 
     def _extend(self) -> bool:
         """Move the deadline by the time the child spent waiting for a CPU."""
@@ -200,12 +199,8 @@ class ChildProcess:
         self.watch.stop()
         kill_tree(self.process.pid)
         self.process.wait()
-        for fd in (self.fd_in, self.fd_out):
-            try:
-                os.close(fd)
-            except OSError:
-                pass
-        self.fd_in = self.fd_out = -1
+        for end in (self.inbox, self.outbox):
+            end.close()
 
 
 class _Remote(torch.autograd.Function):
@@ -246,8 +241,28 @@ class StudentRaised(Exception):
     """The student's function raised; the message is the child's description."""
 
 
-def make_proxy(child: ChildProcess, name: str, errors: list[str]) -> Any:
-    """A stand-in for the student's function that runs it in the child."""
+class UsesReference(Exception):
+    """The student's function called the package's own implementation at run time."""
+
+    message = "calls the course package's own implementation"
+
+
+def make_proxy(
+    child: ChildProcess,
+    name: str,
+    errors: list[str],
+    reference: Any = None,
+) -> Any:
+    """A stand-in for the student's function that runs it in the child.
+
+    ``reference``, when given, is watched for in the child: a call of it from
+    the student's code makes the call raise :class:`UsesReference`.
+    """
+    where = None
+    module = getattr(reference, "__module__", None)
+    qualname = getattr(reference, "__qualname__", None)
+    if isinstance(module, str) and isinstance(qualname, str):
+        where = (module, qualname)
 
     def proxy(*args: Any, **kwargs: Any) -> Any:
         # what gradients flow back to: (i, None) for a tensor argument i that
@@ -272,8 +287,12 @@ def make_proxy(child: ChildProcess, name: str, errors: list[str]) -> Any:
                 "kwargs": kwargs,
                 "leaves": leaves,
                 "rng": torch.get_rng_state(),
+                "reference": where,
             }
         )
+        if reply.get("reference"):
+            errors.append(UsesReference.message)
+            raise UsesReference(UsesReference.message)
         if not reply.get("ok"):
             if reply.get("missing"):
                 raise NotImplementedError(reply.get("message", ""))

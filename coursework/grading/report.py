@@ -19,12 +19,32 @@ from __future__ import annotations
 import csv
 import html
 import io
+import re
 from collections import Counter
 from pathlib import Path
 from typing import Any
 
-from coursework.grading.collect import STATUSES
-from coursework.grading.worker import write_atomic
+from markdown_it import MarkdownIt
+
+from coursework.grading.records import Record, Status
+from coursework.grading.signing import write_atomic
+
+STATUSES = tuple(Status)
+
+
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r", "\n", "|", "%")
+
+
+def neutral(text: str) -> str:
+    """``text`` made inert in a spreadsheet: a leading formula character gets a ``'``.
+
+    Spreadsheets run a cell that starts with ``=``, ``+``, ``-`` or ``@`` (and
+    some, after a tab or a line break) as a formula: ``=HYPERLINK(...)``,
+    ``+cmd|...``, ``-2+3+cmd``. Leading spaces are looked through as well.
+    """
+    if text.lstrip(" ").startswith(FORMULA_START):
+        return "'" + text
+    return text
 
 
 def _csv(rows: list[list[Any]]) -> bytes:
@@ -37,15 +57,9 @@ def _fmt(x: float) -> str:
     return f"{x:.4g}"
 
 
-def total(record: dict[str, Any]) -> tuple[float, float]:
-    """(points, max points) of one student's record."""
-    rows = record.get("exercises", [])
-    return sum(r["points"] for r in rows), sum(r["max_points"] for r in rows)
-
-
-def write_gradebook(out: Path, records: list[dict[str, Any]], ids: list[str]) -> None:
+def write_gradebook(out: Path, records: list[Record], ids: list[str]) -> None:
     """Write ``grades.csv``, ``results.csv`` and ``summary.csv``."""
-    records = sorted(records, key=lambda r: r["student"])
+    records = sorted(records, key=lambda r: r.student)
     grades = [["student", *ids, "total", "max"]]
     results = [
         [
@@ -61,12 +75,12 @@ def write_gradebook(out: Path, records: list[dict[str, Any]], ids: list[str]) ->
         ]
     ]
     for rec in records:
-        by_id = {r["exercise"]: r for r in rec.get("exercises", [])}
-        got, most = total(rec)
+        by_id = {r.exercise: r for r in rec.exercises}
+        got, most = rec.total()
         grades.append(
             [
-                rec["student"],
-                *(_fmt(by_id[i]["points"]) if i in by_id else "" for i in ids),
+                rec.student,
+                *(_fmt(by_id[i].points) if i in by_id else "" for i in ids),
                 _fmt(got),
                 _fmt(most),
             ]
@@ -75,18 +89,18 @@ def write_gradebook(out: Path, records: list[dict[str, Any]], ids: list[str]) ->
             if i not in by_id:
                 continue
             r = by_id[i]
-            passed = sum(c["status"] == "passed" for c in r["cases"])
+            passed = sum(c.status == Status.PASSED for c in r.cases)
             results.append(
                 [
-                    rec["student"],
+                    rec.student,
                     i,
-                    _fmt(r["points"]),
-                    _fmt(r["max_points"]),
-                    r["status"],
-                    f"{r['seconds']:.2f}",
+                    _fmt(r.points),
+                    _fmt(r.max_points),
+                    str(r.status),
+                    f"{r.seconds:.2f}",
                     passed,
-                    len(r["cases"]),
-                    r["message"][:500],
+                    len(r.cases),
+                    neutral(r.message[:500]),
                 ]
             )
     write_atomic(out / "grades.csv", _csv(grades))
@@ -94,26 +108,24 @@ def write_gradebook(out: Path, records: list[dict[str, Any]], ids: list[str]) ->
     write_atomic(out / "summary.csv", _csv(summary_rows(records, ids)))
 
 
-def summary_rows(records: list[dict[str, Any]], ids: list[str]) -> list[list[Any]]:
+def summary_rows(records: list[Record], ids: list[str]) -> list[list[Any]]:
     """Per exercise: students, pass rate, mean points and a count per status."""
     rows: list[list[Any]] = [
         ["exercise", "students", "pass_rate", "mean_points", "max", *STATUSES]
     ]
     for i in ids:
-        entries = [
-            r for rec in records for r in rec.get("exercises", []) if r["exercise"] == i
-        ]
+        entries = [r for rec in records for r in rec.exercises if r.exercise == i]
         if not entries:
             continue
-        counts = Counter(r["status"] for r in entries)
+        counts = Counter(r.status for r in entries)
         n = len(entries)
         rows.append(
             [
                 i,
                 n,
-                f"{counts['passed'] / n:.3f}",
-                _fmt(sum(r["points"] for r in entries) / n),
-                _fmt(entries[0]["max_points"]),
+                f"{counts[Status.PASSED] / n:.3f}",
+                _fmt(sum(r.points for r in entries) / n),
+                _fmt(entries[0].max_points),
                 *(counts[s] for s in STATUSES),
             ]
         )
@@ -121,104 +133,111 @@ def summary_rows(records: list[dict[str, Any]], ids: list[str]) -> list[list[Any
 
 
 _WORDS = {
-    "passed": "passed",
-    "failed": "failed",
-    "error": "raised an error",
-    "timeout": "ran out of time",
-    "missing": "not found or not done",
-    "kernel-died": "crashed the process running it",
-    "invalid-notebook": "not graded: the notebook could not be read",
-    "uses-reference": "uses the course package's own implementation (no points)",
-    "tampered": "not graded: the course package changed while your notebook ran",
+    Status.PASSED: "passed",
+    Status.FAILED: "failed",
+    Status.ERROR: "raised an error",
+    Status.TIMEOUT: "ran out of time",
+    Status.MISSING: "not found or not done",
+    Status.KERNEL_DIED: "crashed the process running it",
+    Status.INVALID: "not graded: the notebook could not be read",
+    Status.USES_REFERENCE: "uses the course package's own implementation (no points)",
+    Status.TAMPERED: "not graded: the course package changed while your notebook ran",
 }
 
 
-def feedback_markdown(record: dict[str, Any]) -> str:
-    """The feedback for one student, as Markdown."""
-    got, most = total(record)
+def code(text: str) -> str:
+    """``text`` as one Markdown code span: shown verbatim, never read as markup.
+
+    The fence is one backtick longer than the longest run inside, and line
+    breaks become spaces, so no student string can end the span, start a
+    heading or a list, or inject HTML (:func:`feedback_html` turns raw HTML
+    off as well).
+    """
+    text = " ".join(str(text).split())
+    if not text:
+        return ""
+    runs = [len(r) for r in re.findall(r"`+", text)]
+    fence = "`" * (max(runs, default=0) + 1)
+    pad = " " if text.startswith("`") or text.endswith("`") else ""
+    return f"{fence}{pad}{text}{pad}{fence}"
+
+
+def feedback_markdown(record: Record) -> str:
+    """The feedback for one student, as Markdown (student text in code spans)."""
+    got, most = record.total()
     lines = [
-        f"# Feedback for {record['student']}",
+        f"# Feedback for {code(record.student)}",
         "",
         f"**Total: {_fmt(got)} / {_fmt(most)} points**",
         "",
     ]
-    if record.get("isolation"):
-        lines += [f"Graded with {record['isolation']}.", ""]
-    if record.get("tampered"):
+    if record.isolation:
+        lines += [f"Graded with {record.isolation}.", ""]
+    if record.tampered:
         lines += [
             "Your notebook was not graded: the course package or the checks "
             "changed while it ran; your instructor has been told.",
             "",
         ]
-    if record.get("invalid"):
-        lines += [f"Your notebook could not be graded: {record['invalid']}.", ""]
-    if record.get("crashed"):
+    if record.invalid:
+        lines += [f"Your notebook could not be graded: {code(record.invalid)}.", ""]
+    if record.crashed:
         lines += [
             "The grader failed on your notebook; your instructor has been told.",
             "",
         ]
-    events = record.get("execution", {}).get("events", [])
+    if record.execution is None and not (
+        record.invalid or record.tampered or record.crashed
+    ):
+        lines += [
+            "Your functions were checked from your notebook's source; the "
+            "notebook itself was not run.",
+            "",
+        ]
+    events = record.execution.events if record.execution else []
     if events:
         lines += ["## While running your notebook", ""]
         for e in events[:20]:
-            lines.append(f"- cell {e['cell'] + 1}: {e['kind']}: {e['message']}")
-        if record["execution"].get("budget_exhausted"):
+            lines.append(f"- cell {e.cell + 1}: {e.kind}: {code(e.message)}")
+        if record.execution is not None and record.execution.budget_exhausted:
             lines.append(
                 "- the notebook ran out of its time budget; later cells did not run"
             )
         lines.append("")
-    for r in record.get("exercises", []):
-        mark = "✓" if r["status"] == "passed" else "✗"
+    for r in record.exercises:
+        mark = "✓" if r.status == Status.PASSED else "✗"
         lines += [
-            f"## {mark} `{r['exercise']}`: "
-            f"{_fmt(r['points'])} / {_fmt(r['max_points'])}",
+            f"## {mark} `{r.exercise}`: {_fmt(r.points)} / {_fmt(r.max_points)}",
             "",
         ]
-        lines.append(f"Verdict: {_WORDS.get(r['status'], r['status'])}.")
-        if r["status"] != "passed" and r["message"]:
-            lines.append(f"{r['message']}")
+        lines.append(f"Verdict: {_WORDS.get(r.status, str(r.status))}.")
+        if r.status != Status.PASSED and r.message:
+            lines.append(code(r.message))
         hidden = 0
         shown = []
-        for c in r["cases"]:
-            if c["hidden"]:
+        for c in r.cases:
+            ok = c.status == Status.PASSED
+            if c.hidden:  # its verdict only: the message may hold expected values
                 hidden += 1
                 name = f"hidden case {hidden}"
+                tail = "" if ok else f": {c.status}"
             else:
-                name = c["name"]
-            tail = "" if c["status"] == "passed" else f": {c['status']}: {c['message']}"
-            shown.append(f"- {'✓' if c['status'] == 'passed' else '✗'} {name}{tail}")
+                name = code(c.name)
+                tail = "" if ok else f": {c.status}: {code(c.message)}"
+            shown.append(f"- {'✓' if ok else '✗'} {name}{tail}")
         if shown:
             lines += ["", *shown]
-        if r["status"] != "passed" and r.get("hint"):
-            lines += ["", f"Hint: {r['hint']}"]
+        if r.status != Status.PASSED and r.hint:
+            lines += ["", f"Hint: {r.hint}"]
         lines.append("")
     return "\n".join(lines)
 
 
+_MARKDOWN = MarkdownIt("commonmark", {"html": False})
+
+
 def feedback_html(markdown: str, title: str) -> str:
-    """A standalone HTML page for the Markdown feedback (headings, lists, text)."""
-    body = []
-    in_list = False
-    for line in markdown.splitlines():
-        text = html.escape(line)
-        text = _inline(text)
-        if line.startswith("- "):
-            if not in_list:
-                body.append("<ul>")
-                in_list = True
-            body.append(f"<li>{text[2:]}</li>")
-            continue
-        if in_list:
-            body.append("</ul>")
-            in_list = False
-        if line.startswith("## "):
-            body.append(f"<h2>{text[3:]}</h2>")
-        elif line.startswith("# "):
-            body.append(f"<h1>{text[2:]}</h1>")
-        elif line.strip():
-            body.append(f"<p>{text}</p>")
-    if in_list:
-        body.append("</ul>")
+    """A standalone HTML page for the Markdown feedback (CommonMark, raw HTML off)."""
     style = (
         "body{font-family:sans-serif;max-width:50em;margin:2em auto}"
         "code{background:#eee}"
@@ -227,28 +246,21 @@ def feedback_html(markdown: str, title: str) -> str:
         "<!doctype html><html><head><meta charset='utf-8'>"
         f"<title>{html.escape(title)}</title>"
         f"<style>{style}</style></head><body>\n"
-        + "\n".join(body)
-        + "\n</body></html>\n"
+        + _MARKDOWN.render(markdown)
+        + "</body></html>\n"
     )
 
 
-def _inline(text: str) -> str:
-    parts = text.split("**")
-    text = "".join(f"<b>{p}</b>" if i % 2 else p for i, p in enumerate(parts))
-    parts = text.split("`")
-    return "".join(f"<code>{p}</code>" if i % 2 else p for i, p in enumerate(parts))
-
-
-def write_feedback(out: Path, record: dict[str, Any]) -> None:
+def write_feedback(out: Path, record: Record) -> None:
     """Write ``feedback/<student>.md`` and ``.html``."""
     md = feedback_markdown(record)
-    write_atomic(out / "feedback" / f"{record['student']}.md", md.encode())
-    html_text = feedback_html(md, f"Feedback: {record['student']}")
-    write_atomic(out / "feedback" / f"{record['student']}.html", html_text.encode())
+    write_atomic(out / "feedback" / f"{record.student}.md", md.encode())
+    html_text = feedback_html(md, f"Feedback: {record.student}")
+    write_atomic(out / "feedback" / f"{record.student}.html", html_text.encode())
 
 
 def screen_summary(
-    records: list[dict[str, Any]],
+    records: list[Record],
     ids: list[str],
     skipped: int,
     seconds: float,
@@ -256,10 +268,10 @@ def screen_summary(
 ) -> str:
     """A one-screen summary of the batch."""
     n = len(records)
-    totals = [total(r) for r in records]
+    totals = [r.total() for r in records]
     most = max((m for _, m in totals), default=0.0)
     mean = sum(g for g, _ in totals) / n if n else 0.0
-    statuses = Counter(r["status"] for rec in records for r in rec.get("exercises", []))
+    statuses = Counter(r.status for rec in records for r in rec.exercises)
     lines = [
         f"Graded {n - skipped} submission(s), reused {skipped} from an earlier run, "
         f"in {seconds:.0f} s.",
@@ -275,10 +287,10 @@ def screen_summary(
     lines.append(
         "statuses: " + ", ".join(f"{s} {statuses[s]}" for s in STATUSES if statuses[s])
     )
-    broken = [r["student"] for r in records if r.get("invalid") or r.get("crashed")]
+    broken = [r.student for r in records if r.invalid or r.crashed]
     if broken:
         lines.append(f"not gradable ({len(broken)}): " + ", ".join(broken[:10]))
-    tampered = [r["student"] for r in records if r.get("tampered")]
+    tampered = [r.student for r in records if r.tampered]
     if tampered:
         lines.append(f"TAMPERED ({len(tampered)}): " + ", ".join(tampered[:10]))
     lines.append(f"gradebook: {out / 'grades.csv'}   feedback: {out / 'feedback'}")

@@ -12,7 +12,9 @@ forks:
   ignores SIGXFSZ), so a student cannot fill the disk.
 - open files (``RLIMIT_NOFILE``) and core dumps (``RLIMIT_CORE = 0``).
 - processes (``RLIMIT_NPROC``), only when asked: Linux counts every thread of
-  the user, so the grader sets it to the user's current count plus a margin.
+  the user, so the grader sets it to the user's current count plus a margin;
+  it does not bind root, so a root grader also puts each job in a pids
+  cgroup (``--cgroup``).
 
 The address space is deliberately not limited (``RLIMIT_AS`` breaks PyTorch,
 which reserves large virtual ranges); memory is watched instead by
@@ -20,7 +22,8 @@ which reserves large virtual ranges); memory is watched instead by
 cap, and a process found over the cap when its time runs out is reported as
 using too much memory, not as slow, however busy the machine is.
 
-Then the isolation chosen for the run (:mod:`coursework.grading.isolation`)
+Then the isolation chosen for the run (the calls of
+:mod:`coursework.grading.oscalls`, chosen by :mod:`coursework.grading.probe`)
 is applied before the command starts. Run as root, the grader gives each
 submission's processes a user id of their own, without capabilities, whose
 scratch folder no one else can open; with Landlock (Linux 5.13 and later,
@@ -29,11 +32,14 @@ installation and the package, write only their scratch folder, and, from
 Linux 6.12, signal only their own processes. Where neither works, the grader
 says "isolation: process only" on screen and in every feedback file.
 
-Limits: the network and ``/proc`` stay open to student code; a user of its
-own alone (no Landlock) relies on file permissions, so the hidden checks must
-not be readable by others; and with process-only isolation student code can
-read and write whatever the grader can, so only the package's hash check
-(:mod:`coursework.grading.integrity`) stops a changed grader from grading.
+With namespaces (:func:`~coursework.grading.oscalls.unshare_command`) the
+command also runs as the init of user, process and network namespaces of its
+own, so the network is closed, ``/proc`` shows only the job, and every
+process of the job dies with it and counts in :class:`MemoryWatch`. A user
+of its own alone (no Landlock) relies on file permissions, so the hidden
+checks must not be readable by others; with process-only isolation student
+code can read and write whatever the grader can, so only the package's hash
+check (:mod:`coursework.grading.integrity`) stops a changed grader.
 """
 
 from __future__ import annotations
@@ -45,6 +51,8 @@ import sys
 import threading
 from dataclasses import dataclass
 from pathlib import Path
+
+from coursework.grading import oscalls
 
 PASSED_THROUGH_ENV = ("PATH", "LANG", "LC_ALL", "LC_CTYPE", "TZ", "VIRTUAL_ENV")
 
@@ -66,8 +74,15 @@ class Limits:
         threads: torch/OpenMP threads for student code.
         profile: ``COURSEWORK_PROFILE`` for student code.
         device: ``cpu`` hides CUDA from student code; ``cuda`` keeps it.
-        isolation: the layers in :data:`coursework.grading.isolation.MODES`.
+        isolation: the layers in :data:`coursework.grading.oscalls.MODES`.
         uid: the job's own user id (``user`` modes; set per job).
+        namespaces: run in user, process and (unless ``network``) network
+            namespaces of the job's own.
+        network: leave the network open to student code.
+        cgroup: the job's pids cgroup (root; set per job).
+        run_notebook: run the notebook for the feedback (its cell errors and
+            the executed copy); the grade never depends on it, since the
+            checks rebuild the functions from the source.
     """
 
     cell_seconds: float = 120.0
@@ -84,6 +99,10 @@ class Limits:
     device: str = "cpu"
     isolation: str = "process"
     uid: int | None = None
+    namespaces: bool = False
+    network: bool = False
+    cgroup: str | None = None
+    run_notebook: bool = True
 
 
 def _user_tasks() -> int:
@@ -137,6 +156,12 @@ def wrap(command: list[str], limits: Limits, scratch: Path | None = None) -> lis
         if limits.uid is None:
             raise ValueError("isolation 'user' needs Limits.uid")
         args += ["--uid", str(limits.uid)]
+    if limits.namespaces:
+        args.append("--namespaces")
+    if limits.network:
+        args.append("--network")
+    if limits.cgroup:
+        args += ["--cgroup", limits.cgroup]
     return args + ["--", *command]
 
 
@@ -146,15 +171,14 @@ def environment(workdir: Path, limits: Limits) -> dict[str, str]:
     Threads are fixed so results do not depend on the machine's core count,
     CUDA is hidden unless ``limits.device`` asks for it, and the profile is set.
     """
-    from coursework.grading.isolation import package_dir
-
     env = {k: os.environ[k] for k in PASSED_THROUGH_ENV if k in os.environ}
     home, tmp = workdir / ".home", workdir / ".tmp"
-    home.mkdir(exist_ok=True)
-    tmp.mkdir(exist_ok=True)
-    if limits.uid is not None:
-        for folder in (home, tmp):
-            os.chown(folder, limits.uid, limits.uid)
+    for folder in (home, tmp):  # never through a student's link
+        if folder.is_symlink() or (folder.exists() and not folder.is_dir()):
+            folder.unlink()
+        folder.mkdir(exist_ok=True)
+        if limits.uid is not None:
+            os.lchown(folder, limits.uid, limits.uid)
     threads = str(limits.threads)
     env.update(
         HOME=str(home),
@@ -169,7 +193,7 @@ def environment(workdir: Path, limits: Limits) -> dict[str, str]:
         COURSEWORK_PROFILE=limits.profile,
         COURSEWORK_DATA=str(home / "data"),
         JUPYTER_PLATFORM_DIRS="1",
-        PYTHONPATH=str(package_dir().parent),  # the package the grader hashed
+        PYTHONPATH=str(oscalls.package_dir().parent),  # the package the grader hashed
     )
     if limits.device == "cpu":
         env["CUDA_VISIBLE_DEVICES"] = ""
@@ -257,7 +281,14 @@ def kill_tree(pid: int) -> None:
 
 
 def main(argv: list[str] | None = None) -> None:
-    """Set the limits, then ``exec`` the command after ``--``."""
+    """Set the limits and the layers, then ``exec`` the command after ``--``.
+
+    With ``--namespaces`` this runs twice: outside, it joins the cgroup, sets
+    the limits and switches user, then executes ``unshare``, which runs this
+    module again (``--inner``) as the init of the job's namespaces; inside,
+    Landlock is applied (it forbids the ``/proc`` mount that ``unshare``
+    makes, so it must come after) and capabilities are dropped.
+    """
     import resource
 
     argv = list(sys.argv[1:] if argv is None else argv)
@@ -265,30 +296,62 @@ def main(argv: list[str] | None = None) -> None:
         raise SystemExit("usage: sandbox [limits] -- command ...")
     split = argv.index("--")
     parser = argparse.ArgumentParser(prog="coursework.grading.sandbox")
-    parser.add_argument("--cpu", type=int, required=True)
-    parser.add_argument("--file-mb", type=int, required=True)
-    parser.add_argument("--open-files", type=int, required=True)
+    parser.add_argument("--cpu", type=int)
+    parser.add_argument("--file-mb", type=int)
+    parser.add_argument("--open-files", type=int)
     parser.add_argument("--processes", type=int)
     parser.add_argument("--scratch", type=Path)
     parser.add_argument("--landlock", action="store_true")
     parser.add_argument("--gpu", action="store_true")
     parser.add_argument("--uid", type=int)
+    parser.add_argument("--namespaces", action="store_true")
+    parser.add_argument("--network", action="store_true")
+    parser.add_argument("--cgroup", type=Path)
+    parser.add_argument("--inner", action="store_true")
     opts = parser.parse_args(argv[:split])
     command = argv[split + 1 :]
 
-    def cap(which: int, value: int) -> None:
+    def cap(which: int, value: int | None) -> None:
+        if value is None:
+            return
         soft, hard = resource.getrlimit(which)
         if hard != resource.RLIM_INFINITY:
             value = min(value, hard)
         resource.setrlimit(which, (value, value))
 
+    if opts.cgroup is not None:
+        try:
+            oscalls.join_cgroup(opts.cgroup)
+        except OSError as exc:
+            print(f"sandbox: cannot join {opts.cgroup}: {exc}", file=sys.stderr)
+            raise SystemExit(70) from None
     cap(resource.RLIMIT_CPU, opts.cpu)
-    cap(resource.RLIMIT_FSIZE, opts.file_mb * 2**20)
+    cap(resource.RLIMIT_FSIZE, None if opts.file_mb is None else opts.file_mb * 2**20)
     cap(resource.RLIMIT_NOFILE, opts.open_files)
     cap(resource.RLIMIT_CORE, 0)
     if opts.processes:
         cap(resource.RLIMIT_NPROC, opts.processes)
-    isolate(opts.scratch, opts.landlock, opts.uid, opts.gpu)
+    if opts.namespaces and not opts.inner:
+        isolate(None, False, opts.uid)
+        prefix = oscalls.unshare_command(opts.network)
+        if prefix is None:
+            print("sandbox: isolation failed: no unshare", file=sys.stderr)
+            raise SystemExit(70)
+        inner = [sys.executable, "-m", "coursework.grading.sandbox", "--inner"]
+        if opts.landlock:
+            inner += ["--landlock", "--scratch", str(opts.scratch)]
+            inner += ["--gpu"] if opts.gpu else []
+            inner += ["--network"] if opts.network else []
+        command = [*prefix, *inner, "--", *command]
+    else:
+        isolate(
+            opts.scratch,
+            opts.landlock,
+            opts.uid,
+            opts.gpu,
+            drop=opts.inner,
+            network=opts.network,
+        )
     try:
         os.execvp(command[0], command)
     except OSError as exc:
@@ -298,24 +361,31 @@ def main(argv: list[str] | None = None) -> None:
 
 
 def isolate(
-    scratch: Path | None, landlock: bool, uid: int | None, gpu: bool = False
+    scratch: Path | None,
+    landlock: bool,
+    uid: int | None,
+    gpu: bool = False,
+    drop: bool = False,
+    network: bool = False,
 ) -> None:
     """Apply the isolation layers to this process; exit (status 70) if one fails.
 
-    Order matters: Landlock rules are opened while still privileged, the
-    capability bounding set is emptied while ``CAP_SETPCAP`` is held, and the
-    user switch comes last.
-    """
-    from coursework.grading import isolation
+    Without ``network``, Landlock (from ABI 4) also refuses TCP connections.
 
+    Order matters: Landlock rules are opened while still privileged, the
+    capability bounding set is emptied while ``CAP_SETPCAP`` is held (always
+    with ``drop``: root inside a user namespace), and the user switch comes
+    last.
+    """
     try:
         if landlock:
-            isolation.apply_landlock([scratch] if scratch else [], gpu=gpu)
-        if os.geteuid() == 0 and (landlock or uid is not None):
-            isolation.drop_capabilities()
+            writable = [scratch] if scratch else []
+            oscalls.apply_landlock(writable, gpu=gpu, connect_tcp=network)
+        if os.geteuid() == 0 and (landlock or uid is not None or drop):
+            oscalls.drop_capabilities()
         if uid is not None:
-            isolation.become(uid)
-    except (OSError, isolation.IsolationError) as exc:
+            oscalls.become(uid)
+    except (OSError, oscalls.IsolationError) as exc:
         print(f"sandbox: isolation failed: {exc}", file=sys.stderr)
         raise SystemExit(70) from None
 

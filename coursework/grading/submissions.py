@@ -15,6 +15,7 @@ from __future__ import annotations
 import csv
 import hashlib
 import json
+import os
 import re
 import shutil
 import zipfile
@@ -54,14 +55,26 @@ def safe_id(text: str) -> str:
     return cleaned[:80] or "student"
 
 
+MAX_ZIP_ENTRIES = 10_000
+
+
 def extract_zip(archive: Path, into: Path) -> Path:
-    """Extract ``archive`` safely (no absolute paths, no ``..``, no links, size cap)."""
+    """Extract ``archive`` safely: every entry is checked before anything is written.
+
+    Entries with absolute paths, ``..``, links or folders are skipped; an
+    encrypted entry, too many entries or more than 2 GiB in all (as declared,
+    and as actually decompressed) refuse the archive, and so does a corrupt
+    entry; ``into`` is then left empty.
+
+    Raises:
+        SubmissionsError: the archive cannot be used; the message says why.
+    """
     try:
         zf = zipfile.ZipFile(archive)
-    except zipfile.BadZipFile as exc:
+    except (zipfile.BadZipFile, OSError) as exc:
         raise SubmissionsError(f"{archive}: not a readable zip file ({exc})") from exc
-    total = 0
     with zf:
+        entries = []
         for info in zf.infolist():
             parts = Path(info.filename).parts
             if (
@@ -69,18 +82,56 @@ def extract_zip(archive: Path, into: Path) -> Path:
                 or not parts
                 or ".." in parts
                 or info.filename.startswith("/")
+                or (info.external_attr >> 16) & 0o170000 == 0o120000  # a symlink
             ):
                 continue
-            if (info.external_attr >> 16) & 0o170000 == 0o120000:  # a symlink
-                continue
-            total += info.file_size
-            if total > MAX_ZIP_BYTES:
-                raise SubmissionsError(f"{archive}: unpacks to more than 2 GiB")
-            target = into.joinpath(*parts)
-            target.parent.mkdir(parents=True, exist_ok=True)
-            with zf.open(info) as src, open(target, "wb") as dst:
-                shutil.copyfileobj(src, dst)
+            if info.flag_bits & 0x1:
+                raise SubmissionsError(
+                    f"{archive}: {info.filename!r} is encrypted; export without "
+                    "a password"
+                )
+            entries.append((info, parts))
+        if len(entries) > MAX_ZIP_ENTRIES:
+            raise SubmissionsError(f"{archive}: more than {MAX_ZIP_ENTRIES} files")
+        if sum(info.file_size for info, _ in entries) > MAX_ZIP_BYTES:
+            raise SubmissionsError(
+                f"{archive}: unpacks to more than {MAX_ZIP_BYTES:,} bytes"
+            )
+        written = 0
+        try:
+            for info, parts in entries:
+                target = into.joinpath(*parts)
+                target.parent.mkdir(parents=True, exist_ok=True)
+                with zf.open(info) as src, open(target, "xb") as dst:
+                    while chunk := src.read(1 << 20):
+                        written += len(chunk)
+                        if written > MAX_ZIP_BYTES:
+                            why = f"unpacks to more than {MAX_ZIP_BYTES:,} bytes"
+                            raise SubmissionsError(f"{archive}: {why}")
+                        dst.write(chunk)
+        except SubmissionsError:
+            _empty(into)
+            raise
+        except Exception as exc:  # corrupt data, a bad CRC, a duplicate name
+            _empty(into)
+            raise SubmissionsError(
+                f"{archive}: entry {info.filename!r} cannot be read "
+                f"({type(exc).__name__}: {exc})"
+            ) from exc
     return into
+
+
+def _empty(folder: Path) -> None:
+    for entry in folder.iterdir():
+        if entry.is_dir() and not entry.is_symlink():
+            shutil.rmtree(entry, ignore_errors=True)
+        else:
+            entry.unlink(missing_ok=True)
+
+
+def no_links(folder: str, names: list[str]) -> set[str]:
+    """For :func:`shutil.copytree`: leave out every symbolic link."""
+    return {n for n in names if os.path.islink(os.path.join(folder, n))}
 
 
 def read_mapping(path: Path) -> dict[str, str]:
@@ -112,6 +163,8 @@ def find_submissions(
         p
         for p in root.rglob("*.ipynb")
         if p.is_file()
+        and not p.is_symlink()
+        and not any(q.is_symlink() for q in p.relative_to(root).parents if q.parts)
         and not any(part.startswith(".") for part in p.relative_to(root).parts)
         and "__MACOSX" not in p.parts
     )
@@ -150,6 +203,8 @@ def read_notebook(path: Path) -> tuple[nbformat.NotebookNode | None, str]:
         return None, f"the file cannot be read ({exc})"
     except json.JSONDecodeError as exc:
         return None, f"not valid JSON (truncated or edited by hand?): {exc}"
+    except (RecursionError, MemoryError, ValueError) as exc:  # crafted nesting
+        return None, f"not a notebook the grader can read ({type(exc).__name__})"
     if not isinstance(raw, dict) or not isinstance(raw.get("nbformat"), int):
         return None, "not a Jupyter notebook (no 'nbformat' field)"
     version = raw["nbformat"]
@@ -158,10 +213,12 @@ def read_notebook(path: Path) -> tuple[nbformat.NotebookNode | None, str]:
     try:
         nb = nbformat.reads(json.dumps(raw), as_version=4)
     except Exception as exc:
-        return None, f"not a valid notebook ({type(exc).__name__}: {exc})"
+        return None, f"not a valid notebook ({type(exc).__name__}: {str(exc)[:200]})"
     cells = nb.get("cells")
     if not isinstance(cells, list) or not all(
-        isinstance(c, dict) and c.get("cell_type") in ("code", "markdown", "raw")
+        isinstance(c, dict)
+        and c.get("cell_type") in ("code", "markdown", "raw")
+        and isinstance(c.get("source"), str)
         for c in cells
     ):
         return None, "the notebook's cells are malformed"

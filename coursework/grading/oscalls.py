@@ -1,45 +1,25 @@
-"""Operating-system isolation of student code: its own user, Landlock, or neither.
+"""The operating-system calls that isolate student code (a leaf module).
 
-Which layers a grading run gets is decided once, at the start, by
-:func:`probe`, which applies each layer to a throw-away child process and
-checks what that child can still do (nothing is assumed from a kernel version
-or an import):
-
-- ``user``: when the grader runs as root, every job runs its student processes
-  under a user id of its own, unused by anything else, with no supplementary
-  groups and no capabilities; its scratch folder belongs to that user, mode
-  0700. Other jobs' folders, the grader's private folder and the results
-  (files written 0600 by root) are closed to it by ordinary permissions, and
-  it cannot signal any process but its own.
-- ``landlock`` (Linux >= 5.13, with or without root): the process may read
-  only the system's libraries, the Python installation, the installed
-  ``coursework`` package and its own scratch folder, and write only that
-  folder (and ``/dev/null``). From Landlock ABI 6 (Linux 6.12) it also cannot
-  signal processes outside its own sandbox. As root without a user of its own,
-  the process also loses every capability.
-- ``process``: resource limits and a scrubbed environment only. Student code
-  can then read and write whatever the grader's user can; the grader says so
-  on screen and in every feedback file, and its integrity check
-  (:mod:`coursework.grading.integrity`) is the only defence of the package.
-
-Limits: the network is not restricted (the kernel talks to the grader over
-local TCP), ``/proc`` and ``/sys`` stay readable, and a folder that student
-code may read (the package, the Python installation) must not hold the hidden
-checks.
+Landlock (``landlock_create_ruleset``, ``_add_rule``, ``_restrict_self``),
+the capability bounding set, switching to a job's own user id, handing a
+folder to that user and killing every process it runs. :mod:`~coursework.
+grading.sandbox` calls these in a fresh process before it executes student
+code; :mod:`~coursework.grading.probe` decides, once per run, which of them
+work on this machine. Why each layer exists is written in the threat model of
+:mod:`coursework.grading`.
 """
 
 from __future__ import annotations
 
 import ctypes
-import json
 import os
 import secrets
+import shutil
+import signal
 import site
-import subprocess
 import sys
 import sysconfig
-import tempfile
-from dataclasses import dataclass
+import time
 from pathlib import Path
 
 # Landlock (include/uapi/linux/landlock.h); the syscall numbers are shared by
@@ -54,6 +34,7 @@ FS_READ_DIR = 1 << 3
 FS_REFER = 1 << 13  # ABI 2
 FS_TRUNCATE = 1 << 14  # ABI 3
 FS_IOCTL_DEV = 1 << 15  # ABI 5
+NET_CONNECT_TCP = 1 << 1  # ABI 4 (handled_access_net)
 SCOPE_ABSTRACT_UNIX_SOCKET = 1 << 0  # ABI 6
 SCOPE_SIGNAL = 1 << 1  # ABI 6
 FILE_RIGHTS = FS_EXECUTE | FS_WRITE_FILE | FS_READ_FILE | FS_TRUNCATE | FS_IOCTL_DEV
@@ -134,7 +115,10 @@ def readable_roots() -> tuple[list[Path], list[Path]]:
 
 
 def apply_landlock(
-    writable: list[Path], abi: int | None = None, gpu: bool = False
+    writable: list[Path],
+    abi: int | None = None,
+    gpu: bool = False,
+    connect_tcp: bool = True,
 ) -> None:
     """Restrict this process (and what it executes) to reading the installation.
 
@@ -143,6 +127,11 @@ def apply_landlock(
             delete in.
         abi: the Landlock ABI (default: asked of the kernel).
         gpu: also open the NVIDIA device files for reading, writing and ioctl.
+        connect_tcp: whether the process may open TCP connections. Without
+            (from ABI 4, Linux 6.7) it cannot reach a classmate's kernel, the
+            grader or the internet over TCP even where it shares the
+            machine's network; it may still bind and listen, as a kernel's
+            channels do.
 
     Raises:
         IsolationError: Landlock is missing or a syscall failed.
@@ -160,7 +149,8 @@ def apply_landlock(
     if abi >= 5:
         handled |= FS_IOCTL_DEV
     scoped = SCOPE_SIGNAL | SCOPE_ABSTRACT_UNIX_SOCKET if abi >= 6 else 0
-    fields = [handled, 0, scoped]  # handled_access_fs, _net, scoped
+    net = NET_CONNECT_TCP if abi >= 4 and not connect_tcp else 0
+    fields = [handled, net, scoped]  # handled_access_fs, _net, scoped
     size = 8 if abi < 4 else 16 if abi < 6 else 24
     attr = (ctypes.c_uint64 * 3)(*fields)
     ruleset = libc.syscall(
@@ -263,157 +253,8 @@ def give_to(folder: Path, uid: int) -> None:
             os.lchown(os.path.join(root, name), uid, uid)
 
 
-# ------------------------------------------------------------------ probing
-
-_PROBE = """
-import json, os, sys
-from pathlib import Path
-scratch, secret, package = map(Path, sys.argv[1:4])
-seen = {}
-def attempt(name, fn):
-    try:
-        fn()
-        seen[name] = True
-    except Exception:
-        seen[name] = False
-attempt("write_scratch", lambda: (scratch / "ok").write_text("ok"))
-attempt("read_secret", lambda: secret.read_text())
-attempt("list_secret", lambda: os.listdir(secret.parent))
-attempt("write_package", lambda: open(package / "__init__.py", "a").close())
-attempt("signal_parent", lambda: os.kill(os.getppid(), 0))
-def can_import():
-    import importlib.util
-    import coursework
-    open(importlib.util.find_spec("torch").origin, "rb").close()
-attempt("imports", can_import)
-print(json.dumps(seen))
-"""
-
-
-@dataclass(frozen=True)
-class Isolation:
-    """The layers a run uses, and why others are not used."""
-
-    mode: str
-    landlock_abi: int
-    signals_contained: bool = False
-    notes: tuple[str, ...] = ()
-
-    def describe(self) -> str:
-        """One line for the screen and the feedback header."""
-        if self.mode == "process":
-            return (
-                "isolation: process only (resource limits; student code can read "
-                "and write whatever the grader can; the package is hash-checked)"
-            )
-        parts = []
-        if "user" in self.mode:
-            parts.append("a user of its own per submission")
-        if "landlock" in self.mode:
-            parts.append(f"Landlock ABI {self.landlock_abi}")
-        kill = "" if self.signals_contained else "; signals not contained"
-        return f"isolation: {' + '.join(parts)}{kill}"
-
-
-def _run_probe(
-    mode: str, scratch: Path, secret: Path, uid: int | None
-) -> dict[str, bool] | str:
-    """Run the probe under the sandbox in ``mode``; what it could do, or why not."""
-    from coursework.grading.sandbox import Limits, wrap
-
-    limits = Limits(process_margin=None, isolation=mode, uid=uid)
-    command = [
-        sys.executable,
-        "-c",
-        _PROBE,
-        str(scratch),
-        str(secret),
-        str(package_dir()),
-    ]
-    env = {
-        "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
-        "PYTHONPATH": str(package_dir().parent),
-        "HOME": str(scratch),
-        "OMP_NUM_THREADS": "1",
-    }
-    try:
-        done = subprocess.run(
-            wrap(command, limits, scratch),
-            capture_output=True,
-            text=True,
-            env=env,
-            cwd=scratch,
-            timeout=120,
-        )
-    except (OSError, subprocess.TimeoutExpired) as exc:
-        return f"{type(exc).__name__}: {exc}"
-    if done.returncode != 0:
-        tail = (done.stderr.strip().splitlines() or ["no output"])[-1]
-        return f"exit {done.returncode}: {tail[:200]}"
-    try:
-        return json.loads(done.stdout.strip().splitlines()[-1])
-    except (ValueError, IndexError):
-        return f"unreadable probe output: {done.stdout[-200:]!r}"
-
-
-def probe(wanted: str = "auto") -> Isolation:
-    """Find the strongest isolation that works here (or check the one ``wanted``).
-
-    Args:
-        wanted: ``auto``, or one of :data:`MODES` to insist on.
-
-    Raises:
-        IsolationError: ``wanted`` names a mode that does not work here.
-    """
-    if wanted == "process":
-        return Isolation("process", landlock_abi(), False, ("asked for process only",))
-    abi = landlock_abi()
-    notes: list[str] = []
-    candidates = [m for m in MODES if m != "process"] if wanted == "auto" else [wanted]
-    with tempfile.TemporaryDirectory(prefix="coursework-probe-") as tmp:
-        base = Path(tmp)
-        secret = base / "private" / "secret.txt"
-        secret.parent.mkdir()
-        secret.write_text("secret")
-        os.chmod(secret.parent, 0o700)
-        for mode in candidates:
-            if "user" in mode and os.geteuid() != 0:
-                notes.append(f"{mode}: the grader does not run as root")
-                continue
-            if "landlock" in mode and abi < 1:
-                notes.append(f"{mode}: Landlock is not available in this kernel")
-                continue
-            scratch = base / f"scratch-{mode}"
-            scratch.mkdir()
-            uid = pick_uid() if "user" in mode else None
-            if uid is not None:
-                give_to(scratch, uid)
-            seen = _run_probe(mode, scratch, secret, uid)
-            if isinstance(seen, str):
-                notes.append(f"{mode}: the probe failed ({seen})")
-                continue
-            leaks = [
-                k
-                for k in ("read_secret", "list_secret", "write_package")
-                if seen.get(k)
-            ]
-            if not seen.get("write_scratch") or not seen.get("imports"):
-                notes.append(f"{mode}: student code could not run ({seen})")
-            elif leaks:
-                notes.append(f"{mode}: student code could still {', '.join(leaks)}")
-            else:
-                return Isolation(
-                    mode, abi, not seen.get("signal_parent"), tuple(notes)
-                )
-    if wanted != "auto":
-        raise IsolationError(f"--isolation {wanted} does not work here: {notes[-1]}")
-    return Isolation("process", abi, False, tuple(notes))
-
-
 def kill_user(uid: int) -> None:
     """SIGKILL every process that runs as ``uid`` (a job's user, when it is done)."""
-    import signal
-
     for entry in Path("/proc").iterdir():
         if not entry.name.isdigit():
             continue
@@ -422,3 +263,145 @@ def kill_user(uid: int) -> None:
                 os.kill(int(entry.name), signal.SIGKILL)
         except OSError:
             pass
+
+
+PR_SET_CHILD_SUBREAPER = 36
+
+
+def become_subreaper() -> bool:
+    """Make this process the reaper of its orphaned descendants (Linux 3.4+).
+
+    A double-forked or ``setsid`` process then stays this process's
+    descendant, so :func:`kill_descendants` finds it in every mode, even
+    without root, a cgroup or namespaces. False where the call is refused.
+    """
+    try:
+        return _libc().prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) == 0
+    except (OSError, AttributeError):
+        return False
+
+
+def _parents() -> dict[int, int]:
+    parents = {}
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat = (entry / "stat").read_text()
+            parents[int(entry.name)] = int(stat.rsplit(")", 1)[1].split()[1])
+        except (OSError, ValueError, IndexError):
+            pass
+    return parents
+
+
+def kill_descendants(pid: int | None = None) -> int:
+    """SIGKILL every descendant of ``pid`` (default: this process) until none is
+    left, and reap those that became this process's children; how many died."""
+    root = os.getpid() if pid is None else pid
+    killed: set[int] = set()
+    for _ in range(200):
+        parents = _parents()
+        below, grew = {root}, True
+        while grew:
+            more = {c for c, p in parents.items() if p in below and c not in below}
+            below |= more
+            grew = bool(more)
+        below.discard(root)
+        for child in below:
+            try:
+                os.kill(child, signal.SIGKILL)
+                killed.add(child)
+            except OSError:
+                pass
+        while True:  # reap: a zombie still counts as a process
+            try:
+                done, _ = os.waitpid(-1, os.WNOHANG)
+            except ChildProcessError:
+                break
+            if done == 0:
+                break
+        if not below:
+            break
+        time.sleep(0.01)
+    return len(killed)
+
+
+# ----------------------------------------------------- namespaces and cgroups
+
+UNSHARE_FLAGS = ("--user", "--map-root-user", "--pid", "--mount-proc", "--kill-child")
+
+
+def unshare_command(network: bool) -> list[str] | None:
+    """The util-linux ``unshare`` prefix that puts a command in namespaces of its own.
+
+    A user namespace (the caller becomes root inside, no one outside), a
+    process namespace (``/proc`` shows only the job; the command is its init,
+    so every process of the job dies with it, and the job's orphans stay its
+    descendants), and, unless ``network``, a network namespace with nothing
+    but a loopback device that is down. None where ``unshare`` is missing.
+    """
+    binary = shutil.which("unshare")
+    if binary is None:
+        return None
+    return [binary, *UNSHARE_FLAGS, *(() if network else ("--net",)), "--"]
+
+
+CGROUP_ROOTS = (Path("/sys/fs/cgroup/pids"), Path("/sys/fs/cgroup"))
+
+
+def make_pids_cgroup(name: str, max_pids: int) -> Path | None:
+    """A pids cgroup capped at ``max_pids`` tasks (root only), or None where refused.
+
+    ``RLIMIT_NPROC`` does not bind root, so a job graded as root gets its
+    process cap here; the same group lists every process of the job, however
+    it forked, for :func:`kill_cgroup`.
+    """
+    for root in CGROUP_ROOTS:
+        v2 = (root / "cgroup.controllers").exists()
+        if not (root / "cgroup.procs").exists():
+            continue
+        if v2:
+            try:
+                if "pids" not in (root / "cgroup.subtree_control").read_text().split():
+                    continue
+            except OSError:
+                continue
+        elif not (root / "pids.max").exists() and root.name != "pids":
+            continue
+        group = root / name
+        try:
+            group.mkdir(mode=0o755)
+        except OSError:
+            continue
+        try:
+            (group / "pids.max").write_text(str(max_pids))
+            return group
+        except OSError:
+            group.rmdir()
+    return None
+
+
+def join_cgroup(group: Path) -> None:
+    """Move this process (and so everything it starts) into ``group``."""
+    (group / "cgroup.procs").write_text(str(os.getpid()))
+
+
+def kill_cgroup(group: Path) -> None:
+    """SIGKILL every process in ``group`` until it is empty, then remove it."""
+    for _ in range(200):
+        try:
+            pids = [int(p) for p in (group / "cgroup.procs").read_text().split()]
+        except (OSError, ValueError):
+            return
+        if not pids:
+            break
+        for pid in pids:
+            try:
+                os.kill(pid, signal.SIGKILL)
+            except OSError:
+                pass
+        time.sleep(0.01)
+    try:
+        group.rmdir()
+    except OSError:
+        pass
