@@ -68,7 +68,7 @@ class Profile:
     diffusion_steps: int = 400
     diffusion_width: int = 16
     diffusion_T: int = 200
-    diffusion_samples: int = 400
+    diffusion_samples: int = 200
 
     def replace(self, **changes: object) -> Profile:
         """Return a copy with some sizes changed, e.g. ``profile.replace(epochs=2)``."""
@@ -111,10 +111,10 @@ PROFILES: dict[str, Profile] = {
         n_videos=120,
         frames=16,
         frame_size=32,
-        diffusion_steps=500,
+        diffusion_steps=400,
         diffusion_width=16,
         diffusion_T=200,
-        diffusion_samples=400,
+        diffusion_samples=200,
     ),
     "gpu": Profile(
         name="gpu",
