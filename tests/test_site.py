@@ -73,6 +73,16 @@ def test_package_hash_follows_executed_code_only():
     assert "build.py" in coursesite.NOT_EXECUTED  # editing the build runs nothing
 
 
+def test_stale_api_pages_of_removed_modules_are_dropped(tmp_path):
+    kept = ["coursework.rst", "coursework.runtime.rst", "coursework.grading.rst"]
+    stale = ["coursework.grading.isolation.rst", "coursework.nowhere.rst"]
+    for name in kept + stale:
+        (tmp_path / name).write_text("x")
+    removed = coursesite.drop_stale_api_pages(tmp_path)
+    assert removed == sorted(Path(n).stem for n in stale)
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(kept)
+
+
 def test_docstring_formula_blocks_become_literal_blocks():
     lines = [
         "Draw samples of shape (*shape, 2) from (**kwargs).",

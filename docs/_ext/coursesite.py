@@ -377,7 +377,24 @@ def _paths(app: Sphinx) -> tuple[Path, Path]:
     return base / "metrics-run" / profile, base / "metrics" / profile
 
 
+def drop_stale_api_pages(generated: Path) -> list[str]:
+    """Remove autosummary's pages of modules that no longer exist (it never does).
+
+    A page left from a removed or renamed module fails the build (its import
+    fails, and the page is in no toctree). Returns the removed names.
+    """
+    removed = []
+    for page in sorted(generated.glob("coursework*.rst")):
+        parts = page.stem.split(".")
+        base = PACKAGE.parent.joinpath(*parts)
+        if not (base.with_suffix(".py").exists() or (base / "__init__.py").exists()):
+            page.unlink()
+            removed.append(page.stem)
+    return removed
+
+
 def on_config_inited(app: Sphinx, config) -> None:
+    drop_stale_api_pages(Path(app.srcdir) / "generated")
     profile = config.coursework_profile  # conf.py: $COURSEWORK_PROFILE or cpu
     os.environ[PROFILE_ENV] = profile
     # jupyter-cache keys on code only: one cache per profile.
