@@ -401,13 +401,16 @@ def diffusion_objective_2d(model, batch):
     }
 
 
-def mixture_row(train_fn, sample_fn, desc):
-    """Modes covered and high-quality share on each mixture, per seed: (seeds,) each."""
+def mixture_row(model_for, sample_fn):
+    """Modes covered and high-quality share on each mixture, per seed: (seeds,) each.
+
+    model_for(mix, seed) -> (model, scale); sample_fn(model, z) -> samples.
+    """
     row, first = {}, {}
     for mix_name, mix in mixtures.items():
         modes, hq = [], []
         for seed in range(n_seeds):
-            net, scale = train_2d(train_fn, mix, seed)
+            net, scale = model_for(mix, seed)
             seed_everything(seed)
             pts = sample_fn(net, torch.randn(n_eval, 2, device=device)).cpu() * scale
             modes.append(float(modes_covered(pts, mix.centers, mix.std)))
@@ -421,9 +424,8 @@ def mixture_row(train_fn, sample_fn, desc):
 start = time.perf_counter()
 table_2d, points_2d = {}, {}
 table_2d["diffusion"], points_2d["diffusion"] = mixture_row(
-    diffusion_objective_2d,
+    lambda mix, seed: train_2d(diffusion_objective_2d, mix, seed),
     lambda net, z: ancestral_sample(Predictor(net), z),
-    "DDPM 2-D",
 )
 seconds_2d = {"diffusion": time.perf_counter() - start}
 
@@ -488,25 +490,15 @@ def exact_eps(mix, scale):
     return predict
 
 
-def exact_row():
-    """The table's yardsticks for the sampler driven by the exact eps (no network)."""
-    row, first = {}, {}
-    for mix_name, mix in mixtures.items():
-        scale = float(mix.centers.abs().max())
-        modes, hq = [], []
-        for seed in range(n_seeds):
-            seed_everything(seed)
-            z = torch.randn(n_eval, 2, device=device)
-            pts = ancestral_sample(exact_eps(mix, scale), z).cpu() * scale
-            modes.append(float(modes_covered(pts, mix.centers, mix.std)))
-            hq.append(float(high_quality_share(pts, mix.centers, mix.std)))
-            if seed == 0:
-                first[mix_name] = pts
-        row[mix_name] = (torch.tensor(modes), torch.tensor(hq))
-    return row, first
+def exact_model(mix, seed):
+    """The mixture's exact noise prediction, standing in for a trained network."""
+    scale = float(mix.centers.abs().max())
+    return exact_eps(mix, scale), scale
 
 
-table_2d["exact eps (no net)"], points_2d["exact eps (no net)"] = exact_row()
+table_2d["exact eps (no net)"], points_2d["exact eps (no net)"] = mixture_row(
+    exact_model, ancestral_sample
+)
 print_table_2d()
 plot_points_2d()
 
@@ -842,7 +834,8 @@ def flow_objective_2d(model, batch):
 
 start = time.perf_counter()
 table_2d["flow matching"], points_2d["flow matching"] = mixture_row(
-    flow_objective_2d, lambda net, z: euler_sample(Predictor(net), z, T), "flow 2-D"
+    lambda mix, seed: train_2d(flow_objective_2d, mix, seed),
+    lambda net, z: euler_sample(Predictor(net), z, T),
 )
 seconds_2d["flow matching"] = time.perf_counter() - start
 print_table_2d()

@@ -110,6 +110,18 @@ def scheduler(package_copy: Path) -> Iterator[tuple[str, object]]:
     cluster.close()
 
 
+def start(args: list[str], package: Path) -> subprocess.Popen:
+    """The grader in the background, on the package copy, output captured."""
+    return subprocess.Popen(
+        args,
+        cwd=package,
+        env=env(package),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+
+
 def wait_for_records(out: Path, n: int, proc: subprocess.Popen, seconds: float) -> None:
     deadline = time.monotonic() + seconds
     while len(list((out / ".state").glob("*.json"))) < n:
@@ -131,14 +143,7 @@ def test_a_worker_lost_mid_run_costs_nothing(
         "--scheduler",
         address,
     )
-    proc = subprocess.Popen(
-        args,
-        cwd=package_copy,
-        env=env(package_copy),
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
+    proc = start(args, package_copy)
     wait_for_records(out, 1, proc, 600)
     busy = [w for w, tasks in client.processing().items() if tasks]
     assert busy, "both workers idle before the end of the run"
@@ -161,14 +166,7 @@ def test_a_dask_run_interrupted_resumes_on_the_local_runner(
         "--dask-workers",
         "2",
     )
-    proc = subprocess.Popen(
-        args,
-        cwd=package_copy,
-        env=env(package_copy),
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
+    proc = start(args, package_copy)
     wait_for_records(out, 2, proc, 600)
     proc.send_signal(signal.SIGTERM)
     proc.communicate(timeout=300)
