@@ -1,8 +1,9 @@
 """The course site in a real (headless) Chromium: every page, as a reader opens it.
 
 Run with ``make browser``, which first builds the site in the ci profile
-(``docs/_build/ci/html``). The site is served on loopback; every page must load
-with no console error, every image must have loaded (``naturalWidth > 0``),
+(``docs/_build/ci/html``; ``SITE_PROFILE=cpu`` checks the cpu build instead).
+The site is served on loopback; every page must load with no console error,
+every image must have loaded (``naturalWidth > 0``),
 every link inside the site must lead to a file that exists (and to an element
 with that id, for a ``#fragment``), the results page must list a metric from
 every notebook, and no page may send a request to any other host: the site
@@ -17,6 +18,7 @@ from __future__ import annotations
 import functools
 import http.server
 import importlib.util
+import os
 import re
 import threading
 from pathlib import Path
@@ -33,7 +35,9 @@ _spec.loader.exec_module(_lab)
 CHROMIUM, FLAGS, _browser_problem = _lab.CHROMIUM, _lab.FLAGS, _lab._browser_problem
 
 ROOT = Path(__file__).resolve().parents[2]
-SITE = ROOT / "docs" / "_build" / "ci" / "html"
+# The profile whose built site is checked: ci unless $SITE_PROFILE says.
+SITE_PROFILE = os.environ.get("SITE_PROFILE", "ci")
+SITE = ROOT / "docs" / "_build" / SITE_PROFILE / "html"
 SOLUTIONS = sorted((ROOT / "solutions").glob("[0-9][0-9]_*.ipynb"))
 PAGES = sorted(p.relative_to(SITE).as_posix() for p in SITE.rglob("*.html")) if (
     SITE.exists()
@@ -48,7 +52,8 @@ pytestmark = [
     ),
     pytest.mark.skipif(
         not (SITE / "index.html").exists(),
-        reason="no ci site: `make site COURSEWORK_PROFILE=ci` (make browser does)",
+        reason=f"no {SITE_PROFILE} site: `make site COURSEWORK_PROFILE={SITE_PROFILE}`"
+        " (make browser builds the ci one)",
     ),
     pytest.mark.timeout(1800),
 ]
