@@ -19,7 +19,13 @@ from coursework.diffusion.likelihood import (
     vlb_terms,
 )
 from coursework.diffusion.losses import elbo_weight, noise_prediction_loss
-from coursework.diffusion.models import MLPDenoiser, ResBlock, UNet, time_embedding
+from coursework.diffusion.models import (
+    MLPDenoiser,
+    ResBlock,
+    UNet,
+    fourier_features,
+    time_embedding,
+)
 from coursework.diffusion.sampling import (
     ddim_sample,
     ddim_step,
@@ -62,6 +68,7 @@ __all__ = [
     "euler_sample",
     "flow_interpolant",
     "flow_matching_loss",
+    "fourier_features",
     "linear_schedule",
     "noise_prediction_loss",
     "normal_kl",
