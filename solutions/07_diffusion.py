@@ -364,10 +364,10 @@ print(
 # since it has to represent a score at every noise level, and its learning
 # rate decays along a cosine over the run.
 #
-# The modes are narrow: a standard deviation of 1% of the data's range. At
-# the smallest noise levels the exact noise prediction is therefore steep,
-# nearly $(x - c_k)/\sigma$ around each centre $c_k$, a sawtooth over the
-# plane. A plain MLP learns smooth functions first (its *spectral bias*)
+# The modes are narrow: a standard deviation $\sigma$ of 1% of the data's
+# range. At the smallest noise levels the exact noise prediction is
+# therefore steep, with a slope of order $1/\sigma$ around each centre
+# $c_k$ and a jump between neighbouring modes: a sawtooth over the plane. A plain MLP learns smooth functions first (its *spectral bias*)
 # and does not fit it at this budget. Tancik et al. (*Fourier Features Let
 # Networks Learn High Frequency Functions in Low Dimensional Domains*,
 # NeurIPS 2020) feed the input through random Fourier features
