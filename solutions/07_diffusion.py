@@ -367,8 +367,9 @@ print(
 # The modes are narrow: a standard deviation $\sigma$ of 1% of the data's
 # range. At the smallest noise levels the exact noise prediction is
 # therefore steep, with a slope of order $1/\sigma$ around each centre
-# $c_k$ and a jump between neighbouring modes: a sawtooth over the plane. A plain MLP learns smooth functions first (its *spectral bias*)
-# and does not fit it at this budget. Tancik et al. (*Fourier Features Let
+# $c_k$ and a jump between neighbouring modes: a sawtooth over the plane.
+# A plain MLP learns smooth functions first (its *spectral bias*) and does
+# not fit it at this budget. Tancik et al. (*Fourier Features Let
 # Networks Learn High Frequency Functions in Low Dimensional Domains*,
 # NeurIPS 2020) feed the input through random Fourier features
 # $[\sin 2\pi Bx, \cos 2\pi Bx]$, $B \sim \mathcal N(0, s^2)$, which lets
@@ -453,18 +454,21 @@ for name, fourier_scale in [("diffusion", 1.0), ("diffusion, plain MLP", None)]:
     seconds_2d[name] = time.perf_counter() - start
 
 
+NAME_WIDTH = 26  # the table's model column
+
+
 def print_table_2d():
     print(
         f"{n_seeds} seeds, {steps_2d} steps of {batch_2d} points, {n_eval} samples per seed"
     )
     print(
-        f"{'model':<26}{'ring modes (of 8)':>20}{'ring HQ':>14}{'grid modes (of 25)':>22}{'grid HQ':>14}"
+        f"{'model':<{NAME_WIDTH}}{'ring modes (of 8)':>20}{'ring HQ':>14}{'grid modes (of 25)':>22}{'grid HQ':>14}"
     )
     gan = recorded_metrics("04_gan", metrics_profile(profile))
     for name in ["gan", "wgan_gp", "pacgan2"]:
         if f"ring_modes_{name}" in gan:
             print(
-                f"{'04: ' + name:<26}{gan[f'ring_modes_{name}']:>14.1f}{'':>6}{gan.get(f'ring_hq_{name}', float('nan')):>8.2f}{'':>6}{gan[f'grid_modes_{name}']:>16.1f}"
+                f"{'04: ' + name:<{NAME_WIDTH}}{gan[f'ring_modes_{name}']:>14.1f}{'':>6}{gan.get(f'ring_hq_{name}', float('nan')):>8.2f}{'':>6}{gan[f'grid_modes_{name}']:>16.1f}"
             )
     if not gan:
         print(
@@ -473,7 +477,7 @@ def print_table_2d():
     for name, row in table_2d.items():
         (rm, rq), (gm, gq) = row["ring"], row["grid"]
         print(
-            f"{'07: ' + name:<26}{rm.mean():>14.1f} ± {rm.std():<4.1f}{rq.mean():>8.2f} ± {rq.std():<4.2f}{gm.mean():>16.1f} ± {gm.std():<4.1f}{gq.mean():>8.2f} ± {gq.std():<4.2f}"
+            f"{'07: ' + name:<{NAME_WIDTH}}{rm.mean():>14.1f} ± {rm.std():<4.1f}{rq.mean():>8.2f} ± {rq.std():<4.2f}{gm.mean():>16.1f} ± {gm.std():<4.1f}{gq.mean():>8.2f} ± {gq.std():<4.2f}"
         )
 
 

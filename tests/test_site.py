@@ -1,4 +1,4 @@
-"""The course site (docs/, ``make site``): its helpers, and the built ci site.
+"""The course site (docs/, ``make site``): its helpers, and a built site.
 
 The helpers are tested on small inputs. The built-site tests read
 ``docs/_build/$SITE_PROFILE/html`` (ci by default), built by ``make site

@@ -77,12 +77,13 @@ class MLPDenoiser(nn.Module):
     """An MLP on ``[x, emb(time)]`` for low-dimensional data (the 2-D mixtures).
 
     A plain MLP learns smooth functions first (its spectral bias), but the
-    noise prediction of narrow modes at small noise levels is steep: nearly
-    ``(x - c_k) / sigma`` around each centre ``c_k``. With ``fourier_scale``
-    the input also enters as random Fourier features of ``n_fourier``
-    frequencies ``B ~ N(0, fourier_scale^2)``, fixed at construction (drawn
-    from torch's global generator, so seed first), which lets the same MLP
-    fit such functions (Tancik et al. 2020, see :func:`fourier_features`).
+    noise prediction of narrow modes at small noise levels is steep: a slope
+    of order ``1 / sigma`` around each centre, a jump between modes. With
+    ``fourier_scale`` the input also enters as random Fourier features of
+    ``n_fourier`` frequencies ``B ~ N(0, fourier_scale^2)``, fixed at
+    construction (drawn from torch's global generator, so seed first), which
+    lets the same MLP fit such functions (Tancik et al. 2020; see
+    :func:`fourier_features`).
 
     Shape: x (B, data_dim), time (B,) -> (B, data_dim).
     """
