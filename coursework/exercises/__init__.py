@@ -1,7 +1,9 @@
 """Exercises and their checks, one module per notebook topic.
 
 ``check("vae.reparameterize", reparameterize)`` under an exercise compares the
-student's function with the package's reference on several cases.
+student's function with the package's reference on several cases and, when a
+case fails, prints the first hint; ``hint("vae.reparameterize")`` prints the
+next one.
 """
 
 from coursework.exercises.core import (
@@ -13,6 +15,7 @@ from coursework.exercises.core import (
     check,
     exercises_for,
     get_exercise,
+    hint,
     register,
     register_hidden,
     run_check,
@@ -27,6 +30,7 @@ __all__ = [
     "check",
     "exercises_for",
     "get_exercise",
+    "hint",
     "register",
     "register_hidden",
     "run_check",

@@ -49,10 +49,19 @@ register(
         points=3,
         reference=causal_mask,
         cases=_mask_cases,
-        hint="Start from zeros (O, I, k, k): ones on the rows above the centre and "
-        "left of it on the centre row. At the centre, channel c is in group "
-        "c % groups: keep [o, i] when group(i) < group(o) (A) or <= (B). "
-        "Return float32.",
+        hint=(
+            "A pixel may only see pixels generated before it: the rows above and the "
+            "pixels to its left on its own row. Only the centre weight (the pixel "
+            "itself) depends on the mask type and on the colour groups.",
+            "Start from zeros (O, I, k, k); set ones on the rows above the centre "
+            "row and on the centre row left of the centre. At the centre, channel c "
+            "is in group c % groups: keep [o, i] when group(i) < group(o) for 'A' "
+            "(no channel sees itself) and group(i) <= group(o) for 'B'.",
+            "With `r = k // 2`: `mask[:, :, :r, :] = 1`; `mask[:, :, r, :r] = 1`; "
+            "`mask[:, :, r, r] = (g_in < g_out).float()` (`<=` for 'B'), where "
+            "`g_out = torch.arange(O)[:, None] % groups` and `g_in = "
+            "torch.arange(I)[None, :] % groups`; float32.",
+        ),
     )
 )
 register_hidden("autoregressive.causal_mask", _hidden_mask_cases)
@@ -97,8 +106,15 @@ register(
         points=2,
         reference=masked_conv2d,
         cases=_conv_cases,
-        hint="Multiply the weights by the mask, then F.conv2d(x, weight * mask, bias, "
-        "padding=k // 2) so the output is as large as the input.",
+        hint=(
+            "Masking a convolution means zeroing some of its weights before they are "
+            "used, not masking the input or the output.",
+            "Multiply the weights by the mask elementwise, then run an ordinary 2-D "
+            "convolution with padding k // 2 so that the output keeps H and W; pass "
+            "the bias through.",
+            "return `F.conv2d(x, weight * mask, bias, padding=weight.shape[-1] // "
+            "2)`.",
+        ),
         grad=True,
     )
 )
@@ -130,8 +146,13 @@ register(
         points=1,
         reference=bits_per_dim,
         cases=_bpd_cases,
-        hint="bits = nats / ln 2, then divide by the number of dimensions C*H*W: "
-        "nll / (n_dims * math.log(2)).",
+        hint=(
+            "Two changes of unit: nats to bits (another base of logarithm), and per "
+            "image to per sub-pixel.",
+            "log2(y) = ln(y) / ln(2), so divide by ln 2; then divide by n_dims = "
+            "C*H*W. math.log keeps a float a float and a tensor a tensor.",
+            "return `nll_nats / (n_dims * math.log(2.0))`.",
+        ),
     )
 )
 register_hidden("autoregressive.bits_per_dim", _hidden_bpd_cases)
@@ -168,8 +189,14 @@ register(
         points=2,
         reference=gated_activation,
         cases=_gate_cases,
-        hint="Split the channels (dim 1) into two halves a, b with x.chunk(2, dim=1); "
-        "return tanh(a) * sigmoid(b), which has half the channels.",
+        hint=(
+            "The gated unit uses half of the channels as a signal and the other half "
+            "as a gate that lets it through (a soft switch between 0 and 1).",
+            "Split dim 1 into the first half a and the second half b (x.chunk(2, "
+            "dim=1)); squash a with tanh and b with a sigmoid; the output has half "
+            "the channels.",
+            "`a, b = x.chunk(2, dim=1)`; return `torch.tanh(a) * torch.sigmoid(b)`.",
+        ),
         grad=True,
     )
 )
@@ -215,10 +242,21 @@ register(
         points=3,
         reference=discretized_logistic_log_prob,
         cases=_logistic_cases,
-        hint="Rescale x to [-1, 1] (2x/(L-1) - 1), half a bin is 1/(L-1). "
-        "x = 0: log sigmoid(upper) = -softplus(-upper); x = L-1: -softplus(lower); "
-        "else log(sigmoid(upper) - sigmoid(lower)), and where that difference is "
-        "below 1e-5 use log(pdf at the bin centre * bin width 2/(L-1)).",
+        hint=(
+            "The probability of an integer value is the logistic's mass inside its "
+            "bin: a difference of two CDFs (sigmoids), after mapping 0..L-1 onto "
+            "[-1, 1]. The two end bins also take the tails out to -inf and +inf.",
+            "x_s = 2x / (L - 1) - 1 and half a bin is 1 / (L - 1); the bin edges in "
+            "standard units are (x_s - mu +- half) * exp(-log_s). Work in logs: log "
+            "sigmoid(u) = -softplus(-u) and log(1 - sigmoid(l)) = -softplus(l). "
+            "Where the CDF difference is tiny (below 1e-5), use the log density at "
+            "the bin centre plus the log of the bin width instead.",
+            "`x == 0`: `-F.softplus(-upper)`; `x == L - 1`: `-F.softplus(lower)`; "
+            "else `log(sigmoid(upper) - sigmoid(lower))`, or where that difference "
+            "is below 1e-5, `centre - log_s - 2 * F.softplus(centre) + math.log(2 * "
+            "half)` with `centre = (x_s - mu) * exp(-log_s)`; pick between them with "
+            "torch.where.",
+        ),
         grad=True,
     )
 )
@@ -261,8 +299,16 @@ register(
         points=2,
         reference=sample_step,
         cases=_step_cases,
-        hint="cdf = probs.cumsum(-1); the value is the number of entries with "
-        "cdf <= u (a long tensor, shape (B,)), clamped to K - 1 against rounding.",
+        hint=(
+            "Inverse-CDF sampling: lay the K probabilities end to end on [0, 1) and "
+            "find the piece that u falls into.",
+            "The running total is probs.cumsum(-1); the sample is the first index "
+            "whose cumulative probability exceeds u, which equals how many "
+            "cumulative values are <= u. Clamp to K - 1 in case rounding leaves the "
+            "last total below u.",
+            "return `(probs.cumsum(-1) <= u[:, "
+            "None]).sum(-1).clamp(max=probs.shape[-1] - 1)`.",
+        ),
     )
 )
 register_hidden("autoregressive.sample_step", _hidden_step_cases)

@@ -9,8 +9,9 @@ The rest of the check API lives in one module per concept and is importable
 from here too: :mod:`~coursework.exercises.records` (Case, Exercise, the
 verdicts), :mod:`~coursework.exercises.registry` (register, look-up),
 :mod:`~coursework.exercises.compare` (values and gradients),
-:mod:`~coursework.exercises.tracebacks` (the student's line of an error) and
-:mod:`~coursework.exercises.printing` (the printed verdict).
+:mod:`~coursework.exercises.tracebacks` (the student's line of an error),
+:mod:`~coursework.exercises.printing` (the printed verdict) and
+:mod:`~coursework.exercises.hinting` (``hint(id)``, the next hint).
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ from coursework.exercises.compare import (
     compare_values,
     output_gradients,
 )
+from coursework.exercises.hinting import hint, mark_first_hint_shown
 from coursework.exercises.printing import format_result
 from coursework.exercises.records import (
     ERROR,
@@ -81,6 +83,7 @@ __all__ = [
     "format_result",
     "get_exercise",
     "hidden_cases",
+    "hint",
     "output_gradients",
     "register",
     "register_hidden",
@@ -193,6 +196,9 @@ def run_check(
 def check(exercise_id: str, fn: Any) -> CheckResult:
     """Check a student's function against the reference and print the verdict.
 
+    A failed check prints the exercise's first hint (``hint(exercise_id)``
+    prints the next).
+
     Example:
         >>> check("vae.reparameterize", reparameterize)  # doctest: +SKIP
 
@@ -208,5 +214,7 @@ def check(exercise_id: str, fn: Any) -> CheckResult:
             f"exercise {exercise_id} is not done yet: fill in the function above "
             "this cell, run it, then run this check again."
         )
-    print(format_result(result, ex.hint))
+    print(format_result(result, ex.hints))
+    if result.status != PASSED and ex.hints:
+        mark_first_hint_shown(ex.id)
     return result

@@ -53,8 +53,16 @@ register(
         points=2,
         reference=q_sample,
         cases=_q_cases,
-        hint="ab = alpha_bar[t] reshaped to (B, 1, ..., 1) and cast to x0's dtype; "
-        "return sqrt(ab) * x0 + sqrt(1 - ab) * noise.",
+        hint=(
+            "q(x_t | x_0) has a closed form: a shrunk copy of x0 plus scaled noise, "
+            "both scales set by alpha_bar at step t so that the variance stays 1.",
+            "Look up alpha_bar[t] for each example, reshape it to (B, 1, ..., 1) so "
+            "that it broadcasts over x0, and cast it to x0's dtype and device. The "
+            "signal is scaled by the square root of alpha_bar, the noise by the "
+            "square root of 1 - alpha_bar.",
+            "`ab = alpha_bar.to(x0.device)[t].view(-1, *[1] * (x0.dim() - "
+            "1)).to(x0.dtype)`; return `ab.sqrt() * x0 + (1 - ab).sqrt() * noise`.",
+        ),
         grad=True,
     )
 )
@@ -112,9 +120,16 @@ register(
         points=2,
         reference=noise_prediction_loss,
         cases=_loss_cases,
-        hint="x_t = q_sample(x0, t, noise, alpha_bar); eps_hat = model(x_t, t / T, y) "
-        "with T = len(alpha_bar) and t converted to x0's dtype; return the mean of "
-        "(eps_hat - noise) ** 2 over every entry.",
+        hint=(
+            "Train the network to recover the noise: make x_t from x0 with that "
+            "noise, ask the model for its noise prediction and penalise the squared "
+            "difference.",
+            "x_t comes from your q_sample; the model's time input is t / T with T = "
+            "len(alpha_bar), as a float in x0's dtype (not the integer step); "
+            "average the squared error over every entry.",
+            "`eps_hat = model(q_sample(x0, t, noise, alpha_bar), t.to(x0.dtype) / "
+            "len(alpha_bar), y)`; return `(eps_hat - noise).pow(2).mean()`.",
+        ),
         grad=True,
     )
 )
@@ -150,10 +165,17 @@ register(
         points=2,
         reference=ddpm_step,
         cases=_ddpm_cases,
-        hint="mean = (x - beta_t / sqrt(1 - alpha_bar_t) * eps) / sqrt(alpha_t); "
-        "at t = 0 return the mean; else add sqrt(var_t) * noise with var = "
-        "schedule.posterior_variance or schedule.betas. Cast each coefficient to x's "
-        "dtype and device.",
+        hint=(
+            "One reverse step: take the predicted noise's share out of x_t to get "
+            "the mean of x_{t-1}, then add fresh noise with the step's variance, "
+            "except at the last step (t = 0).",
+            "With beta_t, alpha_t and alpha_bar_t (each taken at t, cast to x's "
+            "dtype and device), the mean subtracts beta_t / sqrt(1 - alpha_bar_t) "
+            "times eps from x, then divides by sqrt(alpha_t). The variance is "
+            "schedule.posterior_variance or schedule.betas at t.",
+            "`mean = (x - beta / (1 - ab).sqrt() * eps) / alpha.sqrt()`; return "
+            "`mean` when `t == 0`, else `mean + var.to(x)[t].sqrt() * noise`.",
+        ),
     )
 )
 register_hidden("diffusion.ddpm_step", lambda device: _ddpm_cases(device, seed=102))
@@ -188,11 +210,18 @@ register(
         points=2,
         reference=ddim_step,
         cases=_ddim_cases,
-        hint="x0_hat = (x - sqrt(1 - ab_t) eps) / sqrt(ab_t); "
-        "ab_prev = alpha_bar[t_prev] (1 when t_prev = -1); sigma = eta * "
-        "sqrt((1 - ab_prev) / (1 - ab_t) * (1 - ab_t / ab_prev)); return "
-        "sqrt(ab_prev) x0_hat + sqrt(1 - ab_prev - sigma^2) eps "
-        "+ sigma * noise.",
+        hint=(
+            "DDIM first estimates the clean x0 from x_t and the predicted noise, "
+            "then noises that estimate again to the level of t_prev along the same "
+            "noise direction (with fresh noise only when eta > 0).",
+            "x0_hat = (x - sqrt(1 - ab_t) eps) / sqrt(ab_t); ab_prev = "
+            "alpha_bar[t_prev], or 1 when t_prev = -1 (clean data). sigma = eta * "
+            "sqrt((1 - ab_prev) / (1 - ab_t) * (1 - ab_t / ab_prev)); the direction "
+            "to x_t keeps the rest of the variance, 1 - ab_prev - sigma^2.",
+            "return `ab_prev.sqrt() * x0_hat + (1 - ab_prev - "
+            "sigma**2).clamp(min=0).sqrt() * eps + sigma * noise` (the last term "
+            "only when eta > 0).",
+        ),
     )
 )
 register_hidden("diffusion.ddim_step", lambda device: _ddim_cases(device, seed=103))
@@ -223,7 +252,16 @@ register(
         points=2,
         reference=flow_interpolant,
         cases=_flow_cases,
-        hint="reshape t to (B, 1, ..., 1); return ((1 - t) * x0 + t * x1, x1 - x0).",
+        hint=(
+            "Flow matching follows the straight line from the noise x0 (t = 0) to "
+            "the data x1 (t = 1); the velocity target is the constant speed along "
+            "that line.",
+            "Reshape t to (B, 1, ..., 1) in x0's dtype so that it broadcasts; x_t "
+            "mixes x0 and x1 with weights 1 - t and t, and the velocity is the "
+            "derivative of x_t with respect to t.",
+            "`tt = t.view(-1, *[1] * (x0.dim() - 1)).to(x0.dtype)`; return `((1 - "
+            "tt) * x0 + tt * x1, x1 - x0)`.",
+        ),
         grad=True,
     )
 )
@@ -251,7 +289,14 @@ register(
         points=1,
         reference=cfg_combine,
         cases=_cfg_cases,
-        hint="Ho & Salimans eq. 6: (1 + w) * cond - w * uncond.",
+        hint=(
+            "Guidance extrapolates: start from the conditional prediction and move "
+            "further away from the unconditional one, by w times their difference.",
+            "w = 0 must give the conditional prediction back, and w = 1 goes one "
+            "whole difference (cond - uncond) beyond it (Ho & Salimans 2022, eq. 6).",
+            "return `(1 + w) * cond - w * uncond`, the same as `cond + w * (cond - "
+            "uncond)`.",
+        ),
         grad=True,
     )
 )

@@ -53,8 +53,16 @@ register(
         points=2,
         reference=discriminator_loss,
         cases=_d_loss_cases,
-        hint="-log D(x) = softplus(-l_real) and -log(1 - D(G(z))) = softplus(l_fake); "
-        "return the mean of the first plus the mean of the second (a scalar).",
+        hint=(
+            "D is a binary classifier (real = 1, generated = 0): its loss is the "
+            "binary cross-entropy on both batches, computed from logits for "
+            "stability.",
+            "With D = sigmoid(l): -log D = softplus(-l) and -log(1 - D) = "
+            "softplus(l). Average each term over its own batch and add the two "
+            "means.",
+            "return `F.softplus(-real_logits).mean() + "
+            "F.softplus(fake_logits).mean()`.",
+        ),
         grad=True,
     )
 )
@@ -101,9 +109,16 @@ register(
         points=2,
         reference=generator_loss,
         cases=_g_loss_cases,
-        hint="saturating: mean of log(1 - sigmoid(l)) = -softplus(l); "
-        "non-saturating: mean of -log sigmoid(l) = softplus(-l). Both are "
-        "minimised by G.",
+        hint=(
+            "Both losses come from D's verdict on the fakes: the saturating one is "
+            "the minimax game's term that G minimises, the non-saturating one "
+            "instead maximises the log-probability that D calls the fakes real.",
+            "Write both with softplus, as in discriminator_loss: log(1 - sigmoid(l)) "
+            "= -softplus(l) and -log sigmoid(l) = softplus(-l); take the mean of the "
+            "one asked for.",
+            "saturating: return `-F.softplus(fake_logits).mean()`; otherwise "
+            "`F.softplus(-fake_logits).mean()`.",
+        ),
         grad=True,
     )
 )
@@ -191,9 +206,16 @@ register(
         points=3,
         reference=gradient_penalty,
         cases=_gp_cases,
-        hint="x_hat = eps * real + (1 - eps) * fake, detached and requires_grad_(); "
-        "grad = torch.autograd.grad(critic(x_hat).sum(), x_hat, create_graph=True)[0]; "
-        "return (grad.flatten(1).norm(dim=1) - 1) ** 2, one value per example.",
+        hint=(
+            "WGAN-GP asks the critic's gradient to have norm 1 at random points "
+            "between real and fake samples: one penalty per example.",
+            "Mix x_hat from real and fake with weights eps and 1 - eps, detach it "
+            "and call requires_grad_(); get the gradient of critic(x_hat).sum() with "
+            "torch.autograd.grad(..., create_graph=True) (the penalty is itself "
+            "trained); take its L2 norm over all dims of an example.",
+            "`(grad,) = torch.autograd.grad(critic(x_hat).sum(), x_hat, "
+            "create_graph=True)`; return `(grad.flatten(1).norm(dim=1) - 1) ** 2`.",
+        ),
         compare=_compare_gp,
     )
 )
@@ -223,8 +245,16 @@ register(
         points=2,
         reference=power_iteration_step,
         cases=_power_cases,
-        hint="v = normalize(W^T u); u = normalize(W v); sigma = u . (W v). Use "
-        "torch.nn.functional.normalize (unit length); return (u, v, sigma).",
+        hint=(
+            "Power iteration alternates between the two singular vectors: multiply "
+            "by W^T and normalise, multiply by W and normalise; sigma is how much W "
+            "stretches v along u.",
+            "v is the unit vector along W^T u (shape (in,)), then the new u the unit "
+            "vector along W v (shape (out,)); use F.normalize(..., dim=0). The "
+            "estimate is the dot product of the new u with W v.",
+            "`v = F.normalize(weight.T @ u, dim=0)`; `wv = weight @ v`; `u = "
+            "F.normalize(wv, dim=0)`; return `(u, v, u @ wv)`.",
+        ),
         atol=1e-5,
         rtol=1e-4,
     )
@@ -269,10 +299,21 @@ register(
         points=3,
         reference=frechet_distance,
         cases=_fd_cases,
-        hint="||mu1 - mu2||^2 + tr(C1) + tr(C2) - 2 tr((C1^1/2 C2 C1^1/2)^1/2); a "
-        "symmetric PSD square root comes from torch.linalg.eigh (clamp negative "
-        "eigenvalues to 0). sqrt(C1) sqrt(C2) is not the same when they do not "
-        "commute.",
+        hint=(
+            "The distance has a part for the means (their squared distance) and a "
+            "part comparing the covariances, which needs a matrix square root, not "
+            "an elementwise one.",
+            "||mu1 - mu2||^2 + tr(C1) + tr(C2) - 2 tr((C1^1/2 C2 C1^1/2)^1/2). Take "
+            "the symmetric square root of C1 from torch.linalg.eigh (clamp negative "
+            "eigenvalues to 0); the trace of the root of the middle matrix is the "
+            "sum of the roots of its eigenvalues. sqrt(C1) sqrt(C2) differs when "
+            "they do not commute.",
+            "`vals, vecs = torch.linalg.eigh(cov1)`; `root1 = (vecs * "
+            "vals.clamp(min=0).sqrt()) @ vecs.T`; `middle = root1 @ cov2 @ root1` "
+            "(symmetrised); return `(mu1 - mu2).pow(2).sum() + cov1.trace() + "
+            "cov2.trace() - 2 * "
+            "torch.linalg.eigvalsh(middle).clamp(min=0).sqrt().sum()`.",
+        ),
         atol=1e-6,
         rtol=1e-5,
     )
@@ -306,9 +347,18 @@ register(
         points=2,
         reference=slerp,
         cases=_slerp_cases,
-        hint="omega = arccos(z0 . z1 / (|z0| |z1|)), clamped to [-1, 1] first; "
-        "slerp = (sin((1-t) omega) z0 + sin(t omega) z1) / sin(omega), with t as a "
-        "column (T, 1); if sin(omega) ~ 0 return the straight line.",
+        hint=(
+            "Slerp moves along the great circle from z0 to z1 at constant angular "
+            "speed, instead of cutting through the sphere as a straight line does.",
+            "omega is the angle between z0 and z1: the arccos of their cosine, "
+            "clamped to [-1, 1] first. The weights of z0 and z1 are sin((1 - t) "
+            "omega) / sin(omega) and sin(t omega) / sin(omega), with t as a column "
+            "(T, 1); when sin(omega) is about 0 (parallel codes), fall back to the "
+            "straight line.",
+            "`omega = torch.acos(((z0 @ z1) / (z0.norm() * z1.norm())).clamp(-1, "
+            "1))`; `t = t[:, None].to(z0)`; return `(torch.sin((1 - t) * omega) * z0 "
+            "+ torch.sin(t * omega) * z1) / torch.sin(omega)`.",
+        ),
         grad=True,
     )
 )

@@ -44,10 +44,19 @@ register(
         points=2,
         reference=mel_filterbank,
         cases=_mel_cases,
-        hint="corners = mel_to_hz(linspace(hz_to_mel(f_min), hz_to_mel(f_max), "
-        "n_mels + 2)); bin k is at k * sample_rate / n_fft; filter j = "
-        "clamp(min((f - c[j]) / (c[j+1] - c[j]), (c[j+2] - f) / (c[j+2] - c[j+1])), "
-        "min=0); return shape (n_fft // 2 + 1, n_mels), float32.",
+        hint=(
+            "The filters are triangles whose corners are evenly spaced on the mel "
+            "scale (not in Hz); each FFT bin's weight is read off the triangles at "
+            "its frequency.",
+            "Take n_mels + 2 corners: linspace in mel from mel(f_min) to mel(f_max), "
+            "mapped back to Hz (HTK: mel = 2595 log10(1 + f / 700)). Filter j rises "
+            "from corner j to corner j + 1 and falls to corner j + 2; FFT bin k is "
+            "at k * sample_rate / n_fft, up to sample_rate / 2.",
+            "With `f = freqs[:, None]` and `lower, centre, upper = corners[:-2], "
+            "corners[1:-1], corners[2:]`: return `torch.minimum((f - lower) / "
+            "(centre - lower), (upper - f) / (upper - "
+            "centre)).clamp(min=0).float()`, shape (n_fft // 2 + 1, n_mels).",
+        ),
     )
 )
 register_hidden("multimodal.mel_filterbank", _mel_hidden)
@@ -79,8 +88,18 @@ register(
         points=2,
         reference=info_nce,
         cases=_nce_cases,
-        hint="logits = normalize(v) @ normalize(a).T / temperature (B, B); loss = "
-        "(cross_entropy(logits, arange(B)) + cross_entropy(logits.T, arange(B))) / 2.",
+        hint=(
+            "Each video must pick out its own audio among the B audios of the batch, "
+            "and each audio its own video: two classification problems over cosine "
+            "similarities.",
+            "L2-normalise both, form the (B, B) logits video . audio^T / "
+            "temperature; the correct class of row i is i. Average the cross-entropy "
+            "of the logits and that of their transpose.",
+            "`logits = F.normalize(video, dim=1) @ F.normalize(audio, dim=1).T / "
+            "temperature`; with `target = torch.arange(B)`, return "
+            "`(F.cross_entropy(logits, target) + F.cross_entropy(logits.T, target)) "
+            "/ 2`.",
+        ),
         grad=True,
     )
 )
@@ -127,8 +146,16 @@ register(
         points=2,
         reference=multi_positive_nce,
         cases=_mpnce_cases,
-        hint="pos = logsumexp(logits.masked_fill(~positives, -inf), dim=1); loss = "
-        "(logsumexp(logits, dim=1) - pos).mean(). Do not exponentiate logits directly.",
+        hint=(
+            "With several positives, the probability of 'a positive' is the sum of "
+            "their softmax probabilities; the loss is its negative log, averaged "
+            "over rows.",
+            "In logs: log(sum of exp over the positives) - log(sum of exp over all). "
+            "Compute both with torch.logsumexp; for the positives, set the other "
+            "logits to -inf first (masked_fill).",
+            "`pos = torch.logsumexp(logits.masked_fill(~positives, float('-inf')), "
+            "dim=1)`; return `(torch.logsumexp(logits, dim=1) - pos).mean()`.",
+        ),
         grad=True,
     )
 )
@@ -170,9 +197,18 @@ register(
         points=3,
         reference=sinkhorn,
         cases=_sinkhorn_cases,
-        hint="log_q = scores.detach() / epsilon; repeat n_iters times: log_q -= "
-        "logsumexp(log_q, 0, keepdim=True) - log(B / K) (columns), then log_q -= "
-        "logsumexp(log_q, 1, keepdim=True) (rows); return log_q.exp().",
+        hint=(
+            "Sinkhorn-Knopp rescales the columns and the rows of Q in turn, so that "
+            "every cluster gets the same total mass and every example sums to 1; "
+            "work in log space for stability.",
+            "Start from log Q = scores / epsilon, detached. A column rescale "
+            "subtracts each column's logsumexp and adds log(B / K); a row rescale "
+            "subtracts each row's logsumexp. Do columns then rows, n_iters times, "
+            "and return exp(log Q).",
+            "each iteration: `log_q = log_q - torch.logsumexp(log_q, 0, "
+            "keepdim=True) + math.log(B / K)`, then `log_q = log_q - "
+            "torch.logsumexp(log_q, 1, keepdim=True)`; return `log_q.exp()`.",
+        ),
     )
 )
 register_hidden("multimodal.sinkhorn", _sinkhorn_hidden)
@@ -210,9 +246,15 @@ register(
         points=2,
         reference=max_over_positions,
         cases=_mop_cases,
-        hint="normalise audio along dim -1 and the map along dim 2; sim = "
-        "einsum('id,jtdhw->ijthw', a, v); return sim.flatten(3).max(3).values"
-        ".mean(2), shape (B, B2).",
+        hint=(
+            "For each (sound, video) pair, find where in each frame the sound "
+            "matches best, then average those best matches over time.",
+            "Normalise audio along its last dim and the map along dim 2 (D); one "
+            "einsum gives every cosine (B, B2, T, H, W); take the max over the H*W "
+            "positions, then the mean over T.",
+            "`sim = torch.einsum('id,jtdhw->ijthw', a, v)`; return "
+            "`sim.flatten(3).max(3).values.mean(2)`.",
+        ),
         grad=True,
     )
 )
@@ -246,8 +288,16 @@ register(
         points=2,
         reference=recall_at_k,
         cases=_recall_cases,
-        hint="rank = (similarity >= similarity.diagonal()[:, None]).sum(1) - 1 (the "
-        "match itself does not count); return (rank < k).float().mean().",
+        hint=(
+            "A query is a hit when its true match (on the diagonal) is among the k "
+            "most similar gallery items; Recall@K is the fraction of hits.",
+            "The rank of the match is the number of other items at least as similar: "
+            "compare each row with its diagonal value (as a column), count, and "
+            "subtract the match itself. A hit is rank < k; return the mean as "
+            "float32.",
+            "`rank = (similarity >= similarity.diagonal()[:, None]).sum(1) - 1`; "
+            "return `(rank < k).float().mean()`.",
+        ),
     )
 )
 register_hidden("multimodal.recall_at_k", _recall_hidden)
@@ -291,9 +341,16 @@ register(
         points=2,
         reference=zero_shot_logits,
         cases=_zs_cases,
-        hint="classes = normalize(normalize(prompt_embeddings, dim=-1).mean(1), "
-        "dim=-1) (K, D); return normalize(clips, dim=-1) @ classes.T / temperature, "
-        "shape (N, K).",
+        hint=(
+            "A class is represented by the average of its prompts' embeddings, and a "
+            "clip is classified by its cosine similarity to each class.",
+            "Normalise every prompt (last dim), average the P prompts of a class "
+            "(dim 1) and normalise again (K, D); normalise the clips; the logits are "
+            "their dot products divided by the temperature.",
+            "`classes = F.normalize(F.normalize(prompt_embeddings, dim=-1).mean(1), "
+            "dim=-1)`; return `F.normalize(clips, dim=-1) @ classes.T / "
+            "temperature`.",
+        ),
         grad=True,
     )
 )

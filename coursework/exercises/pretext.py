@@ -45,8 +45,16 @@ register(
         points=2,
         reference=rotate_batch,
         cases=_rotate_cases,
-        hint="torch.rot90(x, k, dims=(-2, -1)) for k = 0..3, concatenated along the "
-        "batch (all of rotation 0 first); labels = arange(4).repeat_interleave(B).",
+        hint=(
+            "Each image appears four times, turned by 0, 90, 180 and 270 degrees, "
+            "and its label is the number of quarter turns.",
+            "torch.rot90(x, k, dims=(-2, -1)) turns a whole batch; concatenate the "
+            "four turned batches along dim 0 (all of rotation 0 first) and make the "
+            "labels 0..3, each repeated B times, on x's device.",
+            "return `(torch.cat([torch.rot90(x, k, dims=(-2, -1)) for k in "
+            "range(4)]), torch.arange(4, "
+            "device=x.device).repeat_interleave(x.shape[0]))`.",
+        ),
     )
 )
 register_hidden(
@@ -86,8 +94,16 @@ register(
         points=2,
         reference=shuffle_tiles,
         cases=_shuffle_cases,
-        hint="order = permutations[index] (B, N); out[b, i] = tiles[b, order[b, i]]: "
-        "index tiles with (arange(B)[:, None], order), or use gather on dim 1.",
+        hint=(
+            "Each image has its own permutation: look it up by index, then reorder "
+            "that image's tiles with it, for all images at once.",
+            "permutations[index] has shape (B, N); out[b, i] = tiles[b, order[b, i]] "
+            "is advanced indexing with a batch index of shape (B, 1) beside the "
+            "order (or a gather on dim 1).",
+            "`order = permutations.to(tiles.device)[index]`; return "
+            "`tiles[torch.arange(tiles.shape[0], device=tiles.device)[:, None], "
+            "order]`.",
+        ),
         grad=True,
     )
 )
@@ -127,11 +143,19 @@ register(
         points=3,
         reference=greedy_permutations,
         cases=_greedy_cases,
-        hint="keep min_dist (M,), the smallest Hamming distance of every candidate to "
-        "the chosen set; each step append int(min_dist.argmax()) (the first maximum) "
-        "and "
-        "update min_dist = minimum(min_dist, distance to the new one). Return a long "
-        "tensor of indices, the start first.",
+        hint=(
+            "Grow the set one row at a time, each time taking the candidate farthest "
+            "from everything chosen so far, where the distance to a set is the "
+            "distance to its nearest member.",
+            "Keep min_dist (M,), every candidate's smallest Hamming distance (the "
+            "number of differing positions) to the rows chosen. After choosing a "
+            "row, update it with an elementwise minimum against the distances to "
+            "that row; the next row is its argmax (the first maximum on ties).",
+            "`min_dist = (candidates != candidates[first]).sum(1)`; size - 1 times: "
+            "`nxt = int(min_dist.argmax())`, append it, `min_dist = "
+            "torch.minimum(min_dist, (candidates != candidates[nxt]).sum(1))`; "
+            "return the indices as a long tensor.",
+        ),
     )
 )
 register_hidden(
@@ -179,8 +203,15 @@ register(
         points=2,
         reference=quantize_ab,
         cases=_quantize_cases,
-        hint="move the ab channels last and flatten pixels to (B*H*W, 2); distances to "
-        "the centres (Q, 2) with torch.cdist; argmin over Q; view back as (B, H, W).",
+        hint=(
+            "Colourisation as classification: every pixel's (a, b) pair gets the "
+            "label of the nearest bin centre in the ab plane.",
+            "Move the two ab channels last and flatten the pixels to (B*H*W, 2); "
+            "compute each pixel's distance to the Q centres (torch.cdist), take the "
+            "argmin over Q and reshape to (B, H, W).",
+            "return `torch.cdist(ab.permute(0, 2, 3, 1).reshape(-1, 2), "
+            "centres.to(ab)).argmin(1).view(b, h, w)`.",
+        ),
     )
 )
 register_hidden(
@@ -223,9 +254,18 @@ register(
         points=3,
         reference=nt_xent,
         cases=_ntxent_cases,
-        hint="z = normalize(cat([z1, z2])) (2N, D); sim = z @ z.T / tau with the "
-        "diagonal set to -inf; the positive of row i is i + N (mod 2N); "
-        "cross_entropy(sim, positives) averages over all 2N rows.",
+        hint=(
+            "NT-Xent is a cross-entropy over similarities: each of the 2N embeddings "
+            "must pick out the other view of its own image among the 2N - 1 others.",
+            "Stack z1 then z2 and L2-normalise (2N, D); the (2N, 2N) cosine "
+            "similarities divided by the temperature are the logits, with each "
+            "anchor's own entry (the diagonal) set to -inf. The positive of row i is "
+            "i + N for i < N and i - N otherwise.",
+            "`z = F.normalize(torch.cat([z1, z2]), dim=1)`; `sim = (z @ z.T / "
+            "temperature).masked_fill(torch.eye(2 * n, dtype=torch.bool), "
+            "float('-inf'))`; return `F.cross_entropy(sim, "
+            "torch.cat([torch.arange(n, 2 * n), torch.arange(n)]))`.",
+        ),
         grad=True,
     )
 )
@@ -262,8 +302,16 @@ register(
         points=2,
         reference=enqueue,
         cases=_enqueue_cases,
-        hint="rows = (ptr + arange(N)) % K; new = queue.clone(); new[rows] = keys; "
-        "return new, (ptr + N) % K. Do not change the queue in place.",
+        hint=(
+            "The queue is a ring buffer: new keys overwrite the oldest ones, "
+            "starting at ptr and wrapping round at the end.",
+            "The rows to write are ptr, ptr + 1, ..., ptr + N - 1, each modulo K; "
+            "write the detached keys (in the queue's dtype) into a clone of the "
+            "queue and move the pointer N rows on, modulo K.",
+            "`rows = (ptr + torch.arange(N, device=queue.device)) % K`; `new = "
+            "queue.clone()`; `new[rows] = keys.detach().to(queue.dtype)`; return "
+            "`(new, (ptr + N) % K)`.",
+        ),
     )
 )
 register_hidden(
@@ -309,8 +357,15 @@ register(
         points=1,
         reference=reverse_clips,
         cases=_reverse_cases,
-        hint="clips.flip(1) reverses time; choose per clip with torch.where(reverse "
-        "viewed as (B, 1, 1, 1, 1), flipped, clips). Keep the dtype.",
+        hint=(
+            "A clip plays backwards when its frame order is reversed; only the clips "
+            "marked in `reverse` change.",
+            "clips.flip(1) reverses every clip in time; choose per clip between "
+            "flipped and original with torch.where, after reshaping reverse to (B, "
+            "1, 1, 1, 1) so that it broadcasts.",
+            "return `torch.where(reverse.to(clips.device).view(-1, 1, 1, 1, 1), "
+            "clips.flip(1), clips)`.",
+        ),
     )
 )
 register_hidden(

@@ -10,7 +10,7 @@ on every device.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -38,6 +38,26 @@ class Case:
 
 
 Compare = Callable[[Any, Any, Case], "str | None"]
+Hints = tuple[str, ...]
+
+
+def as_hints(hint: str | Sequence[str] | None) -> Hints:
+    """Hints as a tuple, from a tuple, a list, one string (older checks) or None.
+
+    Empty strings are dropped, so ``hint=""`` means no hint.
+
+    Raises:
+        TypeError: an element is not a string.
+    """
+    if hint is None:
+        return ()
+    if isinstance(hint, str):
+        return (hint,) if hint.strip() else ()
+    hints = tuple(hint)
+    bad = [h for h in hints if not isinstance(h, str)]
+    if bad:
+        raise TypeError(f"hints must be strings, got {bad[0]!r}")
+    return tuple(h for h in hints if h.strip())
 
 
 @dataclass(frozen=True)
@@ -49,7 +69,10 @@ class Exercise:
         points: points for passing every case (partial credit per case).
         reference: the package's implementation.
         cases: builds the public cases for a device.
-        hint: shown when a case fails.
+        hint: the hints, in steps from the idea to the formula: a failed
+            check and graded feedback show the first, ``hint(id)`` each next
+            one. A single string (the form of checks written before hints came
+            in steps) is one hint; either way the attribute holds a tuple.
         atol, rtol: tolerances for tensors and floats.
         grad: also compare gradients with respect to floating-point tensor args.
         compare: custom comparison ``(out, expected, case) -> error or None``,
@@ -62,12 +85,26 @@ class Exercise:
     points: float
     reference: Callable[..., Any]
     cases: Callable[[torch.device], list[Case]]
-    hint: str = ""
+    hint: str | Sequence[str] = ()
     atol: float = 1e-5
     rtol: float = 1e-4
     grad: bool = False
     compare: Compare | None = None
     function: str = ""
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "hint", as_hints(self.hint))
+
+    @property
+    def hints(self) -> Hints:
+        """Every hint, first to last (a tuple, possibly empty)."""
+        return as_hints(self.hint)
+
+    @property
+    def first_hint(self) -> str:
+        """The hint a failed check and graded feedback show ("" when none)."""
+        hints = self.hints
+        return hints[0] if hints else ""
 
     @property
     def function_name(self) -> str:

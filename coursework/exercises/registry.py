@@ -16,7 +16,15 @@ from coursework.exercises.records import Case, CheckError, Exercise
 
 # modules of coursework.exercises that hold the check machinery, not a topic
 SHARED_MODULES = frozenset(
-    {"core", "records", "registry", "compare", "tracebacks", "printing"}
+    {
+        "core",
+        "records",
+        "registry",
+        "compare",
+        "tracebacks",
+        "printing",
+        "hinting",
+    }
 )
 
 _REGISTRY: dict[str, Exercise] = {}

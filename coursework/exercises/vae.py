@@ -42,8 +42,14 @@ register(
         points=2,
         reference=reparameterize,
         cases=_reparameterize_cases,
-        hint="sigma = exp(logvar / 2), not exp(logvar) and not logvar itself; "
-        "z = mu + sigma * eps uses the eps you are given.",
+        hint=(
+            "Drawing z from N(mu, sigma^2) is the same as shifting and scaling "
+            "standard noise; written that way, gradients reach mu and logvar.",
+            "The encoder gives the log-variance, so sigma = exp(logvar / 2) (not "
+            "exp(logvar), not logvar itself); use the eps you are given, do not draw "
+            "new noise.",
+            "return `mu + torch.exp(0.5 * logvar) * eps`.",
+        ),
         grad=True,
     )
 )
@@ -70,8 +76,14 @@ register(
         points=2,
         reference=gaussian_kl,
         cases=_kl_cases,
-        hint="KL = 0.5 * sum over the last dim of (mu^2 + exp(logvar) - logvar - 1); "
-        "return one value per example, shape (B,).",
+        hint=(
+            "The KL between two Gaussians has a closed form; with diagonal "
+            "covariances it is a sum of one term per latent dimension.",
+            "Per dimension the term is half of (mu^2 + sigma^2 - log sigma^2 - 1), "
+            "with sigma^2 = exp(logvar). Sum over the last dim (do not average): one "
+            "value per example, shape (B,).",
+            "return `0.5 * (mu.pow(2) + logvar.exp() - logvar - 1).sum(-1)`.",
+        ),
         grad=True,
     )
 )
@@ -104,9 +116,16 @@ register(
         points=3,
         reference=elbo,
         cases=_elbo_cases,
-        hint="log p(x|z) = -binary_cross_entropy_with_logits(logits, x, "
-        "reduction='none') summed over every pixel of an example; "
-        "ELBO = log p(x|z) - KL, shape (B,). Do not average over pixels.",
+        hint=(
+            "ELBO = reconstruction log-likelihood minus beta times the KL from the "
+            "posterior to the prior, each per example, in nats.",
+            "For binary pixels, log p(x|z) is minus the binary cross-entropy of the "
+            "logits, summed (not averaged) over every pixel of an example; reuse "
+            "gaussian_kl for the KL.",
+            "`bce = F.binary_cross_entropy_with_logits(logits, x, "
+            "reduction='none')`; return `-bce.flatten(1).sum(1) - beta * "
+            "gaussian_kl(mu, logvar)`.",
+        ),
         grad=True,
     )
 )
@@ -139,8 +158,15 @@ register(
         points=2,
         reference=iwae_bound,
         cases=_iwae_cases,
-        hint="log((1/K) sum_k exp(log_w[:, k])) = torch.logsumexp(log_w, dim=1) - "
-        "log(K); never exponentiate log-weights directly.",
+        hint=(
+            "Average the importance weights themselves, not their logs, then take "
+            "the log; the weights are given as logs and overflow if exponentiated "
+            "directly.",
+            "The log of a mean is the log of the sum minus log K, and the log of a "
+            "sum of exps is torch.logsumexp (stable); reduce over dim 1, the K "
+            "samples.",
+            "return `torch.logsumexp(log_w, dim=1) - math.log(log_w.shape[1])`.",
+        ),
         grad=True,
     )
 )
@@ -201,8 +227,14 @@ register(
         points=2,
         reference=add_noise,
         cases=_noise_cases,
-        hint="x_tilde = clamp(x + sigma * torch.randn_like(x), 0, 1); sigma is a "
-        "standard deviation, not a variance.",
+        hint=(
+            "A denoising autoencoder sees the image with independent Gaussian noise "
+            "on every pixel, kept inside the valid pixel range.",
+            "noise_std is a standard deviation, not a variance: scale standard "
+            "normal noise of x's shape (torch.randn_like) by it, add it to x, then "
+            "clip to [0, 1].",
+            "return `(x + noise_std * torch.randn_like(x)).clamp(0.0, 1.0)`.",
+        ),
         compare=_compare_noise,
     )
 )
@@ -233,9 +265,16 @@ register(
         points=2,
         reference=vector_quantize,
         cases=_vq_cases,
-        hint="distances (N, K) via torch.cdist or ||z||^2 - 2 z e^T + ||e||^2; "
-        "indices = argmin over K; return (z + (codebook[indices] - z).detach(), "
-        "indices) so the gradient passes straight through to z.",
+        hint=(
+            "Each vector is replaced by its nearest code; in the backward pass the "
+            "gradient skips the (non-differentiable) choice and goes straight to z.",
+            "Squared distances (N, K) are ||z||^2 - 2 z.e + ||e||^2 (or "
+            "torch.cdist); the indices are the argmin over K. For the "
+            "straight-through estimator, add to z a detached correction that equals "
+            "codebook[indices] - z.",
+            "`indices = dist.argmin(1)`; return `(z + (codebook[indices] - "
+            "z).detach(), indices)`.",
+        ),
         grad=True,
     )
 )
@@ -287,9 +326,16 @@ register(
         points=3,
         reference=ppca_posterior,
         cases=_ppca_cases,
-        hint="M = W^T W + sigma^2 I (d x d); mean = (x - b) @ W @ M^{-1} (B, d); "
-        "cov = sigma^2 M^{-1} (d, d), one matrix for every x. The d x d identity "
-        "must have x's dtype and device.",
+        hint=(
+            "In probabilistic PCA everything is linear and Gaussian, so the "
+            "posterior of z given x is Gaussian in closed form: its covariance is "
+            "the same for every x, and its mean is linear in x - b.",
+            "Build M = W^T W + sigma^2 I_d (d x d, the identity in x's dtype and "
+            "device) and invert it; the covariance is sigma^2 M^-1 and the mean of "
+            "row b is M^-1 W^T (x_b - b), i.e. (x - b) W M^-1 for all rows at once.",
+            "`m_inv = torch.linalg.inv(weight.T @ weight + noise_var * eye)`; return "
+            "`((x - bias) @ weight @ m_inv, noise_var * m_inv)`.",
+        ),
         grad=True,
     )
 )

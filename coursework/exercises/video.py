@@ -36,8 +36,20 @@ register(
         points=1,
         reference=sample_clip,
         cases=_sample_clip_cases,
-        hint="index[b, t] = starts[b] + stride * t; gather frames with "
-        "videos[batch_index[:, None], index] and keep the dtype.",
+        hint=(
+            "A clip is num_frames frames taken every `stride` frames from its own "
+            "start: build a (B, T) table of frame indices first, then pick all the "
+            "frames in one indexing step (no loop over videos).",
+            "Row b of the table is starts[b] + stride * arange(num_frames); pair it "
+            "with the batch index arange(B) as a column so that advanced indexing "
+            "takes frame index[b, t] of video b. First check that the last frame, "
+            "starts.max() + (num_frames - 1) * stride, lies inside the video, else "
+            "raise ValueError.",
+            "`index = starts.to(videos.device).view(-1, 1) + stride * "
+            "torch.arange(num_frames, device=videos.device)`; return "
+            "`videos[torch.arange(B, device=videos.device).view(-1, 1), index]`, "
+            "which keeps the dtype.",
+        ),
     )
 )
 
@@ -66,8 +78,14 @@ register(
         reference=early_fusion_reshape,
         cases=_reshape_cases,
         grad=True,
-        hint="(B, T, C, H, W) -> (B, T*C, H, W): channel t*C + c is channel c of "
-        "frame t, which is exactly a reshape of the contiguous tensor.",
+        hint=(
+            "Early fusion treats the T frames as extra colour channels of one image: "
+            "no value changes, only the shape.",
+            "Channel t*C + c of the output is channel c of frame t. In memory, (B, "
+            "T, C, H, W) already has T and C next to each other in that order, so "
+            "merging those two dims is enough (no permute).",
+            "`b, t, c, h, w = clips.shape`; return `clips.reshape(b, t * c, h, w)`.",
+        ),
     )
 )
 
@@ -85,8 +103,15 @@ register(
         points=1,
         reference=rf_update,
         cases=_rf_cases,
-        hint="A kernel of k adds (k - 1) input steps of size `jump`; a stride s "
-        "multiplies the jump by s.",
+        hint=(
+            "Track two numbers through the layers: how many input steps one output "
+            "sees (the receptive field) and how many input steps apart two "
+            "neighbouring outputs are (the jump).",
+            "A kernel of size k widens the field by k - 1 neighbours, each `jump` "
+            "input steps apart; a stride s makes neighbouring outputs s times "
+            "further apart.",
+            "return `(rf + (kernel - 1) * jump, jump * stride)`.",
+        ),
     )
 )
 
@@ -113,7 +138,13 @@ register(
         reference=late_fusion_pool,
         cases=_pool_cases,
         grad=True,
-        hint="Average over time and space: dims 2, 3 and 4 of (B, C, T, H, W).",
+        hint=(
+            "Late fusion averages: every frame and every position votes equally, so "
+            "only the channels remain.",
+            "Average over time, height and width, dims 2, 3 and 4 of (B, C, T, H, "
+            "W), in one call; the result is (B, C).",
+            "return `features.mean(dim=(2, 3, 4))`.",
+        ),
     )
 )
 
@@ -140,8 +171,16 @@ register(
         reference=horn_schunck_step,
         cases=_hs_cases,
         grad=True,
-        hint="u_bar = neighbour_average(u); r = (ix u_bar + iy v_bar + it) / "
-        "(alpha**2 + ix**2 + iy**2); return u_bar - ix r, v_bar - iy r.",
+        hint=(
+            "Each step pulls the flow towards the average of its neighbours "
+            "(smoothness), then corrects it along the image gradient so that "
+            "brightness is kept constant (ix u + iy v + it = 0).",
+            "Take u_bar and v_bar from neighbour_average; the brightness-constancy "
+            "error at (u_bar, v_bar), divided by alpha**2 + ix**2 + iy**2, is how "
+            "far to step, against the gradient (ix, iy).",
+            "`r = (ix * u_bar + iy * v_bar + it) / (alpha**2 + ix**2 + iy**2)`; "
+            "return `(u_bar - ix * r, v_bar - iy * r)`.",
+        ),
     )
 )
 
@@ -174,8 +213,17 @@ register(
         reference=temporal_iou,
         cases=_iou_cases,
         grad=True,
-        hint="intersection = clamp(min(e1, e2) - max(s1, s2), min=0); union = "
-        "len1 + len2 - intersection; broadcast (N, 1) against (1, M).",
+        hint=(
+            "Two segments [s, e] overlap from the later start to the earlier end "
+            "(nothing when that length is negative); IoU is the overlap over the "
+            "union, for every pair at once.",
+            "Broadcast: starts and ends of `a` as columns (N, 1), those of `b` as "
+            "rows (M,), so that each expression is (N, M). Clamp the overlap at 0; "
+            "the union is the length of a plus the length of b minus the overlap.",
+            "`inter = (torch.minimum(a[:, 1:2], b[:, 1]) - torch.maximum(a[:, 0:1], "
+            "b[:, 0])).clamp(min=0)`; `union = (a[:, 1:2] - a[:, 0:1]) + (b[:, 1] - "
+            "b[:, 0]) - inter`; return `inter / union`.",
+        ),
     )
 )
 
@@ -209,8 +257,17 @@ register(
         points=2,
         reference=temporal_nms,
         cases=_nms_cases,
-        hint="Sort by score (descending); keep the best remaining segment and drop "
-        "every other whose tIoU with it is > threshold; return kept indices in "
-        "that order as a long tensor on the input's device.",
+        hint=(
+            "Greedy: the best-scoring segment always survives and suppresses every "
+            "segment that overlaps it too much; then the best of those left, and so "
+            "on.",
+            "Sort the indices by score, descending and stable (ties keep their "
+            "order); compute all pairwise tIoUs once with temporal_iou and keep a "
+            "boolean `alive` vector. Walking down the order, keep i if it is alive, "
+            "then mark dead every segment whose tIoU with i is above the threshold.",
+            "`for i in scores.argsort(descending=True, stable=True).tolist(): if "
+            "alive[i]: keep.append(i); alive &= overlap[i] <= iou_threshold`; return "
+            "`torch.tensor(keep, dtype=torch.long, device=scores.device)`.",
+        ),
     )
 )

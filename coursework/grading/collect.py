@@ -46,7 +46,9 @@ from coursework.grading.sandbox import Limits
 def _result(
     ex: Exercise, status: Status, message: str, seconds: float = 0.0
 ) -> ExerciseResult:
-    return ExerciseResult.zero(ex.id, status, ex.points, message, ex.hint, seconds)
+    return ExerciseResult.zero(
+        ex.id, status, ex.points, message, ex.first_hint, seconds
+    )
 
 
 def _is_reference(ex: Exercise) -> Any:
@@ -183,5 +185,5 @@ def _grade(
     if child.failure:
         status, message = child.failure, child.why
     return ExerciseResult(
-        ex.id, status, check.points, ex.points, seconds, message, cases, ex.hint
+        ex.id, status, check.points, ex.points, seconds, message, cases, ex.first_hint
     )

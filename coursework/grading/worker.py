@@ -79,7 +79,7 @@ def grade_submission(job: dict[str, Any]) -> Record:
     if nb is None:
         record.invalid = why
         record.exercises = [
-            ExerciseResult.zero(ex.id, Status.INVALID, ex.points, why, ex.hint)
+            ExerciseResult.zero(ex.id, Status.INVALID, ex.points, why, ex.first_hint)
             for ex in exercises
         ]
         record.seconds = time.monotonic() - start
