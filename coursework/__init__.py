@@ -10,6 +10,27 @@ Layers: a topic package (``video``, ``autoregressive``, ``vae``, ``gan``,
 notebook imports only its own topic. The shared layers ``plot``, ``widgets``
 and ``exercises`` hold one module per topic, which may import that topic.
 ``tests/test_imports.py`` enforces this.
+
+``coursework.progress()`` shows which exercises pass, fail or are not done.
 """
 
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
+
 __version__ = "0.1.0"
+
+
+def progress(notebook: str | None = None, figure: bool = True) -> Figure | None:
+    """Which exercises pass, fail or are not done yet: a table and a figure.
+
+    ``coursework.progress()`` reads the verdicts of the checks you ran; see
+    :func:`coursework.exercises.tracking.progress` for the arguments. (Imported
+    on first call, so ``import coursework`` stays light.)
+    """
+    from coursework.exercises.tracking import progress as _progress
+
+    return _progress(notebook, figure)

@@ -111,6 +111,16 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
         metafunc.parametrize("wrong_answer", rows, ids=[r[0] for r in rows])
 
 
+@pytest.fixture(autouse=True)
+def _progress_file(
+    tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Checks that tests run record progress in a temporary file, never in the
+    user's ``~/.cache/coursework`` (kernels the tests start inherit it)."""
+    path = tmp_path_factory.getbasetemp() / "progress.json"
+    monkeypatch.setenv("COURSEWORK_PROGRESS", str(path))
+
+
 @pytest.fixture
 def wrong_answers():
     """``wrong_answers("vae")``: that topic's table module (its wrong functions)."""

@@ -3,7 +3,7 @@
 ``check("vae.reparameterize", reparameterize)`` under an exercise compares the
 student's function with the package's reference on several cases and, when a
 case fails, prints the first hint; ``hint("vae.reparameterize")`` prints the
-next one.
+next one. ``progress()`` shows every exercise's latest verdict.
 """
 
 from coursework.exercises.core import (
@@ -16,6 +16,7 @@ from coursework.exercises.core import (
     exercises_for,
     get_exercise,
     hint,
+    progress,
     register,
     register_hidden,
     run_check,
@@ -31,6 +32,7 @@ __all__ = [
     "exercises_for",
     "get_exercise",
     "hint",
+    "progress",
     "register",
     "register_hidden",
     "run_check",

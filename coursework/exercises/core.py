@@ -10,8 +10,9 @@ from here too: :mod:`~coursework.exercises.records` (Case, Exercise, the
 verdicts), :mod:`~coursework.exercises.registry` (register, look-up),
 :mod:`~coursework.exercises.compare` (values and gradients),
 :mod:`~coursework.exercises.tracebacks` (the student's line of an error),
-:mod:`~coursework.exercises.printing` (the printed verdict) and
-:mod:`~coursework.exercises.hinting` (``hint(id)``, the next hint).
+:mod:`~coursework.exercises.printing` (the printed verdict),
+:mod:`~coursework.exercises.hinting` (``hint(id)``, the next hint) and
+:mod:`~coursework.exercises.tracking` (``progress()``, from every check run).
 """
 
 from __future__ import annotations
@@ -58,6 +59,7 @@ from coursework.exercises.registry import (  # the registries, for old imports
     register_hidden,
 )
 from coursework.exercises.tracebacks import student_error
+from coursework.exercises.tracking import progress, record_check
 
 __all__ = [
     "ERROR",
@@ -85,6 +87,7 @@ __all__ = [
     "hidden_cases",
     "hint",
     "output_gradients",
+    "progress",
     "register",
     "register_hidden",
     "run_check",
@@ -197,7 +200,8 @@ def check(exercise_id: str, fn: Any) -> CheckResult:
     """Check a student's function against the reference and print the verdict.
 
     A failed check prints the exercise's first hint (``hint(exercise_id)``
-    prints the next).
+    prints the next). Every verdict is kept in the progress file for
+    ``progress()``; recording never stops the check.
 
     Example:
         >>> check("vae.reparameterize", reparameterize)  # doctest: +SKIP
@@ -217,4 +221,5 @@ def check(exercise_id: str, fn: Any) -> CheckResult:
     print(format_result(result, ex.hints))
     if result.status != PASSED and ex.hints:
         mark_first_hint_shown(ex.id)
+    record_check(result)
     return result

@@ -24,6 +24,7 @@ SHARED_MODULES = frozenset(
         "tracebacks",
         "printing",
         "hinting",
+        "tracking",
     }
 )
 
