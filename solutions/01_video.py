@@ -54,7 +54,7 @@ from coursework.data.video import (
     make_moving_digits,
     make_untrimmed,
 )
-from coursework.exercises import check
+from coursework.exercises import check, hint  # noqa: F401  (hint: for you to call)
 from coursework.metrics import group_accuracy, pair_accuracy
 from coursework.plot import confusion_matrix, plot_history
 from coursework.plot.video import animate_clips, filmstrip, plot_timeline, show_flow
@@ -214,6 +214,11 @@ print(
 # %% [markdown]
 # **Exercise `video.sample_clip`.** Cut one clip per video, with a start per
 # video. Index with `index[b, t] = starts[b] + stride * t`.
+#
+# Every exercise works the same way. A check that fails says what differed and
+# gives a first hint; `hint("video.sample_clip")` gives the next one each time
+# you run it, up to the formula. `import coursework; coursework.progress()`
+# shows which exercises of the whole course pass, fail or are not done yet.
 
 
 # %% exercise="video.sample_clip"

@@ -58,7 +58,7 @@ from coursework.autoregressive import (
 )
 from coursework.classifier import ConvClassifier, embed, supervised_loss
 from coursework.data import load_images
-from coursework.exercises import check
+from coursework.exercises import check, hint  # noqa: F401  (hint: for you to call)
 from coursework.plot import compare_rows, plot_history, show_images
 from coursework.plot.autoregressive import (
     filmstrip,

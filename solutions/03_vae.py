@@ -42,7 +42,7 @@ from sklearn.linear_model import LogisticRegression
 from torch.func import jacrev, vmap
 
 from coursework.data import load_images, make_shapes
-from coursework.exercises import check
+from coursework.exercises import check, hint  # noqa: F401  (hint: for you to call)
 from coursework.plot import compare_rows, plot_history, show_images
 from coursework.plot.vae import (
     plot_factor_heatmap,

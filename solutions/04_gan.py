@@ -56,7 +56,7 @@ from coursework.classifier import (
 )
 from coursework.data import load_images, make_shapes
 from coursework.data.mixtures import grid, ring
-from coursework.exercises import check
+from coursework.exercises import check, hint  # noqa: F401  (hint: for you to call)
 from coursework.gan import (
     DCGANDiscriminator,
     DCGANGenerator,
