@@ -14,17 +14,10 @@ and ``exercises`` hold one module per topic, which may import that topic.
 ``coursework.progress()`` shows which exercises pass, fail or are not done.
 """
 
-from __future__ import annotations
-
-from typing import TYPE_CHECKING
-
-if TYPE_CHECKING:
-    from matplotlib.figure import Figure
-
 __version__ = "0.1.0"
 
 
-def progress(notebook: str | None = None, figure: bool = True) -> Figure | None:
+def progress(notebook: str | None = None, figure: bool = True) -> None:
     """Which exercises pass, fail or are not done yet: a table and a figure.
 
     ``coursework.progress()`` reads the verdicts of the checks you ran; see
@@ -33,4 +26,4 @@ def progress(notebook: str | None = None, figure: bool = True) -> Figure | None:
     """
     from coursework.exercises.tracking import progress as _progress
 
-    return _progress(notebook, figure)
+    _progress(notebook, figure)

@@ -15,6 +15,8 @@ the check goes on.
 
 from __future__ import annotations
 
+import base64
+import io
 import json
 import os
 import sys
@@ -281,11 +283,34 @@ def progress_figure(notebooks: list[NotebookProgress]) -> Figure:
     )
 
 
-def progress(notebook: str | None = None, figure: bool = True) -> Figure | None:
+def show_figure(fig: Figure, alt: str) -> bool:
+    """Show a figure in a notebook as a PNG whose text form is ``alt``; True if shown.
+
+    Outside a notebook kernel it does nothing and returns False. (A figure made
+    without pyplot would otherwise show as ``<Figure size ...>``.)
+    """
+    try:
+        from IPython import get_ipython
+        from IPython.display import display
+    except ImportError:
+        return False
+    shell = get_ipython()
+    if shell is None or not hasattr(shell, "kernel"):
+        return False
+    buffer = io.BytesIO()
+    fig.savefig(buffer, format="png", bbox_inches="tight")
+    png = base64.b64encode(buffer.getvalue()).decode("ascii")
+    display({"image/png": png, "text/plain": alt}, raw=True)
+    return True
+
+
+def progress(notebook: str | None = None, figure: bool = True) -> None:
     """Show which exercises pass, fail or are not done: a table, then a figure.
 
     The verdicts are those of the checks you ran (each notebook's ``check``
-    cells), read from the progress file (:func:`progress_path`).
+    cells), read from the progress file (:func:`progress_path`). In a notebook
+    the figure of the whole course follows the table; elsewhere
+    ``progress_figure(course_progress())`` returns it.
 
     Example:
         >>> import coursework
@@ -294,11 +319,10 @@ def progress(notebook: str | None = None, figure: bool = True) -> Figure | None:
     Args:
         notebook: only this notebook in the table (``"03"``, ``"03_vae"`` or
             ``"vae"``); the figure always shows the whole course.
-        figure: also return the figure of the whole course (a notebook shows it).
+        figure: also show the figure (in a notebook).
 
-    Returns:
-        The figure (a matplotlib Figure outside pyplot, so a notebook shows it
-        once), or None when ``figure`` is False.
+    Raises:
+        ValueError: no notebook matches ``notebook``.
     """
     notebooks = course_progress()
     shown = notebooks
@@ -316,4 +340,6 @@ def progress(notebook: str | None = None, figure: bool = True) -> Figure | None:
     print(where_note())
     print()
     print(progress_table(shown))
-    return progress_figure(notebooks) if figure else None
+    if figure:
+        fig = progress_figure(notebooks)
+        show_figure(fig, progress_summary(notebooks))

@@ -6,6 +6,7 @@ test) or in ``~/.cache/coursework``; recording never breaks a check.
 
 from __future__ import annotations
 
+import base64
 import json
 import warnings
 from pathlib import Path
@@ -172,15 +173,40 @@ def test_summary_and_table(path: Path) -> None:
     assert "sample_clip" not in table
 
 
-def test_progress_prints_and_returns_the_figure(path: Path, capsys) -> None:
+def test_progress_prints_the_table_and_shows_the_figure(
+    path: Path, capsys, monkeypatch
+) -> None:
     _partly_done(path)
-    fig = progress()
+    shown = []
+    monkeypatch.setattr(tr, "show_figure", lambda fig, alt: shown.append((fig, alt)))
+    assert progress() is None
     out = capsys.readouterr().out
     assert out.startswith("Course progress: 1 of ")
     assert f"Progress is kept in {path}" in out
     assert "cfg_combine" in out and "Colab" not in out
-    assert fig is not None and fig.axes[0].get_title().startswith("Course progress")
-    assert progress(figure=False) is None
+    ((fig, alt),) = shown
+    assert alt == fig.axes[0].get_title() and alt.startswith("Course progress: 1 of")
+    progress(figure=False)
+    assert len(shown) == 1
+
+
+def test_show_figure_in_a_notebook_sends_a_png_with_alt_text(monkeypatch) -> None:
+    import IPython
+    import IPython.display
+
+    fig = plot_progress(["01_x"], [[("a", "pass")]], "Course progress: all")
+    assert tr.show_figure(fig, "alt") is False  # no notebook kernel here
+    sent = []
+
+    class Kernel:
+        kernel = object()
+
+    monkeypatch.setattr(IPython, "get_ipython", lambda: Kernel())
+    monkeypatch.setattr(IPython.display, "display", lambda d, raw: sent.append(d))
+    assert tr.show_figure(fig, "Course progress: all") is True
+    ((data,),) = [sent]
+    assert data["text/plain"] == "Course progress: all"
+    assert base64.b64decode(data["image/png"]).startswith(b"\x89PNG")
 
 
 def test_progress_of_one_notebook(path: Path, capsys) -> None:
@@ -195,7 +221,7 @@ def test_progress_of_one_notebook(path: Path, capsys) -> None:
 
 def test_coursework_progress_is_the_same(path: Path, capsys) -> None:
     _partly_done(path)
-    assert coursework.progress(figure=False) is None
+    coursework.progress(figure=False)
     assert "cfg_combine" in capsys.readouterr().out
 
 
