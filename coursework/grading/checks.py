@@ -5,7 +5,9 @@ path (never from the student's folder) and calls
 :func:`~coursework.exercises.registry.register` for new exercises or
 :func:`~coursework.exercises.registry.register_hidden` for extra cases of the
 package's exercises. Students never see these files: the feedback shows
-hidden cases by number only.
+hidden cases by number only. A new exercise's ``hint`` may be one string (as
+checks written before hints came in steps have it) or a tuple of hints from
+the idea to the formula; feedback shows the first.
 """
 
 from __future__ import annotations
