@@ -132,6 +132,42 @@ def test_docstring_formula_blocks_become_literal_blocks():
     ]
 
 
+def test_fresh_metrics_are_stored_under_the_notebooks_cache_key(tmp_path):
+    run, store = tmp_path / "run", tmp_path / "store"
+    run.mkdir()
+    store.mkdir()
+    notebook = tmp_path / "09_demo.ipynb"
+    nbformat.write(_notebook("# 09 · Demo"), notebook)
+    assert not coursesite.store_fresh_metrics(run, store, "09_demo", notebook)
+    assert not list(store.iterdir())
+    (run / "09_demo.json").write_text('{"acc": 0.5}')
+    assert coursesite.store_fresh_metrics(run, store, "09_demo", notebook)
+    key = coursesite.cache_key(notebook)
+    assert (store / f"{key}.json").read_text() == '{"acc": 0.5}'
+
+
+def test_timing_report_says_where_the_build_time_went():
+    text = coursesite.timing_report(
+        {"read": 100.4, "write": 20.2},
+        {
+            "01_a": {"method": "cache", "runtime": 30.0},
+            "02_b": {"method": "cache", "runtime": None},
+            "03_c": {"method": "unchanged"},
+            "04_d": {"method": "execute", "runtime": 70.25},
+            "05_e": None,
+        },
+    )
+    lines = text.splitlines()
+    assert lines[0] == (
+        "total 121 s: read 100 s (of which notebook executions 70 s), write 20 s"
+    )
+    assert lines[1].split() == ["01_a", "30.0", "s", "from", "the", "cache"]
+    assert lines[2].split()[:2] == ["02_b", "?"]
+    assert "page not re-read" in lines[3]
+    assert lines[4].split()[:3] == ["04_d", "70.2", "s"] and "executed" in lines[4]
+    assert lines[5].split() == ["05_e", "not", "executed"]
+
+
 def test_terminal_text_keeps_the_last_state_of_each_line():
     bars = "\rfit:   0%|  | 0/6\rfit:  50%|# | 3/6\rfit: 100%|##| 6/6\r"
     assert coursesite.terminal_text(bars + "\ndone\n") == "fit: 100%|##| 6/6\ndone\n"

@@ -341,6 +341,9 @@ def on_doctree_read(app: Sphinx, doctree: nodes.document) -> None:
     docname = app.env.docname
     if not docname.startswith(f"{LECTURES}/"):
         return
+    stem = docname.split("/", 1)[1]
+    run, store = _paths(app)
+    store_fresh_metrics(run, store, stem, Path(app.srcdir) / f"{docname}.ipynb")
     drop_setup_cell(doctree)
     merge_streams(doctree)
     js_files = getattr(app.env, "nb_metadata", {}).get(docname, {}).get("js_files", {})
@@ -430,14 +433,27 @@ def on_env_before_read_docs(app: Sphinx, env, docnames: list[str]) -> None:
     app.coursework_clock["read_docs"] = set(docnames)
 
 
+def store_fresh_metrics(run: Path, store: Path, stem: str, notebook: Path) -> bool:
+    """Keep the metrics ``stem`` just wrote under its notebook's cache key.
+
+    Called as each lecture is read (just after it executed), so a build that
+    stops later (an error, a killed kernel) still leaves every executed
+    notebook's metrics beside its cached outputs; the next build reuses both.
+    Returns whether there were fresh metrics.
+    """
+    fresh = run / f"{stem}.json"
+    if not fresh.exists():
+        return False
+    shutil.copyfile(fresh, store / f"{cache_key(notebook)}.json")
+    return True
+
+
 def on_env_updated(app: Sphinx, env) -> None:
     app.coursework_clock["read"] = time.monotonic()
     run, store = _paths(app)
     for stem in app.coursework_lectures:
-        fresh = run / f"{stem}.json"
-        if fresh.exists():
-            key = cache_key(Path(app.srcdir) / LECTURES / f"{stem}.ipynb")
-            shutil.copyfile(fresh, store / f"{key}.json")
+        notebook = Path(app.srcdir) / LECTURES / f"{stem}.ipynb"
+        store_fresh_metrics(run, store, stem, notebook)
 
 
 def lecture_metrics(app: Sphinx) -> dict[str, dict[str, float] | None]:
