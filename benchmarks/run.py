@@ -5,6 +5,10 @@ profile; the figures it computes come back through ``record_metrics`` (the
 ``COURSEWORK_METRICS`` folder), so the numbers printed here are the numbers
 the notebook showed. Results are also written to ``benchmarks/out/``.
 
+At the end it prints the budget table: each notebook's ``cpu``-profile time
+beside the ten-minute budget (``TARGET_SECONDS["cpu"]``), with ``OVER`` on a
+notebook past it; the exit status is 1 when one is over, or failed.
+
 Usage:
     python benchmarks/run.py                     # ci and cpu profiles, all notebooks
     python benchmarks/run.py --profiles ci --notebooks 03
@@ -97,6 +101,26 @@ def _compare_likelihoods(rows: list[dict]) -> None:
             print("\n".join(lines))
 
 
+def budget_table(rows: list[dict], profile: str = "cpu") -> list[str]:
+    """Each notebook's time in ``profile`` beside its budget; ``OVER`` past it.
+
+    Returns the lines (empty when no row is of that profile).
+    """
+    budget = TARGET_SECONDS[profile]
+    mine = [r for r in rows if r["profile"] == profile]
+    if not mine:
+        return []
+    lines = [f"{profile} profile against the budget of {budget} s per notebook:"]
+    for r in mine:
+        over = r["seconds"] - budget
+        flag = f"OVER by {over:.0f} s" if over > 0 else f"{-over:.0f} s to spare"
+        if r["status"] != "ok":
+            flag += f"  ({r['status']})"
+        name, seconds = r["notebook"], r["seconds"]
+        lines.append(f"    {name:<20} {seconds:7.1f} s / {budget} s  {flag}")
+    return lines
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--profiles", nargs="+", default=["ci", "cpu"])
@@ -129,13 +153,19 @@ def main(argv: list[str] | None = None) -> int:
             for k, v in sorted(row["metrics"].items()):
                 print(f"    {k:<32} {v:.4f}")
     _compare_likelihoods(rows)
+    budget = budget_table(rows)
+    if budget:
+        print("\n".join(budget))
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     stamp = time.strftime("%Y%m%d-%H%M%S")
     (out / f"notebooks-{stamp}.json").write_text(
         json.dumps({"machine": machine, "rows": rows}, indent=1)
     )
-    return 0 if all(r["status"] == "ok" for r in rows) else 1
+    over = any(
+        r["seconds"] > r["target_seconds"] for r in rows if r["profile"] == "cpu"
+    )
+    return 0 if all(r["status"] == "ok" for r in rows) and not over else 1
 
 
 if __name__ == "__main__":

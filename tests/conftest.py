@@ -133,7 +133,10 @@ def check_verdicts() -> SimpleNamespace:
     return SimpleNamespace(wrong_fails=wrong_function_fails)
 
 
-@pytest.fixture
+@pytest.fixture(scope="session")
 def fake_data() -> SimpleNamespace:
-    """The writers above: ``fake_data.mnist(root)``, ``fake_data.cifar10(root)``."""
+    """The writers above: ``fake_data.mnist(root)``, ``fake_data.cifar10(root)``.
+
+    Plain functions with no state: one namespace serves the session (module
+    fixtures, e.g. the gpu-path runs, use it too)."""
     return SimpleNamespace(mnist=write_mnist, cifar10=write_cifar10, idx=write_idx)

@@ -3,7 +3,12 @@
 A virtual environment is set up like Colab: its kernel packages and
 ipywidgets 7 at Colab's versions, installed from the package registry, and
 torch with torchvision as a matching pair (linked from this environment rather
-than copied: the CUDA build is several GB). Then:
+than copied: the CUDA build is several GB). The other packages Colab
+preinstalls and the course requires with a lower bound only (matplotlib,
+scikit-learn, tqdm) are linked from this environment too, at the versions
+constraints.txt pins (which meet those bounds, as Colab's do), instead of being
+downloaded and installed again (scipy and matplotlib took most of the set-up
+time). Then:
 
 - ``pip install --dry-run`` of the course into it would install the course
   package and nothing else;
@@ -25,39 +30,77 @@ from importlib import metadata
 from pathlib import Path
 
 import pytest
+from packaging.requirements import Requirement
+from packaging.utils import canonicalize_name
 
 ROOT = Path(__file__).resolve().parent.parent
-# What Colab has preinstalled (kernel and widgets at its versions; the rest at
-# whatever pip picks, as the course only sets lower bounds for them).
+# What Colab has preinstalled at its versions, from the package registry: the
+# kernel and the widgets, the packages whose old versions the course must meet.
 COLAB = [
     "ipykernel==6.17.1",
     "ipywidgets==7.7.1",
     "jupyter-client==6.1.12",
-    "matplotlib",
-    "scikit-learn",
-    "tqdm",
 ]
-LINKED = ["torch", "torchvision", "pytest", "pytest-timeout"]
+# Linked from this environment, with what they require: the torch pair, the
+# test runner, and Colab's other preinstalled packages that the course requires
+# with lower bounds only (any version meeting them will do; these do).
+LINKED = [
+    "torch", "torchvision", "pytest", "pytest-timeout",
+    "matplotlib", "scikit-learn", "tqdm",
+]
 
 
 def _closure(names: list[str]) -> set[str]:
-    """These distributions and everything they require, as installed here."""
+    """These distributions and everything they require, as installed here.
+
+    Requirements are followed as pip follows them: markers evaluated for this
+    machine, and the extras asked for included (torch asks for
+    ``cuda-toolkit[cublas,...]``, whose ``nvidia-*`` packages come only with
+    those extras). A requirement missed here would be installed by pip into the
+    Colab environment, through the linked folders, into this one.
+    """
     seen: set[str] = set()
-    todo = list(names)
+    done: set[tuple[str, frozenset[str]]] = set()
+    todo = [(name, frozenset[str]()) for name in names]
     while todo:
-        name = re.sub(r"[-_.]+", "-", todo.pop()).lower()
-        if name in seen:
+        raw, extras = todo.pop()
+        name = canonicalize_name(raw)
+        if (name, extras) in done:
             continue
+        done.add((name, extras))
         try:
             dist = metadata.distribution(name)
         except metadata.PackageNotFoundError:
             continue  # an optional or platform-specific requirement
         seen.add(name)
-        for req in dist.requires or []:
-            if "extra ==" in req:
+        for text in dist.requires or []:
+            req = Requirement(text)
+            wanted = [{"extra": e} for e in extras] or [{"extra": ""}]
+            if req.marker and not any(req.marker.evaluate(env) for env in wanted):
                 continue
-            todo.append(re.split(r"[<>=!~ \[;(]", req, maxsplit=1)[0])
+            todo.append((req.name, frozenset(req.extras)))
     return seen
+
+
+def _through_links(installs: list[dict], site: Path) -> list[str]:
+    """What pip would write through a link into this environment.
+
+    ``installs`` is pip's ``--report`` list. A distribution installed here
+    whose top-level folders (or metadata) are linked into ``site`` would have
+    its files replaced in this environment, under the processes using them.
+    """
+    found = []
+    for item in installs:
+        name = item["metadata"]["name"]
+        try:
+            dist = metadata.distribution(name)
+        except metadata.PackageNotFoundError:
+            continue
+        tops = {Path(str(f)).parts[0] for f in dist.files or []}
+        linked = sorted(t for t in tops if (site / t).is_symlink())
+        if linked:
+            found.append(f"{name} ({', '.join(linked)})")
+    return found
 
 
 def _link(names: set[str], site: Path) -> None:
@@ -101,7 +144,13 @@ def colab(tmp_path_factory) -> Path:
     site = _site(python)
     _link(_closure(LINKED), site)
     pins = [f"{n}=={metadata.version(n)}" for n in ("torch", "torchvision", "numpy")]
-    done = _pip(python, "install", "-q", *pins, *COLAB)
+    report = folder.parent / "install.json"
+    done = _pip(python, "install", "-q", "--dry-run", "--report", str(report),
+                *pins, *COLAB)
+    if done.returncode == 0:
+        unsafe = _through_links(json.loads(report.read_text())["install"], site)
+        assert not unsafe, f"would overwrite this environment's files: {unsafe}"
+        done = _pip(python, "install", "-q", *pins, *COLAB)
     if done.returncode != 0:
         if re.search(r"connection|resolve|network|index", done.stderr, re.I):
             pytest.skip(f"cannot reach the package registry: {done.stderr[-300:]}")

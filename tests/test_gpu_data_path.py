@@ -11,12 +11,18 @@ them), so that a reader, or a partial run, can find them.
 
 Training runs under autocast in bfloat16 (``COURSEWORK_AMP=1``), the mixed
 precision path that CUDA takes, so that a dtype error shows without a GPU.
+
+Each notebook runs in its own fresh kernel limited to one thread
+(``COURSEWORK_THREADS=1``), so two kernels run at a time (``WORKERS``), one
+per core of the 2-core CI machine: the runs start together when the first test
+asks, and each test waits for its own notebook's run and checks it.
 """
 
 from __future__ import annotations
 
 import json
 import os
+from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 
 import jupytext
@@ -30,6 +36,8 @@ TINY = (
     "n_train=64,n_test=32,n_videos=4,epochs=1,steps=12,batch_size=16,width=32,"
     "diffusion_steps=12,diffusion_T=20,diffusion_samples=32,diffusion_width=8"
 )
+# Kernels running at once, each on one thread: the CI machine's two cores.
+WORKERS = 2
 # torchvision checks CIFAR-10's files against the real archive's checksums,
 # which files written here cannot match; everything else is the real reader.
 BYPASS_CHECKSUM = """\
@@ -82,6 +90,9 @@ def run_in_gpu_profile(
     client = NotebookClient(
         nb,
         timeout=600,
+        # A kernel that starts beside another run (WORKERS) on a loaded machine
+        # can take longer than the default minute to answer.
+        startup_timeout=300,
         kernel_name="python3",
         resources={"metadata": {"path": str(path.parent)}},
     )
@@ -96,11 +107,36 @@ def test_data_cells_are_tagged(path):
     assert all(cell.source.strip() for cell in nb.cells)
 
 
+@pytest.fixture(scope="module")
+def gpu_runs(request, tmp_path_factory, fake_data) -> dict[Path, Future]:
+    """The gpu-profile run of each selected notebook, ``WORKERS`` at a time.
+
+    Every run has its own kernel, data folder and metrics folder, as when the
+    runs were one per test; a run's future holds its metrics folder, or raises
+    what the run raised.
+    """
+    selected = [
+        item.callspec.params["path"]
+        for item in request.session.items
+        if getattr(item, "function", None) is test_every_cell_runs_in_the_gpu_profile
+    ]
+
+    def run(path: Path) -> Path:
+        root = tmp_path_factory.mktemp(f"gpu-{path.stem}")
+        metrics = root / "metrics"
+        run_in_gpu_profile(all_cells(path), path, root, fake_data, metrics)
+        return metrics
+
+    pool = ThreadPoolExecutor(WORKERS, thread_name_prefix="gpu-path")
+    try:
+        yield {path: pool.submit(run, path) for path in selected}
+    finally:
+        pool.shutdown(wait=True, cancel_futures=True)
+
+
 @pytest.mark.parametrize("path", sources(), ids=lambda p: p.stem)
-def test_every_cell_runs_in_the_gpu_profile(path, tmp_path, fake_data):
-    nb = all_cells(path)
-    metrics = tmp_path / "metrics"
-    run_in_gpu_profile(nb, path, tmp_path, fake_data, metrics)
+def test_every_cell_runs_in_the_gpu_profile(path, gpu_runs):
+    metrics = gpu_runs[path].result()  # raises CellExecutionError on a failing cell
     # it reached its last cells: the headline figures were recorded, as numbers
     recorded = json.loads((metrics / f"{path.stem}.json").read_text())
     assert recorded and all(isinstance(v, float) for v in recorded.values())

@@ -3,7 +3,8 @@
 The helpers are tested on small inputs. The built-site tests read
 ``docs/_build/$SITE_PROFILE/html`` (ci by default), built by ``make site
 COURSEWORK_PROFILE=ci`` (warnings as errors); without a build they skip and say
-how to build.
+how to build, unless ``SITE_REQUIRED=1`` (``make test``, which builds the ci
+site first), where they fail.
 """
 
 from __future__ import annotations
@@ -11,8 +12,10 @@ from __future__ import annotations
 import os
 import re
 import sys
+from functools import cache
+from html.parser import HTMLParser
 from pathlib import Path
-from urllib.parse import unquote, urljoin
+from urllib.parse import unquote, urljoin, urlsplit
 
 import nbformat
 import pytest
@@ -26,6 +29,8 @@ import coursesite  # noqa: E402
 # The profile whose built site is checked: ci unless $SITE_PROFILE says.
 SITE_PROFILE = os.environ.get("SITE_PROFILE", "ci")
 SITE = ROOT / "docs" / "_build" / SITE_PROFILE / "html"
+# make test builds the site first; there a missing site fails instead of skipping.
+SITE_REQUIRED = os.environ.get("SITE_REQUIRED", "") == "1"
 SOLUTIONS = sorted((ROOT / "solutions").glob("[0-9][0-9]_*.ipynb"))
 
 
@@ -127,6 +132,42 @@ def test_docstring_formula_blocks_become_literal_blocks():
     ]
 
 
+def test_fresh_metrics_are_stored_under_the_notebooks_cache_key(tmp_path):
+    run, store = tmp_path / "run", tmp_path / "store"
+    run.mkdir()
+    store.mkdir()
+    notebook = tmp_path / "09_demo.ipynb"
+    nbformat.write(_notebook("# 09 · Demo"), notebook)
+    assert not coursesite.store_fresh_metrics(run, store, "09_demo", notebook)
+    assert not list(store.iterdir())
+    (run / "09_demo.json").write_text('{"acc": 0.5}')
+    assert coursesite.store_fresh_metrics(run, store, "09_demo", notebook)
+    key = coursesite.cache_key(notebook)
+    assert (store / f"{key}.json").read_text() == '{"acc": 0.5}'
+
+
+def test_timing_report_says_where_the_build_time_went():
+    text = coursesite.timing_report(
+        {"read": 100.4, "write": 20.2},
+        {
+            "01_a": {"method": "cache", "runtime": 30.0},
+            "02_b": {"method": "cache", "runtime": None},
+            "03_c": {"method": "unchanged"},
+            "04_d": {"method": "execute", "runtime": 70.25},
+            "05_e": None,
+        },
+    )
+    lines = text.splitlines()
+    assert lines[0] == (
+        "total 121 s: read 100 s (of which notebook executions 70 s), write 20 s"
+    )
+    assert lines[1].split() == ["01_a", "30.0", "s", "from", "the", "cache"]
+    assert lines[2].split()[:2] == ["02_b", "?"]
+    assert "page not re-read" in lines[3]
+    assert lines[4].split()[:3] == ["04_d", "70.2", "s"] and "executed" in lines[4]
+    assert lines[5].split() == ["05_e", "not", "executed"]
+
+
 def test_terminal_text_keeps_the_last_state_of_each_line():
     bars = "\rfit:   0%|  | 0/6\rfit:  50%|# | 3/6\rfit: 100%|##| 6/6\r"
     assert coursesite.terminal_text(bars + "\ndone\n") == "fit: 100%|##| 6/6\ndone\n"
@@ -176,10 +217,33 @@ def test_lecture_filter(monkeypatch):
 
 # --- the built site ----------------------------------------------------------
 
-needs_site = pytest.mark.skipif(
-    not (SITE / "index.html").exists(),
-    reason=f"no {SITE_PROFILE} site: `make site COURSEWORK_PROFILE={SITE_PROFILE}``",
-)
+
+def _check_site_built(site: Path, required: bool) -> None:
+    """Skip (or, where ``required``, fail) when ``site`` has no built index page."""
+    if (site / "index.html").exists():
+        return
+    how = f"`make site COURSEWORK_PROFILE={SITE_PROFILE}`"
+    if required:
+        pytest.fail(f"no built site at {site} although SITE_REQUIRED=1: {how}")
+    pytest.skip(f"no {SITE_PROFILE} site: {how}")
+
+
+@pytest.fixture
+def built_site() -> Path:
+    _check_site_built(SITE, SITE_REQUIRED)
+    return SITE
+
+
+needs_site = pytest.mark.usefixtures("built_site")
+
+
+def test_a_missing_site_skips_or_fails_where_required(tmp_path):
+    with pytest.raises(pytest.skip.Exception, match="no .* site"):
+        _check_site_built(tmp_path, required=False)
+    with pytest.raises(pytest.fail.Exception, match="SITE_REQUIRED=1"):
+        _check_site_built(tmp_path, required=True)
+    (tmp_path / "index.html").write_text("<html></html>")
+    _check_site_built(tmp_path, required=True)
 
 
 def _hrefs(page: Path) -> list[str]:
@@ -271,3 +335,78 @@ def test_home_page_shows_every_lecture_with_a_figure():
         assert f'href="lectures/{solution.stem}.html"' in card
         image = re.search(r'<img [^>]*src="([^"]+)"', card)
         assert image and (SITE / unquote(image.group(1))).exists()
+
+
+class _Refs(HTMLParser):
+    """The ids of one page, and the addresses its links and assets point at."""
+
+    ATTRS = {"a": "href", "link": "href", "img": "src", "script": "src",
+             "source": "src", "audio": "src", "video": "src", "iframe": "src"}
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.ids: set[str] = set()
+        self.refs: list[str] = []
+
+    def handle_starttag(self, tag, attrs):
+        values = dict(attrs)
+        if values.get("id"):
+            self.ids.add(values["id"])
+        ref = values.get(self.ATTRS.get(tag, ""))
+        if ref:
+            self.refs.append(ref)
+
+
+@cache
+def _parse(page: Path) -> _Refs:
+    refs = _Refs()
+    refs.feed(page.read_text())
+    return refs
+
+
+def broken_references(site: Path) -> dict[str, list[str]]:
+    """Each page's local links and assets that lead to no file, or to no anchor.
+
+    Addresses with a scheme or host (Colab, the theme's external links) are not
+    followed; ``data:`` images are inline. A ``#fragment`` into an HTML page must
+    name an element's id there.
+    """
+    broken: dict[str, list[str]] = {}
+    for page in sorted(site.rglob("*.html")):
+        if page.relative_to(site).parts[0] == "_static":
+            continue  # the theme's and MathJax's own files, not reading pages
+        for ref in _parse(page).refs:
+            parts = urlsplit(ref)
+            if parts.scheme or parts.netloc:
+                continue
+            target = (page.parent / unquote(parts.path)) if parts.path else page
+            if target.is_dir():
+                target = target / "index.html"
+            ok = target.is_file()
+            if ok and parts.fragment and target.suffix == ".html":
+                ok = unquote(parts.fragment) in _parse(target).ids
+            if not ok:
+                broken.setdefault(page.relative_to(site).as_posix(), []).append(ref)
+    return broken
+
+
+def test_broken_references_are_found(tmp_path):
+    (tmp_path / "sub").mkdir()
+    (tmp_path / "sub" / "b.html").write_text('<p id="here">b</p>')
+    (tmp_path / "img.png").write_bytes(b"png")
+    (tmp_path / "index.html").write_text(
+        '<a href="sub/b.html#here">ok</a> <a href="sub/b.html#gone">no anchor</a>'
+        ' <a href="missing.html">gone</a> <img src="img.png"> <img src="no.png">'
+        ' <a href="https://colab.research.google.com/x">away</a>'
+        ' <a href="#top">no id</a> <a href="sub/">a folder without index</a>'
+        ' <img src="data:image/png;base64,AAAA">'
+    )
+    assert broken_references(tmp_path) == {
+        "index.html": ["sub/b.html#gone", "missing.html", "no.png", "#top", "sub/"]
+    }
+
+
+@needs_site
+def test_no_page_has_a_broken_link_or_asset():
+    broken = broken_references(SITE)
+    assert not broken, broken

@@ -18,7 +18,10 @@ What it does, in build order:
 3. ``doctree-resolved``: fills the results page (one table per notebook) and
    the home page's gallery (one figure per lecture) from those.
 4. ``build-finished``: copies MathJax 2 from the ``jupyter-server-mathjax``
-   wheel into ``_static/mathjax``, so no page loads anything from another host.
+   wheel into ``_static/mathjax``, so no page loads anything from another host,
+   and writes ``docs/_build/<profile>/executions.txt``: where the build's time
+   went (reading, which includes executing the notebooks, and writing) and
+   each lecture's execution, run now or taken from the cache.
 """
 
 from __future__ import annotations
@@ -29,6 +32,7 @@ import json
 import os
 import re
 import shutil
+import time
 from pathlib import Path
 
 import nbformat
@@ -337,6 +341,9 @@ def on_doctree_read(app: Sphinx, doctree: nodes.document) -> None:
     docname = app.env.docname
     if not docname.startswith(f"{LECTURES}/"):
         return
+    stem = docname.split("/", 1)[1]
+    run, store = _paths(app)
+    store_fresh_metrics(run, store, stem, Path(app.srcdir) / f"{docname}.ipynb")
     drop_setup_cell(doctree)
     merge_streams(doctree)
     js_files = getattr(app.env, "nb_metadata", {}).get(docname, {}).get("js_files", {})
@@ -394,6 +401,7 @@ def drop_stale_api_pages(generated: Path) -> list[str]:
 
 
 def on_config_inited(app: Sphinx, config) -> None:
+    app.coursework_clock = {"start": time.monotonic()}
     drop_stale_api_pages(Path(app.srcdir) / "generated")
     profile = config.coursework_profile  # conf.py: $COURSEWORK_PROFILE or cpu
     os.environ[PROFILE_ENV] = profile
@@ -421,13 +429,31 @@ def on_env_get_outdated(app, env, added, changed, removed) -> list[str]:
     return [d for d in ("index", "results") if d in env.found_docs]
 
 
+def on_env_before_read_docs(app: Sphinx, env, docnames: list[str]) -> None:
+    app.coursework_clock["read_docs"] = set(docnames)
+
+
+def store_fresh_metrics(run: Path, store: Path, stem: str, notebook: Path) -> bool:
+    """Keep the metrics ``stem`` just wrote under its notebook's cache key.
+
+    Called as each lecture is read (just after it executed), so a build that
+    stops later (an error, a killed kernel) still leaves every executed
+    notebook's metrics beside its cached outputs; the next build reuses both.
+    Returns whether there were fresh metrics.
+    """
+    fresh = run / f"{stem}.json"
+    if not fresh.exists():
+        return False
+    shutil.copyfile(fresh, store / f"{cache_key(notebook)}.json")
+    return True
+
+
 def on_env_updated(app: Sphinx, env) -> None:
+    app.coursework_clock["read"] = time.monotonic()
     run, store = _paths(app)
     for stem in app.coursework_lectures:
-        fresh = run / f"{stem}.json"
-        if fresh.exists():
-            key = cache_key(Path(app.srcdir) / LECTURES / f"{stem}.ipynb")
-            shutil.copyfile(fresh, store / f"{key}.json")
+        notebook = Path(app.srcdir) / LECTURES / f"{stem}.ipynb"
+        store_fresh_metrics(run, store, stem, notebook)
 
 
 def lecture_metrics(app: Sphinx) -> dict[str, dict[str, float] | None]:
@@ -535,9 +561,59 @@ def on_doctree_resolved(app: Sphinx, doctree: nodes.document, docname: str) -> N
         node.replace_self(make(app, docname))
 
 
+def timing_report(
+    seconds: dict[str, float], executions: dict[str, dict | None]
+) -> str:
+    """Where a build's time went: its phases, and each lecture's execution.
+
+    ``seconds`` has ``read`` (parsing every page, executing the notebooks that
+    are not cached, the API reference's imports) and ``write`` (HTML, images);
+    ``executions`` is myst-nb's record per lecture (``method`` ``cache`` when
+    the outputs were served from jupyter-cache, ``runtime`` in seconds).
+    """
+    ran = {
+        k: v for k, v in executions.items()
+        if v and v.get("method") not in ("cache", "unchanged")
+    }
+    run_time = sum((v or {}).get("runtime") or 0.0 for v in ran.values())
+    total = seconds["read"] + seconds["write"]
+    lines = [
+        f"total {total:.0f} s: read {seconds['read']:.0f} s (of which notebook "
+        f"executions {run_time:.0f} s), write {seconds['write']:.0f} s"
+    ]
+    for stem, data in executions.items():
+        if not data:
+            lines.append(f"{stem:<22} not executed")
+            continue
+        runtime = data.get("runtime")
+        how = {"cache": "from the cache", "unchanged": "page not re-read"}.get(
+            data.get("method", ""), "executed"
+        )
+        took = f"{runtime:7.1f} s" if runtime is not None else "      ? s"
+        lines.append(f"{stem:<22} {took}  {how}")
+    return "\n".join(lines) + "\n"
+
+
 def on_build_finished(app: Sphinx, exception: Exception | None) -> None:
     if exception is not None or app.builder.format != "html":
         return
+    clock = getattr(app, "coursework_clock", {})
+    if "read" in clock:
+        from myst_nb.sphinx_ import NbMetadataCollector
+
+        metadata = NbMetadataCollector.get_doc_data(app.env)
+        read = clock.get("read_docs", set())
+        executions = {
+            stem: metadata.get(f"{LECTURES}/{stem}", {}).get("exec_data")
+            if f"{LECTURES}/{stem}" in read else {"method": "unchanged"}
+            for stem in app.coursework_lectures
+        }
+        seconds = {
+            "read": clock["read"] - clock["start"],
+            "write": time.monotonic() - clock["read"],
+        }
+        report = timing_report(seconds, executions)
+        (Path(app.outdir).parent / "executions.txt").write_text(report)
     import jupyter_server_mathjax
 
     source = Path(jupyter_server_mathjax.__file__).parent / "static"
@@ -556,6 +632,7 @@ def setup(app: Sphinx) -> dict[str, object]:
     app.connect("autodoc-process-docstring", on_process_docstring, priority=600)
     app.connect("env-get-outdated", on_env_get_outdated)
     app.connect("doctree-read", on_doctree_read)
+    app.connect("env-before-read-docs", on_env_before_read_docs)
     app.connect("env-updated", on_env_updated)
     app.connect("doctree-resolved", on_doctree_resolved)
     app.connect("build-finished", on_build_finished)
