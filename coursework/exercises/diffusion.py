@@ -14,6 +14,7 @@ from torch import nn
 from coursework.diffusion.flow import flow_interpolant
 from coursework.diffusion.guidance import cfg_combine
 from coursework.diffusion.losses import noise_prediction_loss
+from coursework.diffusion.recipes import eps_from_velocity, velocity
 from coursework.diffusion.sampling import ddim_step, ddpm_step
 from coursework.diffusion.schedules import cosine_schedule, linear_schedule, q_sample
 from coursework.exercises.core import Case, Exercise, register, register_hidden
@@ -256,3 +257,54 @@ register(
     )
 )
 register_hidden("diffusion.cfg_combine", lambda device: _cfg_cases(device, seed=105))
+
+# --------------------------------------------- velocity and eps_from_velocity
+
+
+def _v_cases(device: torch.device, seed: int = 6) -> list[Case]:
+    g = _gen(seed)
+    cases = []
+    for (shape, dtype), sched in zip(
+        _SHAPES, [linear_schedule(50), cosine_schedule(20)]
+    ):
+        a, b = (_randn(g, *shape, dtype=dtype, device=device) for _ in "ab")
+        t = torch.randint(sched.T, (shape[0],), generator=g).to(device)
+        ab = sched.alpha_bar.to(device)
+        cases.append(Case(f"{sched.name}, x {shape}, {dtype}", (a, b, t, ab)))
+    a, b = (_randn(g, 2, 3, dtype=torch.float32, device=device) for _ in "ab")
+    sched = linear_schedule(10)
+    cases.append(
+        Case(
+            "edge: first and last step (v is almost the noise, almost -x0)",
+            (a, b, torch.tensor([0, 9], device=device), sched.alpha_bar.to(device)),
+        )
+    )
+    return cases
+
+
+register(
+    Exercise(
+        id="diffusion.velocity",
+        points=1,
+        reference=velocity,
+        cases=_v_cases,
+        hint="ab = alpha_bar[t] reshaped to (B, 1, ..., 1) in x0's dtype; "
+        "v = sqrt(ab) * noise - sqrt(1 - ab) * x0.",
+        grad=True,
+    )
+)
+register_hidden("diffusion.velocity", lambda device: _v_cases(device, seed=106))
+register(
+    Exercise(
+        id="diffusion.eps_from_velocity",
+        points=2,
+        reference=eps_from_velocity,
+        cases=lambda device: _v_cases(device, seed=7),
+        hint="write x_t and v in x0 and eps and solve for eps: "
+        "eps = sqrt(ab) * v + sqrt(1 - ab) * x_t.",
+        grad=True,
+    )
+)
+register_hidden(
+    "diffusion.eps_from_velocity", lambda device: _v_cases(device, seed=107)
+)
