@@ -42,7 +42,13 @@ from coursework.diffusion.recipes import (
     NoisePrediction,
     attach_recipes,
 )
-from coursework.runtime import get_profile, seed_everything, set_threads
+from coursework.runtime import (
+    get_profile,
+    record_metrics,
+    seed_everything,
+    set_threads,
+    setup,
+)
 from coursework.train import TensorLoader, fit
 
 BASE = dict(
@@ -140,6 +146,19 @@ def run(name: str, cfg: dict, judge, profile, device) -> dict:
     return out
 
 
+def _record(result: dict, profile) -> None:
+    """Keep one recipe's figures where notebook 07 reads them (``07_recipes``)."""
+    name = result["recipe"]
+    if name.startswith("real"):
+        return
+    keys = ["size", "steps", "train_s"] + [
+        f"{m}_{s}" for m in ("fd", "p", "r") for s in ("ddpm", "ddim10", "ddim50")
+    ]
+    values = {f"{name}/{k}": result[k] for k in keys}
+    values["judge_samples"] = result["judge_samples"]
+    record_metrics("07_recipes", **values)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--recipes", default="base,res8")
@@ -147,6 +166,16 @@ def main() -> None:
     parser.add_argument("--out", default=None)
     parser.add_argument("--list", action="store_true")
     parser.add_argument("--threads", default=None)
+    parser.add_argument(
+        "--record",
+        action="store_true",
+        help="record each recipe's figures for notebook 07 (as 07_recipes)",
+    )
+    parser.add_argument(
+        "--record-jsonl",
+        default=None,
+        help="only record the lines of an earlier --out file, then stop",
+    )
     args = parser.parse_args()
     if args.list:
         for k, v in RECIPES.items():
@@ -154,6 +183,18 @@ def main() -> None:
         return
     set_threads(args.threads)
     profile = get_profile(args.profile)
+    if args.record or args.record_jsonl:
+        setup(args.profile)  # record_metrics writes under this profile
+        set_threads(args.threads)
+    if args.record_jsonl:
+        n = None  # earlier files name the judged count on their "real" lines
+        with open(args.record_jsonl) as f:
+            for line in f:
+                result = json.loads(line)
+                n = result.get("n", n)
+                result.setdefault("judge_samples", n)
+                _record(result, profile)
+        return
     device = torch.device("cpu")
     x_tr, y_tr = load_images(profile, "train", device=device)
     x_te, y_te = load_images(profile, "test", device=device)
@@ -164,22 +205,26 @@ def main() -> None:
         judge = digit_judge(profile, x_tr, y_tr, x_te, y_te, progress=False)
         torch.save(judge, cache)
     real = judge(x_te)
-    print(
-        json.dumps(
-            {
-                "recipe": "real (held out)",
-                "fd": round(real.fd, 1),
-                "p": round(real.precision, 2),
-                "r": round(real.recall, 2),
-                "n": judge.n_samples,
-            }
-        ),
-        flush=True,
+    real_line = json.dumps(
+        {
+            "recipe": "real (held out)",
+            "fd": round(real.fd, 1),
+            "p": round(real.precision, 2),
+            "r": round(real.recall, 2),
+            "n": judge.n_samples,
+        }
     )
+    print(real_line, flush=True)
+    if args.out:
+        with open(args.out, "a") as f:
+            f.write(real_line + "\n")
     for name in args.recipes.split(","):
         cfg = {**BASE, **RECIPES[name]}
-        line = json.dumps(run(name, cfg, judge, profile, device))
+        result = run(name, cfg, judge, profile, device)
+        line = json.dumps(result)
         print(line, flush=True)
+        if args.record:
+            _record(result, profile)
         if args.out:
             with open(args.out, "a") as f:
                 f.write(line + "\n")

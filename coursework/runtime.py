@@ -117,10 +117,12 @@ PROFILES: dict[str, Profile] = {
         n_videos=120,
         frames=16,
         frame_size=32,
-        diffusion_steps=400,
+        diffusion_steps=2000,
         diffusion_width=16,
         diffusion_T=200,
         diffusion_samples=200,
+        diffusion_reflow_pairs=2000,
+        diffusion_reflow_steps=500,
     ),
     "gpu": Profile(
         name="gpu",
