@@ -21,9 +21,9 @@
 # guidance), and measure them with the yardsticks of notebooks 02 and 04:
 # the likelihood in bits per dimension, modes covered on the 2-D mixtures,
 # and the Fréchet distance, precision and recall on the course's own digit
-# judge. At the size a CPU allows, the plain recipe draws grey blobs; the
-# recipes the field uses at small budgets (section 2) are what make it draw
-# digits, and we measure what each buys.
+# judge. At the size a CPU allows, the papers' plain recipe draws poor
+# digits; the recipes the field uses at small budgets (section 2) are what
+# we add, and section 5's table of recipes measures what each buys.
 #
 # Papers: Sohl-Dickstein et al., *Deep Unsupervised Learning using
 # Nonequilibrium Thermodynamics* (ICML 2015, arXiv:1503.03585); Ho, Jain &
@@ -317,13 +317,15 @@ check("diffusion.ddpm_step", ddpm_step)
 # %% [markdown]
 # ### Recipes for a small budget
 #
-# With DDPM's plain recipe (predict the noise, the last weights, no
-# clipping) and the few hundred steps a CPU allows, this U-Net draws grey
-# blobs: at high noise levels $x_t$ is almost all noise, so predicting the
+# DDPM's plain recipe (predict the noise, sample the last weights, no
+# clipping) needs a long training run; with the few thousand steps a CPU
+# allows its samples stay far from the digits (section 5's table of recipes
+# measures how far). At high noise levels $x_t$ is almost all noise, so predicting the
 # noise is easy and the loss teaches little about the digit, while every
 # error in $\epsilon_\theta$ is amplified by $\sqrt{1-\bar\alpha_t}/\sqrt{\bar\alpha_t}$
 # in the implied $\hat x_0$. The field's fixes at small budgets, each
-# measured in section 5's table of recipes:
+# measured in section 5's table of recipes (we keep v prediction, the
+# moving average, the warm-up and clipping):
 #
 # - **Predict v** (Salimans & Ho 2022): the target
 #   $v = \sqrt{\bar\alpha_t}\,\epsilon - \sqrt{1-\bar\alpha_t}\,x_0$ is the
