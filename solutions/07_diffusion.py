@@ -1368,6 +1368,13 @@ print(
     f"{best.precision:.3f}, recall {best.recall:.3f}); held-out digits "
     f"{reports['real (held out)'].fd:.2f}, so {best.fd / reports['real (held out)'].fd:.1f}x real"
 )
+unconditional = {k: r for k, r in reports.items() if not k.startswith("real")}
+overall = min(unconditional, key=lambda k: unconditional[k].fd)
+print(
+    f"lowest Fréchet distance of any unconditional sampler here: {overall} "
+    f"({unconditional[overall].fd:.2f}); class-conditional DDIM-{cfg_steps} "
+    f"without guidance (w = 0, every class in turn): {cfg_fd[0.0]:.2f}"
+)
 if best.fd > 3 * reports["real (held out)"].fd:
     print(
         f"more than 3x the held-out digits: at the {prof_name} profile's budget "
