@@ -1,6 +1,7 @@
 """A digit classifier we train ourselves, and generated samples judged by it.
 
-Shared by every generative lecture (02, 04, 07) and kept out of the topics.
+Shared by every generative lecture (02, 03, 04, 07) and kept out of the topics:
+:func:`digit_judge` is the one way the course judges generated digits.
 
 The Fréchet Inception Distance (Heusel et al., 2017, arXiv:1706.08500) and
 k-NN precision/recall (Kynkäänniemi et al., 2019, arXiv:1904.06991) compare
@@ -97,6 +98,7 @@ def train_digit_classifier(
     epochs: int,
     batch_size: int,
     lr: float = 2e-3,
+    progress: bool = True,
 ) -> tuple[ConvClassifier, History]:
     """The judge of generated digits: one recipe for notebooks 04 and 07.
 
@@ -118,6 +120,7 @@ def train_digit_classifier(
             x_test, y_test, batch_size=4 * batch_size, shuffle=False
         ),
         desc="digit classifier",
+        progress=progress,
     )
     return model, history
 
@@ -141,6 +144,7 @@ class SampleReport:
     recall: float
     histogram: torch.Tensor
     classes: int
+    n: int = 0  # samples judged
 
 
 def evaluate_samples(
@@ -173,4 +177,93 @@ def evaluate_samples(
         float(recall),
         hist,
         int(metrics.classes_covered(hist)),
+        int(samples.shape[0]),
     )
+
+
+JUDGE_MAX_SAMPLES = 2000  # the gpu profile's MNIST has 10,000 test digits
+
+
+def judge_width(profile) -> int:
+    """Channels of the judge's first convolution in a profile (04's GAN width)."""
+    return max(8, 3 * profile.width // 32)
+
+
+@dataclass
+class DigitJudge:
+    """One way to judge generated digits across the course (02, 03, 04, 07).
+
+    The classifier of :func:`train_digit_classifier` with the profile's
+    recipe, the training digits as the reference set, and a fixed number of
+    samples per judged set: as many as there are held-out test digits (at
+    most ``JUDGE_MAX_SAMPLES``), so
+    the held-out digits themselves are judged like any model. Fréchet
+    distance rises and recall falls with fewer samples, so only sets judged
+    by the same judge with the same count are comparable.
+
+    Attributes:
+        classifier: the trained judge.
+        reference: the training digits (N, 1, S, S) in [0, 1].
+        n_samples: how many samples every judged set must have.
+        accuracy: the classifier's accuracy on the held-out digits.
+    """
+
+    classifier: ConvClassifier
+    reference: torch.Tensor
+    n_samples: int
+    accuracy: float
+
+    def __call__(
+        self, samples: torch.Tensor, frechet=metrics.frechet_distance
+    ) -> SampleReport:
+        """:func:`evaluate_samples` (k = 3) of exactly ``n_samples`` images."""
+        if samples.shape[0] != self.n_samples:
+            raise ValueError(
+                f"the judge compares sets of {self.n_samples} samples; got "
+                f"{samples.shape[0]} (FD and recall depend on the count)"
+            )
+        return evaluate_samples(
+            self.classifier,
+            self.reference,
+            samples.to(self.reference.device),
+            k=3,
+            frechet=frechet,
+        )
+
+    def class_accuracy(self, samples: torch.Tensor, labels: torch.Tensor) -> float:
+        """Share of samples the classifier reads as the requested ``labels``."""
+        _, predicted = embed(self.classifier, samples.to(self.reference.device))
+        return float((predicted == labels.to(predicted.device)).float().mean())
+
+
+def digit_judge(
+    profile,
+    x_train: torch.Tensor,
+    y_train: torch.Tensor,
+    x_test: torch.Tensor,
+    y_test: torch.Tensor,
+    progress: bool = True,
+) -> DigitJudge:
+    """The course's digit judge in ``profile``: seed 0, 04's recipe, as many
+    samples as held-out digits.
+
+    Trains :func:`train_digit_classifier` with ``width=judge_width(profile)``,
+    ``profile.epochs`` epochs and ``profile.batch_size`` (images (N, 1, S, S)
+    in [0, 1] at ``profile.image_size``), after seeding every generator with
+    0 (the global generators are left seeded so; reseed afterwards).
+    """
+    from coursework.runtime import seed_everything
+
+    seed_everything(0)
+    model, history = train_digit_classifier(
+        x_train,
+        y_train,
+        x_test,
+        y_test,
+        width=judge_width(profile),
+        epochs=profile.epochs,
+        batch_size=profile.batch_size,
+        progress=progress,
+    )
+    n = min(int(x_test.shape[0]), JUDGE_MAX_SAMPLES)
+    return DigitJudge(model, x_train, n, history.val["acc"][-1])

@@ -47,6 +47,8 @@ class Profile:
         diffusion_steps: optimisation steps of each digit model in notebook 07.
         diffusion_width: base channels of notebook 07's U-Net.
         diffusion_T: steps ``T`` of notebook 07's forward process.
+        diffusion_reflow_pairs: noise-sample pairs drawn from 07's flow for reflow.
+        diffusion_reflow_steps: optimisation steps of 07's reflow.
         diffusion_samples: samples per evaluated set in notebook 07 (at most
             the test set's size).
     """
@@ -69,6 +71,8 @@ class Profile:
     diffusion_width: int = 16
     diffusion_T: int = 200
     diffusion_samples: int = 200
+    diffusion_reflow_pairs: int = 2000
+    diffusion_reflow_steps: int = 400
 
     def replace(self, **changes: object) -> Profile:
         """Return a copy with some sizes changed, e.g. ``profile.replace(epochs=2)``."""
@@ -91,10 +95,12 @@ PROFILES: dict[str, Profile] = {
         n_videos=24,
         frames=8,
         frame_size=32,
-        diffusion_steps=40,
+        diffusion_steps=300,
         diffusion_width=16,
         diffusion_T=50,
         diffusion_samples=200,
+        diffusion_reflow_pairs=500,
+        diffusion_reflow_steps=100,
     ),
     "cpu": Profile(
         name="cpu",
@@ -111,10 +117,12 @@ PROFILES: dict[str, Profile] = {
         n_videos=120,
         frames=16,
         frame_size=32,
-        diffusion_steps=400,
+        diffusion_steps=2000,
         diffusion_width=16,
         diffusion_T=200,
         diffusion_samples=200,
+        diffusion_reflow_pairs=2000,
+        diffusion_reflow_steps=500,
     ),
     "gpu": Profile(
         name="gpu",
@@ -135,6 +143,8 @@ PROFILES: dict[str, Profile] = {
         diffusion_width=64,
         diffusion_T=1000,
         diffusion_samples=2000,
+        diffusion_reflow_pairs=10000,
+        diffusion_reflow_steps=3000,
     ),
 }
 

@@ -48,12 +48,7 @@ import matplotlib.pyplot as plt
 import torch
 import torch.nn.functional as F
 
-from coursework.classifier import (
-    ConvClassifier,
-    embed,
-    evaluate_samples,
-    train_digit_classifier,
-)
+from coursework.classifier import ConvClassifier, digit_judge, embed
 from coursework.data import load_images, make_shapes
 from coursework.data.mixtures import grid, ring
 from coursework.exercises import check, hint  # noqa: F401  (hint: for you to call)
@@ -1229,29 +1224,29 @@ check("gan.frechet_distance", frechet_distance)
 #
 # Every row is judged against the training digits with the same number of
 # samples: the held-out test digits are the floor (what real data scores),
-# uniform noise the ceiling.
+# uniform noise the ceiling. The classifier, the reference digits and the
+# number of samples are the course's digit judge
+# (`coursework.classifier.digit_judge`), which 02, 03 and 07 use too, so
+# their figures in the same profile are on the same scale.
 
 # %%
-seed_everything(0)
-classifier, hist_clf = train_digit_classifier(
-    x_train, y_train, x_test, y_test, width=gan_width, epochs=profile.epochs,
-    batch_size=batch,
-)
+judge = digit_judge(profile, x_train, y_train, x_test, y_test)  # seeds 0 first
+classifier = judge.classifier
 print(
-    f"classifier test accuracy: {hist_clf.val['acc'][-1]:.3f}; features: "
+    f"classifier test accuracy: {judge.accuracy:.3f}; features: "
     f"{classifier.head.in_features} units"
 )
 
-n_judge = x_test.shape[0]
+n_judge = judge.n_samples  # the course's count: every test digit (at most 2,000)
 seed_everything(0)
 sample_sets = {name: g.sample(n_judge) for name, g in digit_models.items()}
 sample_sets["conditional"] = g_cond.sample(
     n_judge, torch.arange(n_judge, device=device) % 10
 )
-sample_sets["real (held out)"] = x_test
+sample_sets["real (held out)"] = x_test[:n_judge]
 sample_sets["noise"] = torch.rand(n_judge, *image_shape, device=device)
 reports = {
-    name: evaluate_samples(classifier, x_train, x, k=3, frechet=frechet_distance)
+    name: judge(x, frechet=frechet_distance)
     for name, x in sample_sets.items()
 }
 print(f"{'samples':<17}{'Fréchet':>9}{'precision':>11}{'recall':>8}{'classes':>9}")
@@ -1289,6 +1284,7 @@ record_metrics(
     "04_gan",
     grad_ratio_nonsat_vs_sat=grad_ratio,
     fd_real=fd_real,
+    judge_samples=n_judge,
     **{f"ring_modes_{n}": float(table_2d[n, "ring"][0].mean()) for n in variants},
     **{f"ring_hq_{n}": float(table_2d[n, "ring"][1].mean()) for n in variants},
     **{f"grid_modes_{n}": float(table_2d[n, "grid"][0].mean()) for n in variants},

@@ -93,3 +93,36 @@ def test_train_digit_classifier_learns_a_separable_problem() -> None:
     )
     assert model.head.out_features == 10
     assert history.val["acc"][-1] > 0.9 > history.val["acc"][0]
+
+
+def test_digit_judge_is_one_recipe_with_a_fixed_sample_count() -> None:
+    from coursework.classifier import (
+        DigitJudge,
+        digit_judge,
+        evaluate_samples,
+        judge_width,
+    )
+    from coursework.runtime import get_profile
+
+    profile = get_profile("ci").replace(epochs=1, batch_size=16)
+    g = torch.Generator().manual_seed(0)
+    x_train = torch.rand(40, 1, 16, 16, generator=g)
+    y_train = torch.arange(40) % 10
+    x_test = torch.rand(12, 1, 16, 16, generator=g)
+    y_test = torch.arange(12) % 10
+    judge = digit_judge(profile, x_train, y_train, x_test, y_test, progress=False)
+    again = digit_judge(profile, x_train, y_train, x_test, y_test, progress=False)
+    assert isinstance(judge, DigitJudge) and judge.n_samples == 12
+    assert judge.classifier.body[0].out_channels == judge_width(profile)
+    for a, b in zip(judge.classifier.parameters(), again.classifier.parameters()):
+        torch.testing.assert_close(a, b)  # seeded: the same judge every time
+    fake = torch.rand(12, 1, 16, 16, generator=g)
+    r = judge(fake)
+    ref = evaluate_samples(judge.classifier, x_train, fake, k=3)
+    assert (r.fd, r.precision, r.recall, r.n) == (ref.fd, ref.precision, ref.recall, 12)
+    with pytest.raises(ValueError, match="12 samples"):
+        judge(fake[:10])
+    labels = torch.arange(12) % 10
+    _, pred = embed(judge.classifier, fake)
+    hits = sum(int(p == y) for p, y in zip(pred.tolist(), labels.tolist()))
+    assert judge.class_accuracy(fake, labels) == pytest.approx(hits / 12)

@@ -34,7 +34,8 @@ from coursework.build import sources
 
 TINY = (
     "n_train=64,n_test=32,n_videos=4,epochs=1,steps=12,batch_size=16,width=32,"
-    "diffusion_steps=12,diffusion_T=20,diffusion_samples=32,diffusion_width=8"
+    "diffusion_steps=12,diffusion_T=20,diffusion_samples=32,diffusion_width=8,"
+    "diffusion_reflow_pairs=32,diffusion_reflow_steps=12"
 )
 # Kernels running at once, each on one thread: the CI machine's two cores.
 WORKERS = 2

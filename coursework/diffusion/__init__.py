@@ -26,6 +26,19 @@ from coursework.diffusion.models import (
     fourier_features,
     time_embedding,
 )
+from coursework.diffusion.recipes import (
+    EMA,
+    DenoisingObjective,
+    NoisePrediction,
+    ReflowObjective,
+    attach_recipes,
+    eps_from_velocity,
+    euler_path,
+    min_snr_weight,
+    to_eps,
+    to_x0,
+    velocity,
+)
 from coursework.diffusion.sampling import (
     ddim_sample,
     ddim_step,
@@ -46,7 +59,18 @@ from coursework.diffusion.schedules import (
 from coursework.diffusion.training import DiffusionObjective, FlowObjective
 
 __all__ = [
+    "EMA",
+    "DenoisingObjective",
     "DiffusionObjective",
+    "NoisePrediction",
+    "ReflowObjective",
+    "attach_recipes",
+    "eps_from_velocity",
+    "euler_path",
+    "min_snr_weight",
+    "to_eps",
+    "to_x0",
+    "velocity",
     "FlowObjective",
     "MLPDenoiser",
     "Predictor",

@@ -14,6 +14,7 @@ from torch import nn
 from coursework.diffusion.flow import flow_interpolant
 from coursework.diffusion.guidance import cfg_combine
 from coursework.diffusion.losses import noise_prediction_loss
+from coursework.diffusion.recipes import eps_from_velocity, velocity
 from coursework.diffusion.sampling import ddim_step, ddpm_step
 from coursework.diffusion.schedules import cosine_schedule, linear_schedule, q_sample
 from coursework.exercises.core import Case, Exercise, register, register_hidden
@@ -301,3 +302,69 @@ register(
     )
 )
 register_hidden("diffusion.cfg_combine", lambda device: _cfg_cases(device, seed=105))
+
+# --------------------------------------------- velocity and eps_from_velocity
+
+
+def _v_cases(device: torch.device, seed: int = 6) -> list[Case]:
+    g = _gen(seed)
+    cases = []
+    for (shape, dtype), sched in zip(
+        _SHAPES, [linear_schedule(50), cosine_schedule(20)]
+    ):
+        a, b = (_randn(g, *shape, dtype=dtype, device=device) for _ in "ab")
+        t = torch.randint(sched.T, (shape[0],), generator=g).to(device)
+        ab = sched.alpha_bar.to(device)
+        cases.append(Case(f"{sched.name}, x {shape}, {dtype}", (a, b, t, ab)))
+    a, b = (_randn(g, 2, 3, dtype=torch.float32, device=device) for _ in "ab")
+    sched = linear_schedule(10)
+    cases.append(
+        Case(
+            "edge: first and last step (v is almost the noise, almost -x0)",
+            (a, b, torch.tensor([0, 9], device=device), sched.alpha_bar.to(device)),
+        )
+    )
+    return cases
+
+
+register(
+    Exercise(
+        id="diffusion.velocity",
+        points=1,
+        reference=velocity,
+        cases=_v_cases,
+        hint=(
+            "v is a rotation of the pair (noise, x0): it weighs the noise by the "
+            "signal's scale and subtracts x0 weighed by the noise's scale, so at "
+            "the first step it is almost the noise and at the last almost -x0.",
+            "Look up alpha_bar[t] per example and reshape it to (B, 1, ..., 1) in "
+            "x0's dtype; the noise gets the square root of alpha_bar, x0 the "
+            "square root of 1 - alpha_bar, with a minus sign (Salimans & Ho 2022).",
+            "`ab = alpha_bar[t].view(-1, *[1] * (x0.dim() - 1)).to(x0.dtype)`; "
+            "return `ab.sqrt() * noise - (1 - ab).sqrt() * x0`.",
+        ),
+        grad=True,
+    )
+)
+register_hidden("diffusion.velocity", lambda device: _v_cases(device, seed=106))
+register(
+    Exercise(
+        id="diffusion.eps_from_velocity",
+        points=2,
+        reference=eps_from_velocity,
+        cases=lambda device: _v_cases(device, seed=7),
+        hint=(
+            "x_t and v are two linear combinations of x0 and the noise; two "
+            "equations in two unknowns can be solved for the noise.",
+            "Write x_t = sqrt(ab) x0 + sqrt(1 - ab) eps and v = sqrt(ab) eps - "
+            "sqrt(1 - ab) x0; multiply the first by sqrt(1 - ab), the second by "
+            "sqrt(ab), and add: x0 drops out because ab + (1 - ab) = 1.",
+            "With `ab` reshaped as in diffusion.velocity, return "
+            "`ab.sqrt() * v + (1 - ab).sqrt() * xt`.",
+        ),
+        grad=True,
+    )
+)
+register_hidden(
+    "diffusion.eps_from_velocity", lambda device: _v_cases(device, seed=107)
+)

@@ -43,6 +43,7 @@ def test_package_and_notebook_import_no_other_topic():
         ROOT / "coursework" / "exercises" / "diffusion.py",
         ROOT / "solutions" / "07_diffusion.py",
         ROOT / "benchmarks" / "diffusion.py",
+        ROOT / "benchmarks" / "diffusion_recipes.py",
     ]
     files += sorted((ROOT / "coursework" / "plot").glob("diffusion.py"))
     for path in files:

@@ -43,6 +43,16 @@ def wrong_cfg(cond, uncond, w):
     return w * cond + (1 - w) * uncond  # interpolation, not guidance
 
 
+def wrong_velocity(x0, noise, t, alpha_bar):
+    ab = at(alpha_bar, t, x0)
+    return ab.sqrt() * x0 - (1 - ab).sqrt() * noise  # x0 and noise swapped
+
+
+def wrong_eps_from_velocity(xt, v, t, alpha_bar):
+    ab = at(alpha_bar, t, xt)
+    return (xt - ab.sqrt() * v) / (1 - ab).sqrt()  # read v as if it were x0
+
+
 WRONG = {
     "diffusion.q_sample": (wrong_q_sample, "values differ"),
     "diffusion.noise_prediction_loss": (wrong_loss, "values differ"),
@@ -50,6 +60,8 @@ WRONG = {
     "diffusion.ddim_step": (wrong_ddim, "values differ"),
     "diffusion.flow_interpolant": (wrong_flow, "values differ"),
     "diffusion.cfg_combine": (wrong_cfg, "values differ"),
+    "diffusion.velocity": (wrong_velocity, "values differ"),
+    "diffusion.eps_from_velocity": (wrong_eps_from_velocity, "values differ"),
 }
 
 HIDDEN = True  # every exercise of notebook 07 has hidden cases
