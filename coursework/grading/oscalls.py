@@ -328,7 +328,14 @@ def kill_descendants(pid: int | None = None) -> int:
 
 # ----------------------------------------------------- namespaces and cgroups
 
-UNSHARE_FLAGS = ("--user", "--map-root-user", "--pid", "--mount-proc", "--kill-child")
+UNSHARE_FLAGS = (
+    "--user",
+    "--map-root-user",
+    "--pid",
+    "--mount-proc",
+    "--ipc",
+    "--kill-child",
+)
 
 
 def unshare_command(network: bool) -> list[str] | None:
@@ -337,8 +344,10 @@ def unshare_command(network: bool) -> list[str] | None:
     A user namespace (the caller becomes root inside, no one outside), a
     process namespace (``/proc`` shows only the job; the command is its init,
     so every process of the job dies with it, and the job's orphans stay its
-    descendants), and, unless ``network``, a network namespace with nothing
-    but a loopback device that is down. None where ``unshare`` is missing.
+    descendants), an IPC namespace (SysV shared memory, semaphores and
+    message queues of its own, gone with the job), and, unless ``network``,
+    a network namespace with nothing but a loopback device that is down. None
+    where ``unshare`` is missing.
     """
     binary = shutil.which("unshare")
     if binary is None:
@@ -405,3 +414,29 @@ def kill_cgroup(group: Path) -> None:
         group.rmdir()
     except OSError:
         pass
+
+
+# ------------------------------------------------------------- the disk quota
+
+MS_NOSUID, MS_NODEV = 2, 4
+MNT_DETACH = 2
+
+
+def mount_quota(folder: Path, size_mb: int) -> bool:
+    """Mount a tmpfs of ``size_mb`` on ``folder`` (root); False where refused.
+
+    The job's scratch folder then holds at most ``size_mb``: a write past it
+    fails with ``ENOSPC`` in that job alone, however many files it spreads
+    the data over (``RLIMIT_FSIZE`` caps one file only).
+    """
+    libc = _libc()
+    options = f"size={int(size_mb)}m,mode=0700".encode()
+    done = libc.mount(
+        b"tmpfs", str(folder).encode(), b"tmpfs", MS_NOSUID | MS_NODEV, options
+    )
+    return done == 0
+
+
+def unmount(folder: Path) -> None:
+    """Detach a :func:`mount_quota` mount (its memory is freed with it)."""
+    _libc().umount2(str(folder).encode(), MNT_DETACH)

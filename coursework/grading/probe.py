@@ -38,7 +38,6 @@ import json
 import os
 import socket
 import subprocess
-import sys
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -52,7 +51,7 @@ from coursework.grading.oscalls import (
     package_dir,
     pick_uid,
 )
-from coursework.grading.sandbox import Limits, wrap
+from coursework.grading.sandbox import Limits, python, wrap
 
 __all__ = ["MODES", "Isolation", "IsolationError", "probe"]
 
@@ -146,9 +145,7 @@ def _run_probe(
         network=network,
     )
     command = [
-        sys.executable,
-        "-c",
-        _PROBE,
+        *python("-c", _PROBE),
         str(scratch),
         str(secret),
         str(package_dir()),
@@ -158,6 +155,7 @@ def _run_probe(
     env = {
         "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
         "PYTHONPATH": str(package_dir().parent),
+        "PYTHONNOUSERSITE": "1",
         "HOME": str(scratch),
         "OMP_NUM_THREADS": "1",
     }
@@ -167,7 +165,7 @@ def _run_probe(
             capture_output=True,
             text=True,
             env=env,
-            cwd=scratch,
+            cwd="/",  # the sandbox enters scratch itself
             timeout=120,
         )
     except (OSError, subprocess.TimeoutExpired) as exc:

@@ -53,8 +53,35 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from coursework.grading import oscalls
+from coursework.grading.integrity import foreign_imports
 
 PASSED_THROUGH_ENV = ("PATH", "LANG", "LC_ALL", "LC_CTYPE", "TZ", "VIRTUAL_ENV")
+# Every grader-side interpreter: -P puts neither the working directory nor a
+# script's folder on sys.path, -s skips the user's site-packages (and its
+# usercustomize and .pth files). -I would also ignore PYTHONPATH, which is how
+# each process is pinned to the package the grader hashed (the copy that the
+# tests grade with, or the installation itself); the environment is scrubbed
+# instead (:func:`environment`, :func:`grader_environment`).
+PYTHON_FLAGS = ("-P", "-s")
+# The sandbox found a module imported from where it may not come from.
+FOREIGN_IMPORT_EXIT = 72
+
+
+def python(*args: str) -> list[str]:
+    """A command line for a grader-side interpreter: ``python -P -s ARGS``."""
+    return [sys.executable, *PYTHON_FLAGS, *args]
+
+
+def grader_environment(base: dict[str, str] | None = None) -> dict[str, str]:
+    """``base`` (default ``os.environ``) without ``PYTHON*`` variables, with
+    ``PYTHONPATH`` naming only the folder of the package the grader hashed."""
+    env = dict(os.environ if base is None else base)
+    for key in list(env):
+        if key.startswith("PYTHON"):
+            del env[key]
+    env["PYTHONPATH"] = str(oscalls.package_dir().parent)
+    env["PYTHONNOUSERSITE"] = "1"
+    return env
 
 
 @dataclass(frozen=True)
@@ -68,6 +95,8 @@ class Limits:
         cpu_seconds: CPU-time limit per student process.
         memory_mb: resident memory cap per student process tree.
         file_mb: largest file a student process may write.
+        disk_mb: what a job may store in all in its scratch folder (a tmpfs
+            of that size, where the grader may mount one: root).
         open_files: most file descriptors a student process may hold.
         process_margin: extra tasks the user may start (``None``: no limit).
         output_kb: captured notebook output kept per submission.
@@ -91,6 +120,7 @@ class Limits:
     cpu_seconds: int = 3600
     memory_mb: int = 4096
     file_mb: int = 64
+    disk_mb: int = 1024
     open_files: int = 1024
     process_margin: int | None = 512
     output_kb: int = 512
@@ -130,9 +160,9 @@ def wrap(command: list[str], limits: Limits, scratch: Path | None = None) -> lis
         scratch: the one folder the command may write (needed for isolation).
     """
     args = [
-        sys.executable,
-        "-m",
-        "coursework.grading.sandbox",
+        *python("-m", "coursework.grading.sandbox"),
+        "--package",
+        str(oscalls.package_dir()),
         "--cpu",
         str(limits.cpu_seconds),
         "--file-mb",
@@ -148,6 +178,8 @@ def wrap(command: list[str], limits: Limits, scratch: Path | None = None) -> lis
         if scratch is None:
             raise ValueError(f"isolation {limits.isolation!r} needs a scratch folder")
         args += ["--scratch", str(scratch)]
+    if scratch is not None:  # entered only once every limit and layer is on
+        args += ["--chdir", str(scratch)]
     if "landlock" in limits.isolation:
         args.append("--landlock")
         if limits.device == "cuda":
@@ -194,6 +226,7 @@ def environment(workdir: Path, limits: Limits) -> dict[str, str]:
         COURSEWORK_DATA=str(home / "data"),
         JUPYTER_PLATFORM_DIRS="1",
         PYTHONPATH=str(oscalls.package_dir().parent),  # the package the grader hashed
+        PYTHONNOUSERSITE="1",
     )
     if limits.device == "cpu":
         env["CUDA_VISIBLE_DEVICES"] = ""
@@ -308,8 +341,11 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--network", action="store_true")
     parser.add_argument("--cgroup", type=Path)
     parser.add_argument("--inner", action="store_true")
+    parser.add_argument("--chdir", type=Path)
+    parser.add_argument("--package", type=Path)
     opts = parser.parse_args(argv[:split])
     command = argv[split + 1 :]
+    check_imports(opts.package, opts.chdir, opts.scratch)
 
     def cap(which: int, value: int | None) -> None:
         if value is None:
@@ -337,7 +373,11 @@ def main(argv: list[str] | None = None) -> None:
         if prefix is None:
             print("sandbox: isolation failed: no unshare", file=sys.stderr)
             raise SystemExit(70)
-        inner = [sys.executable, "-m", "coursework.grading.sandbox", "--inner"]
+        inner = [*python("-m", "coursework.grading.sandbox"), "--inner"]
+        if opts.package is not None:
+            inner += ["--package", str(opts.package)]
+        if opts.chdir is not None:
+            inner += ["--chdir", str(opts.chdir)]
         if opts.landlock:
             inner += ["--landlock", "--scratch", str(opts.scratch)]
             inner += ["--gpu"] if opts.gpu else []
@@ -352,12 +392,27 @@ def main(argv: list[str] | None = None) -> None:
             drop=opts.inner,
             network=opts.network,
         )
+        if opts.chdir is not None:  # the job's folder, now that every layer is on
+            try:
+                os.chdir(opts.chdir)
+            except OSError as exc:
+                print(f"sandbox: cannot enter {opts.chdir}: {exc}", file=sys.stderr)
+                raise SystemExit(70) from None
     try:
         os.execvp(command[0], command)
     except OSError as exc:
         who = f"user {opts.uid}" if opts.uid is not None else "the sandbox"
         print(f"sandbox: {who} cannot run {command[0]}: {exc}", file=sys.stderr)
         raise SystemExit(71) from None
+
+
+def check_imports(package: Path | None, *job: Path | None) -> None:
+    """Exit (status :data:`FOREIGN_IMPORT_EXIT`) if this process imported a
+    module from a job's folder, or ``coursework`` from outside ``package``."""
+    found = foreign_imports(package, [j for j in job if j is not None])
+    if found:
+        print(f"sandbox: foreign imports: {'; '.join(found[:5])}", file=sys.stderr)
+        raise SystemExit(FOREIGN_IMPORT_EXIT)
 
 
 def isolate(

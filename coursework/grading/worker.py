@@ -26,6 +26,7 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import json
+import os
 import shutil
 import sys
 import tempfile
@@ -38,13 +39,15 @@ from coursework.grading.checks import load_checks
 from coursework.grading.collect import check_exercises
 from coursework.grading.definitions import read_definitions
 from coursework.grading.execute import execute_notebook
-from coursework.grading.integrity import Baseline, Tampered
+from coursework.grading.integrity import Baseline, Tampered, foreign_imports
 from coursework.grading.oscalls import (
     become_subreaper,
     give_to,
     kill_cgroup,
     kill_descendants,
     kill_user,
+    mount_quota,
+    unmount,
 )
 from coursework.grading.records import ExerciseResult, Record, Status
 from coursework.grading.sandbox import Limits
@@ -69,6 +72,10 @@ def grade_submission(job: dict[str, Any]) -> Record:
             finally:
                 hashing[0] += time.monotonic() - began
 
+    if baseline is not None:  # this process too runs only the hashed package
+        found = foreign_imports(baseline.package, [])
+        if found:
+            raise Tampered(f"the worker imported {'; '.join(found[:3])}")
     load_checks([Path(p) for p in job["checks"]])
     exercises = [get_exercise(i) for i in job["exercises"]]
     record = Record(job["student"], job["sha256"])
@@ -87,6 +94,8 @@ def grade_submission(job: dict[str, Any]) -> Record:
     phases["read"] = time.monotonic() - start
     become_subreaper()  # orphans of the job stay below this worker
     workdir = Path(tempfile.mkdtemp(prefix="coursework-grade-"))
+    # the job's disk quota: a tmpfs of its own (root); else the per-file limit
+    quota = os.geteuid() == 0 and mount_quota(workdir, limits.disk_mb)
     cgroup = Path(limits.cgroup) if limits.cgroup else None  # made by the batch
     try:
         if job.get("folder"):
@@ -137,6 +146,8 @@ def grade_submission(job: dict[str, Any]) -> Record:
         if limits.uid is not None:
             kill_user(limits.uid)
         kill_descendants()  # the orphans this worker reaps, in every mode
+        if quota:
+            unmount(workdir)
         shutil.rmtree(workdir, ignore_errors=True)
         phases["clean-up"] = time.monotonic() - ending
     phases["integrity"] = hashing[0]
@@ -153,6 +164,8 @@ def main() -> None:
     job = json.loads(job_path.read_text())
     try:
         record = grade_submission(job)
+    except Tampered as exc:  # it imported code from outside the hashed package
+        record = Record(job["student"], job["sha256"], tampered=str(exc))
     except Exception as exc:  # the grader's own failure: report it, signed
         record = Record(job["student"], job["sha256"])
         record.crashed = f"{type(exc).__name__}: {exc}"
