@@ -215,6 +215,59 @@ def drop_capabilities() -> None:
             raise IsolationError(f"cannot drop capability {cap}")
 
 
+# What a root worker uses: hand folders to a job's user (chown, and remove or
+# write in them: dac_override, fowner), kill its processes (kill), start the
+# sandbox that switches to that user (setuid, setgid) and empties its
+# bounding set (setpcap), and mount the job's quota (sys_admin).
+CAP_CHOWN, CAP_DAC_OVERRIDE, CAP_DAC_READ_SEARCH, CAP_FOWNER = 0, 1, 2, 3
+CAP_KILL, CAP_SETGID, CAP_SETUID, CAP_SETPCAP, CAP_SYS_ADMIN = 5, 6, 7, 8, 21
+WORKER_CAPABILITIES = frozenset(
+    {
+        CAP_CHOWN,
+        CAP_DAC_OVERRIDE,
+        CAP_DAC_READ_SEARCH,
+        CAP_FOWNER,
+        CAP_KILL,
+        CAP_SETGID,
+        CAP_SETUID,
+        CAP_SETPCAP,
+        CAP_SYS_ADMIN,
+    }
+)
+_CAP_VERSION_3 = 0x20080522
+
+
+def keep_capabilities(keep: frozenset[int]) -> list[int]:
+    """Drop every capability but ``keep`` from this process and what it runs.
+
+    Empties the rest of the bounding set (so no program it executes regains
+    them) and of the permitted, effective and inheritable sets. Returns the
+    capabilities still held. A process without ``CAP_SETPCAP`` changes
+    nothing (not root: it holds none).
+    """
+    libc = _libc()
+    header = (ctypes.c_uint32 * 2)(_CAP_VERSION_3, 0)
+    data = (ctypes.c_uint32 * 6)()
+    if libc.capget(header, data) != 0:
+        raise IsolationError(f"capget: {os.strerror(ctypes.get_errno())}")
+    last = int(Path("/proc/sys/kernel/cap_last_cap").read_text())
+    mask = [0, 0]
+    for cap in keep:
+        mask[cap // 32] |= 1 << (cap % 32)
+    held = data[1] | (data[4] << 32)  # permitted
+    if not held >> CAP_SETPCAP & 1:
+        return [c for c in range(last + 1) if held >> c & 1]
+    for cap in range(last + 1):
+        if cap not in keep:
+            libc.prctl(PR_CAPBSET_DROP, cap, 0, 0, 0)
+    for i in range(2):  # data: (effective, permitted, inheritable) x 2 words
+        for j in range(3):
+            data[3 * i + j] &= mask[i]
+    if libc.capset(header, data) != 0:
+        raise IsolationError(f"capset: {os.strerror(ctypes.get_errno())}")
+    return [c for c in range(last + 1) if c in keep and held >> c & 1]
+
+
 def become(uid: int) -> None:
     """Switch this (root) process to ``uid``, group ``uid``, no other groups."""
     os.setgroups([])

@@ -233,6 +233,30 @@ def environment(workdir: Path, limits: Limits) -> dict[str, str]:
     return env
 
 
+def cap_own_memory(extra_mb: int) -> int | None:
+    """Cap this grader process's address space at its size now plus ``extra_mb``.
+
+    The checker computes with what student code sent; this bounds what one
+    reply can make it allocate (a ``MemoryError`` there is that student's
+    error alone). Only the soft limit is set: :func:`main` lifts it again
+    in every sandboxed process, whose memory :class:`MemoryWatch` caps.
+    Returns the cap in bytes (None where ``/proc`` is missing).
+    """
+    import resource
+
+    try:
+        status = Path("/proc/self/status").read_text()
+        size_kb = int(status.split("VmSize:")[1].split()[0])
+    except (OSError, IndexError, ValueError):
+        return None
+    cap = size_kb * 1024 + extra_mb * 2**20
+    hard = resource.getrlimit(resource.RLIMIT_AS)[1]
+    if hard != resource.RLIM_INFINITY:
+        cap = min(cap, hard)
+    resource.setrlimit(resource.RLIMIT_AS, (cap, hard))
+    return cap
+
+
 def tree_rss_mb(pid: int) -> float:
     """Resident memory of a process and all its descendants, in MiB (Linux)."""
     children: dict[int, list[int]] = {}
@@ -346,6 +370,11 @@ def main(argv: list[str] | None = None) -> None:
     opts = parser.parse_args(argv[:split])
     command = argv[split + 1 :]
     check_imports(opts.package, opts.chdir, opts.scratch)
+
+    # the grader's own address-space cap (cap_own_memory) is not the job's
+    resource.setrlimit(
+        resource.RLIMIT_AS, (resource.getrlimit(resource.RLIMIT_AS)[1],) * 2
+    )
 
     def cap(which: int, value: int | None) -> None:
         if value is None:

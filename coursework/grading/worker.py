@@ -41,8 +41,10 @@ from coursework.grading.definitions import read_definitions
 from coursework.grading.execute import execute_notebook
 from coursework.grading.integrity import Baseline, Tampered, foreign_imports
 from coursework.grading.oscalls import (
+    WORKER_CAPABILITIES,
     become_subreaper,
     give_to,
+    keep_capabilities,
     kill_cgroup,
     kill_descendants,
     kill_user,
@@ -50,7 +52,7 @@ from coursework.grading.oscalls import (
     unmount,
 )
 from coursework.grading.records import ExerciseResult, Record, Status
-from coursework.grading.sandbox import Limits
+from coursework.grading.sandbox import Limits, cap_own_memory
 from coursework.grading.signing import write_atomic, write_signed
 from coursework.grading.submissions import no_links, read_notebook
 
@@ -92,6 +94,10 @@ def grade_submission(job: dict[str, Any]) -> Record:
         record.seconds = time.monotonic() - start
         return record
     phases["read"] = time.monotonic() - start
+    # this process computes with the student's replies: its memory is capped,
+    # and as root it keeps only the capabilities a job's set-up and end need
+    cap_own_memory(limits.memory_mb + 512)
+    keep_capabilities(WORKER_CAPABILITIES)
     become_subreaper()  # orphans of the job stay below this worker
     workdir = Path(tempfile.mkdtemp(prefix="coursework-grade-"))
     # the job's disk quota: a tmpfs of its own (root); else the per-file limit

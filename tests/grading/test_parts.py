@@ -909,3 +909,42 @@ def test_gradebook_names_each_students_file(tmp_path: Path) -> None:
         "s1,s1/nb.ipynb,1,1,1",
         "s2,'=cmd.ipynb,1,1,1",
     ]
+
+
+def test_a_root_worker_keeps_only_the_capabilities_it_uses() -> None:
+    """Issue 28 (8): as root, the worker drops every other capability, for
+    itself and for whatever it runs (the bounding set)."""
+    if os.geteuid() != 0:
+        pytest.skip("not root: there is no capability to drop")
+    code = (
+        "from coursework.grading.oscalls import WORKER_CAPABILITIES as W, "
+        "keep_capabilities\n"
+        "keep_capabilities(W)\n"
+        "import subprocess\n"
+        "print(open('/proc/self/status').read())\n"
+        "print(subprocess.run(['cat', '/proc/self/status'], capture_output=True, "
+        "text=True).stdout)\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=120
+    )
+    assert done.returncode == 0, done.stderr
+    from coursework.grading.oscalls import WORKER_CAPABILITIES
+
+    want = sum(1 << c for c in WORKER_CAPABILITIES)
+    own, child = done.stdout.split("Name:")[1:3]
+    for status in (own, child):
+        fields = dict(
+            line.split(":\t") for line in status.splitlines() if ":\t" in line
+        )
+        for name in ("CapPrm", "CapEff", "CapBnd"):
+            assert int(fields[name], 16) & ~want == 0, (name, fields[name])
+    assert (
+        int(
+            dict(line.split(":\t") for line in own.splitlines() if ":\t" in line)[
+                "CapEff"
+            ],
+            16,
+        )
+        == want
+    )
