@@ -49,11 +49,15 @@ What each layer stops (issue 28's cases in brackets):
   last, after every limit and layer. A ``coursework/``, ``sitecustomize.py``,
   ``usercustomize.py`` or ``.pth`` file that a submission carries, or that
   its code writes (a cell, a class body run by the checks rebuild), is never
-  imported, as root or not; each process checks, before any student code
-  runs, that every ``coursework`` module it imported lies in the hashed
-  package and nothing it imported lies in the job's folder, and a failure
-  is tampering (1). An editable install resolves ``coursework`` through its
-  finder in site-packages, after ``PYTHONPATH``: the same folder.
+  imported, as root or not; the sandbox, the checks child and the worker
+  check, before any student code runs, that every ``coursework`` module
+  they imported lies in the hashed package and nothing they imported lies
+  in the job's folder, and a failure is tampering (1). The kernel checks
+  too, in its first cell, but once started it is the student's process (an
+  IPython startup file in its home runs first), so a finding there is only
+  reported: a student cannot stop the batch with it. An editable install
+  resolves ``coursework`` through its finder in site-packages, after
+  ``PYTHONPATH``: the same folder.
 - Checks outside the kernel (:mod:`~coursework.grading.collect`): the
   grade never comes from the student's kernel; definitions are rebuilt from
   source in a separate child that knows no expected value, so redefining

@@ -146,11 +146,19 @@ def _exit_status(km: Any) -> int | None:
         return None
 
 
-def _imports_checked(lead: Any) -> None:
-    """Raise :class:`Tampered` if the first cell found foreign imports."""
+def _foreign_imports(lead: Any) -> str | None:
+    """What the first cell found imported from outside the package, if anything.
+
+    Not tampering: once started, the kernel is the student's process, and
+    files in the job's home folder (IPython's startup scripts) run in it
+    before the first cell, so a finding here is reported in the feedback;
+    grades never come from the kernel. The kernel's sandbox, which is the
+    grader's, checks itself (and a failure there is tampering).
+    """
     for out in lead.get("outputs", []):
         if out.get("output_type") == "error" and out.get("ename") == "ForeignImport":
-            raise Tampered(f"a kernel imported {str(out.get('evalue', ''))[:300]}")
+            return str(out.get("evalue", ""))[:300]
+    return None
 
 
 def _error_text(cell: Any) -> str:
@@ -270,7 +278,9 @@ def execute_notebook(
                 # threads and seeds (again, in a fresh kernel), on the grader's clock
                 client.timeout = int(min(STARTUP_SECONDS, max(1, left)))
                 client.execute_cell(lead, 0, store_history=False)
-                _imports_checked(lead)
+                foreign = _foreign_imports(lead)
+                if foreign:
+                    report.events.append(CellEvent(-1, "foreign-import", foreign))
                 report.startup_seconds += time.monotonic() - starting
                 index = max(index, 1)
                 while index < len(nb.cells):

@@ -11,10 +11,12 @@ submission is graded with the changed code.
 Hashing the files is not enough if a process imports something else: a
 ``coursework/`` or ``sitecustomize.py`` in a job's folder, or a path that a
 ``.pth`` file added. So every grader-side process started for a job (the
-sandbox, the checks child, the kernel's first cell) also checks
-:func:`foreign_imports` before any student code runs: every module it
-imported of ``coursework`` lies in the package that was hashed, and nothing it
-imported, nor any entry of ``sys.path``, lies in the job's folder.
+sandbox, the checks child, the worker) also checks :func:`foreign_imports`
+before any student code runs: every module it imported of ``coursework`` lies
+in the package that was hashed, and nothing it imported, nor any entry of
+``sys.path``, lies in the job's folder; a finding is tampering. The kernel's
+first cell checks too, and a finding there goes in the feedback (the kernel
+is the student's process: files in its home run in it first).
 """
 
 from __future__ import annotations

@@ -1352,7 +1352,7 @@ def test_battery_as_an_unprivileged_user(tmp_path: Path, package_copy: Path) -> 
         shutil.copytree(CHECKS, checks, ignore=shutil.ignore_patterns("__pycache__"))
         solution, student = demo_notebooks()
         items = battery(solution, student, subs, out, checks, Isolation("landlock", 1))
-        names = ["solution", "a_attacker", "z_blank"]
+        names = ["solution", "a_attacker", "z_blank", "planted_cell"]
         write_submissions(subs, {n: items[n] for n in names})
         for path in [base, *base.rglob("*")]:
             os.chown(path, NOBODY, NOBODY)
@@ -1366,10 +1366,12 @@ def test_battery_as_an_unprivileged_user(tmp_path: Path, package_copy: Path) -> 
         grades = {r["student"]: r for r in read_csv(out / "grades.csv")}
         assert sorted(grades) == sorted(names)
         assert float(grades["solution"]["total"]) == 4
-        for name in ["a_attacker", "z_blank"]:
+        for name in ["a_attacker", "z_blank", "planted_cell"]:
             assert float(grades[name]["total"]) == 0
         rows = read_csv(out / "results.csv")
         results = {(r["student"], r["exercise"]): r for r in rows}
+        for i in IDS:  # issue 28 (1) without root: nothing planted is imported
+            assert "IMPORTED=[]" in results[("planted_cell", i)]["message"]
         assert results[("a_attacker", "demo.softplus")]["status"] == "missing"
         assert results[("a_attacker", "demo.normalize")]["status"] == "error"
         assert (package_state(), hash_files(package_copy / "coursework")) == before
