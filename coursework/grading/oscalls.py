@@ -218,9 +218,11 @@ def drop_capabilities() -> None:
 # What a root worker uses: hand folders to a job's user (chown, and remove or
 # write in them: dac_override, fowner), kill its processes (kill), start the
 # sandbox that switches to that user (setuid, setgid) and empties its
-# bounding set (setpcap), and mount the job's quota (sys_admin).
+# bounding set (setpcap), map root into the job's user namespace (setfcap,
+# Linux >= 5.12) and mount the job's quota (sys_admin).
 CAP_CHOWN, CAP_DAC_OVERRIDE, CAP_DAC_READ_SEARCH, CAP_FOWNER = 0, 1, 2, 3
 CAP_KILL, CAP_SETGID, CAP_SETUID, CAP_SETPCAP, CAP_SYS_ADMIN = 5, 6, 7, 8, 21
+CAP_SETFCAP = 31
 WORKER_CAPABILITIES = frozenset(
     {
         CAP_CHOWN,
@@ -232,6 +234,7 @@ WORKER_CAPABILITIES = frozenset(
         CAP_SETUID,
         CAP_SETPCAP,
         CAP_SYS_ADMIN,
+        CAP_SETFCAP,
     }
 )
 _CAP_VERSION_3 = 0x20080522
