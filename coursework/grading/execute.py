@@ -2,7 +2,8 @@
 
 The kernel is started through :mod:`coursework.grading.sandbox` (resource
 limits, scrubbed environment, CUDA hidden by default) from a private kernel
-spec, with the submission's temporary folder as working directory. Cells run
+spec (``python -P -s``), and enters the submission's temporary folder only
+once its limits and layers are on. Cells run
 one by one with a time limit each and a budget for the whole notebook; a cell
 that raises is recorded and execution goes on. A cell that times out, or a
 kernel that dies (``os._exit``, memory cap, CPU limit), gets the kernel killed

@@ -2,9 +2,12 @@
 
 Two kinds of process run student code during grading: the notebook's kernel
 and the process that calls the exercise functions for the checks. Both are
-started through this module (``python -m coursework.grading.sandbox [limits]
--- command ...``), which sets POSIX resource limits and then replaces itself
-with the command, so the limits hold for the student process and whatever it
+started through this module (``python -P -s -m coursework.grading.sandbox
+[limits] -- command ...``, from outside the job's folder), which sets POSIX
+resource limits and the isolation layers, enters the job's folder last
+(``--chdir``), and then replaces itself with the command (itself a ``-P -s``
+interpreter), so nothing in that folder is ever on a grader-side
+``sys.path``, and the limits hold for the student process and whatever it
 forks:
 
 - CPU seconds (``RLIMIT_CPU``): a busy loop ends with SIGXCPU.
@@ -16,8 +19,9 @@ forks:
   it does not bind root, so a root grader also puts each job in a pids
   cgroup (``--cgroup``).
 
-The address space is deliberately not limited (``RLIMIT_AS`` breaks PyTorch,
-which reserves large virtual ranges); memory is watched instead by
+A student process's address space is deliberately not limited (``RLIMIT_AS``
+breaks PyTorch, which reserves large virtual ranges; the checker's own is, by
+:func:`cap_own_memory`, above what it already uses); memory is watched instead by
 :class:`MemoryWatch`, which kills a process tree whose resident size passes a
 cap, and a process found over the cap when its time runs out is reported as
 using too much memory, not as slow, however busy the machine is.
