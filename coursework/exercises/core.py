@@ -125,7 +125,11 @@ def _detach(x: Any) -> Any:
 
 
 def _run_case(
-    ex: Exercise, fn: Callable[..., Any], case: Case, hidden: bool
+    ex: Exercise,
+    fn: Callable[..., Any],
+    case: Case,
+    hidden: bool,
+    expect: Callable[[Any], None] | None = None,
 ) -> CaseResult:
     try:
         expected, grads_ref = _call(ex.reference, case, ex.grad)
@@ -133,6 +137,8 @@ def _run_case(
         return CaseResult(
             case.name, ERROR, f"the reference failed on this case: {exc!r}", hidden
         )
+    if expect is not None:  # the grader checks a reply against it (shape, size)
+        expect(expected)
     try:
         out, grads = _call(fn, case, ex.grad)
     except NotImplementedError as exc:
@@ -164,6 +170,7 @@ def run_check(
     fn: Any,
     device: torch.device | str | None = None,
     hidden: bool = False,
+    expect: Callable[[Any], None] | None = None,
 ) -> CheckResult:
     """Run every case of an exercise on ``fn``; never raises for the student's code.
 
@@ -172,6 +179,8 @@ def run_check(
         fn: the student's function.
         device: where tensors live (default: the device in use).
         hidden: also run hidden cases registered with :func:`register_hidden`.
+        expect: called with each case's expected output before ``fn`` runs
+            (the grader's proxy checks the student's reply against it).
     """
     from coursework.runtime import get_device
 
@@ -192,7 +201,7 @@ def run_check(
         return CheckResult(
             ex.id, ex.points, [], 0.0, f"could not build the cases: {exc!r}"
         )
-    results = [_run_case(ex, fn, c, h) for c, h in cases]
+    results = [_run_case(ex, fn, c, h, expect) for c, h in cases]
     return CheckResult(ex.id, ex.points, results, time.perf_counter() - start)
 
 

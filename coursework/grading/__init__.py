@@ -39,15 +39,40 @@ symlinks, archives that unpack to gigabytes). It is not assumed able to
 break out of the Linux kernel's own isolation (namespaces, Landlock, user
 ids): a kernel exploit is out of scope.
 
-What each layer stops:
+What each layer stops (issue 28's cases in brackets):
 
+- Isolated interpreters (:func:`~coursework.grading.sandbox.python`,
+  :func:`~coursework.grading.integrity.foreign_imports`): every grader-side
+  Python (the sandbox, the checks child, the kernel, the worker) starts with
+  ``-P -s`` and a scrubbed environment whose ``PYTHONPATH`` names only the
+  hashed package, from outside the job's folder, which the sandbox enters
+  last, after every limit and layer. A ``coursework/``, ``sitecustomize.py``,
+  ``usercustomize.py`` or ``.pth`` file that a submission carries, or that
+  its code writes (a cell, a class body run by the checks rebuild), is never
+  imported, as root or not; the sandbox, the checks child and the worker
+  check, before any student code runs, that every ``coursework`` module
+  they imported lies in the hashed package and nothing they imported lies
+  in the job's folder, and a failure is tampering (1). The kernel checks
+  too, in its first cell, but once started it is the student's process (an
+  IPython startup file in its home runs first), so a finding there is only
+  reported: a student cannot stop the batch with it. An editable install
+  resolves ``coursework`` through its finder in site-packages, after
+  ``PYTHONPATH``: the same folder.
 - Checks outside the kernel (:mod:`~coursework.grading.collect`): the
   grade never comes from the student's kernel; definitions are rebuilt from
   source in a separate child that knows no expected value, so redefining
   ``check``, monkeypatching or printing "PASS" earns nothing. A function
   that hands back the package's reference is found in its source
-  (:mod:`~coursework.grading.definitions`) and, however it reached it
-  (``importlib``, ``getattr``), when it runs (:mod:`~coursework.grading.child`).
+  (:mod:`~coursework.grading.definitions`) and, in the child
+  (:mod:`~coursework.grading.child`), by identity (the name bound to the
+  reference by any route: a decorator, a list, a lambda, unpacking, a class
+  attribute, ``getattr``) and by any run of the reference's code while the
+  student's function runs, whoever calls it (2). Every reply is checked
+  before the checker computes with it (:func:`~coursework.grading.remote.
+  checked_reply`): its size against the expected output's, its storage
+  (a stride-0 view is materialised within that limit), its shape and dtype;
+  its bytes are capped on the wire, and the checker's own address space is
+  capped (:func:`~coursework.grading.sandbox.cap_own_memory`) (3).
 - Signed results (:mod:`~coursework.grading.signing`): a worker's result
   and the resumable state are signed with secrets student code never sees.
 - Resource limits (:mod:`~coursework.grading.sandbox`): CPU seconds, file
@@ -55,14 +80,22 @@ What each layer stops:
   not bind root, so as root a pids cgroup per job as well); a memory watch
   kills a job whose processes together pass its cap. Statement limits in
   the checks child count CPU seconds, so a busy machine changes no grade.
+  As root, the job's scratch folder is a tmpfs of ``--disk-mb``: many files
+  below the per-file limit fail there, in that job alone, with a message
+  (5); as an ordinary user only the per-file limit holds, and the
+  isolation line says so.
 - Namespaces (:func:`~coursework.grading.oscalls.unshare_command`): each
-  kernel and checks child is the init of user, process and network
+  kernel and checks child is the init of user, process, IPC and network
   namespaces of its own. No network: a classmate's kernel, the grader's
-  sockets and the internet are out of reach (``--network`` opens it, and
-  every feedback file says so); the kernel talks to the grader over ipc
+  sockets and the internet are out of reach (``--network`` opens it, says
+  so in every feedback file, and then grades one submission at a time:
+  no ``--jobs`` above 1, no Dask, so there is no classmate's socket or
+  scheduler to find (6, 7)); the kernel talks to the grader over ipc
   sockets in the job's own folder. ``/proc`` lists only the job; every
   process of the job, double-forked or ``setsid``, is a descendant of that
-  init, so the memory watch sees it and it dies with the job.
+  init, so the memory watch sees it and it dies with the job; SysV shared
+  memory, semaphores and queues live in the job's IPC namespace and go
+  with it (5).
 - File isolation, the strongest the machine allows, probed at start and
   announced on screen and in every feedback file
   (:mod:`~coursework.grading.probe`): a user id of its own per job (as
@@ -70,27 +103,45 @@ What each layer stops:
   (reads only the installation and its scratch folder, writes only that
   folder; from ABI 4 opens no TCP connection unless ``--network``, which
   closes the network where namespaces are refused; from ABI 6 signals only
-  its own processes).
+  its own processes). Student processes keep no capability.
 - Integrity (:mod:`~coursework.grading.integrity`): the package and the
   checks are hashed before any student code runs and verified around every
   kernel and checks process; a change stops the batch (exit status 3).
 - Data, never markup or paths (:mod:`~coursework.grading.submissions`,
-  :mod:`~coursework.grading.report`): student ids are reduced to safe file
-  names; links in a submission are not copied or followed, and the grader
-  writes its own files fresh (never through a link); a zip is checked entry
-  by entry before anything is written, and temporary folders go on every
-  return path; any file that is not a readable notebook is
-  ``invalid-notebook``; student text in feedback sits in code spans
-  rendered with raw HTML off, a CSV cell never starts a formula, and a
-  hidden case shows its verdict and hint, never its values.
+  :mod:`~coursework.grading.report`): student ids are Unicode-normalised,
+  reduced to safe file names and unique (a repeat gets the first free
+  suffix, never another file's id), and ``grades.csv`` names each
+  student's file (4); links in a submission are not copied or followed,
+  and the grader writes its own files fresh (never through a link); a zip
+  is checked entry by entry before anything is written, and temporary
+  folders go on every return path, the hidden checks' copies on Dask too
+  (each task's folder goes with it; a worker that died leaves its folder
+  to the next task there, or to the coordinator of a local cluster) (8);
+  any file that is not a readable notebook is ``invalid-notebook``; student
+  text in feedback sits in code spans rendered with raw HTML off, a CSV
+  cell never starts a formula, and a hidden case shows its verdict and
+  hint, never its values.
+- The cluster (:mod:`~coursework.grading.cluster`): a local cluster that
+  the grader starts speaks TLS with keys made for the run and listens on
+  the loopback device only; without the keys nothing can submit work to it
+  (6). A ``--scheduler`` cluster is the instructor's to secure.
+
+Root is not needed: run as an ordinary user, the grader gets the namespaces
+and Landlock, and that is the recommended deployment. Root adds a user id
+per job, the pids cgroup and the disk quota; the processes that run student
+code keep no capability either way.
 
 What is left: with process-only isolation (no namespaces, no Landlock, no
 root) student code can read and write what the grader can, and only the
 integrity check guards the package; a folder student code may read (the
 package, the Python installation) must not hold the hidden checks; the
 run-time reference watch lives in the student's own process, so code that
-removes the profile hook first is caught only by the source check; a unix
-socket is reachable by any process that knows its path and may pass through
-its folders, so a job's ipc sockets are guarded only by their folder's
-random, unlistable name (and, with a user of its own, its permissions).
+removes the profile hook first is caught only by the source check and the
+identity check; a unix socket is reachable by any process that knows its
+path and may pass through its folders, so a job's ipc sockets are guarded
+only by their folder's random, unlistable name (and, with a user of its
+own, its permissions); as an ordinary user a job's disk use is bounded
+per file only; the grader's own processes that run as root (the worker,
+the coordinator) keep root's capabilities, which they use to hand folders
+to a job's user, mount its quota and kill its processes.
 """

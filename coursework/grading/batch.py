@@ -23,7 +23,6 @@ import os
 import secrets
 import shutil
 import subprocess
-import sys
 import tempfile
 import threading
 from dataclasses import asdict
@@ -33,7 +32,7 @@ from coursework.exercises.registry import get_exercise
 from coursework.grading.integrity import Baseline, Tampered
 from coursework.grading.oscalls import kill_cgroup, make_pids_cgroup, pick_uid
 from coursework.grading.records import ExerciseResult, Record, Status
-from coursework.grading.sandbox import Limits, kill_tree
+from coursework.grading.sandbox import Limits, grader_environment, kill_tree, python
 from coursework.grading.signing import read_signed, write_atomic, write_signed
 from coursework.grading.submissions import Submission, no_links
 
@@ -205,8 +204,10 @@ class Runner:
             + len(self.exercises) * (self.limits.exercise_seconds + 20)
             + 180
         )
-        proc = subprocess.Popen(
-            [sys.executable, "-m", "coursework.grading.worker", str(job_path)],
+        proc = subprocess.Popen(  # isolated mode, outside every job's folder
+            python("-m", "coursework.grading.worker", str(job_path)),
+            cwd=self.private,
+            env=grader_environment(),
             stdin=subprocess.PIPE,
             stdout=log,
             stderr=log,

@@ -22,12 +22,16 @@ import linecache
 import os
 import signal
 import sys
+import threading
 import traceback
+import types
+from pathlib import Path
 from typing import Any
 
 import torch
 
 from coursework.grading import wire
+from coursework.grading.integrity import foreign_imports
 
 # CPU seconds (ITIMER_PROF): time spent waiting for a busy machine's CPU does
 # not count, and a statement that only waits is ended by the exercise's clock.
@@ -83,6 +87,29 @@ def _plain(x: Any, depth: int = 0) -> Any:
     )
 
 
+def _code_objects(code: Any) -> set[Any]:
+    """``code`` and every code object nested in it (inner functions, lambdas)."""
+    found: set[Any] = set()
+    stack = [code]
+    while stack:
+        c = stack.pop()
+        if isinstance(c, types.CodeType) and c not in found:
+            found.add(c)
+            stack += [k for k in c.co_consts if isinstance(k, types.CodeType)]
+    return found
+
+
+def _same_function(obj: Any, ref: Any) -> bool:
+    """Whether ``obj`` is ``ref``, or unwraps (``__wrapped__``) to the same."""
+    try:
+        if obj is ref:
+            return True
+        inner = inspect.unwrap(obj)
+        return inner is ref or inner is inspect.unwrap(ref)
+    except Exception:  # a hostile __wrapped__, a cycle
+        return False
+
+
 class Child:
     """The request loop."""
 
@@ -129,13 +156,15 @@ class Child:
             )
         return {"found": found, "errors": errors}
 
-    def _reference_watch(self, where: Any) -> tuple[Any, list[int]]:
-        """A profile hook that counts calls of the reference made from student code.
+    def _reference_watch(self, where: Any) -> tuple[Any, Any, list[int]]:
+        """The reference, and a profile hook that counts every run of its code.
 
-        ``where`` is the reference's (module, qualname); however the student
-        reaches it (``importlib``, ``getattr``, a string built at run time),
-        the call itself runs its code object (or, for a builtin, is a
-        ``c_call`` of it), from a frame compiled from a notebook cell.
+        ``where`` is the reference's (module, qualname). However the student
+        reaches it (``importlib``, ``getattr``, a decorator that returns it, a
+        list, a class attribute) and whoever calls it (the student's code, a
+        library function, this process itself when the student's name *is* the
+        reference), a run of it executes one of its code objects (or, for a
+        builtin, is a ``c_call`` of it) while the student's function runs.
         """
         hits: list[int] = []
         try:
@@ -144,25 +173,23 @@ class Child:
             for part in qualname.split("."):
                 ref = getattr(ref, part)
         except Exception:
-            return None, hits
-        code = getattr(inspect.unwrap(ref), "__code__", None)
-
-        def student(frame: Any) -> bool:
-            return frame is not None and frame.f_code.co_filename.startswith("<cell")
+            return None, None, hits
+        codes = _code_objects(getattr(inspect.unwrap(ref), "__code__", None))
 
         def hook(frame: Any, event: str, arg: Any) -> None:
-            if event == "call" and code is not None and frame.f_code is code:
-                if student(frame.f_back):
-                    hits.append(1)
-            elif event == "c_call" and arg is ref and student(frame):
+            if event == "call" and frame.f_code in codes:
+                hits.append(1)
+            elif event == "c_call" and arg is ref:
                 hits.append(1)
 
-        return hook, hits
+        return ref, hook, hits
 
     def call(self, request: dict[str, Any]) -> dict[str, Any]:
         self.graph = None
         fn = self.namespace.get(request["name"])
-        hook, hits = self._reference_watch(request.get("reference"))
+        ref, hook, hits = self._reference_watch(request.get("reference"))
+        if ref is not None and _same_function(fn, ref):  # bound to it by any route
+            return {"ok": False, "missing": False, "reference": 1}
         args, kwargs = request["args"], request["kwargs"]
         leaves = [  # an argument, or a parameter of a module argument
             args[i] if j is None else list(args[i].parameters())[j]
@@ -173,10 +200,12 @@ class Child:
         torch.set_rng_state(request["rng"])
         try:
             sys.setprofile(hook)
+            threading.setprofile(hook)  # threads the student's function starts
             try:
                 out = fn(*args, **kwargs)  # type: ignore[misc]
             finally:
                 sys.setprofile(None)
+                threading.setprofile(None)  # type: ignore[arg-type]
             if hits:
                 return {"ok": False, "missing": False, "reference": len(hits)}
             top = list(out) if isinstance(out, (tuple, list)) else [out]
@@ -208,13 +237,24 @@ class Child:
 
 
 def main() -> None:
-    """Serve requests from the file descriptors named on the command line."""
+    """Serve requests from the file descriptors named on the command line.
+
+    ``python -P -s -m coursework.grading.child IN OUT PACKAGE``: the first
+    message says the imports are done, and names any that did not come from
+    ``PACKAGE`` (or came from the job's folder, the working directory).
+    Only then is the job's folder put on ``sys.path``, last, so that the
+    student's own helper modules import in the rebuild.
+    """
     inbox = wire.reader(int(sys.argv[1]))
     outbox = wire.writer(int(sys.argv[2]))
+    package = Path(sys.argv[3]) if len(sys.argv) > 3 else None
     torch.set_num_threads(int(os.environ.get("OMP_NUM_THREADS", "1")))
     sys.setrecursionlimit(5000)
     child = Child()
-    outbox.send_bytes(b"")  # ready: imports done, no student code run yet
+    found = foreign_imports(package, [Path.cwd()])
+    # ready: imports done, no student code run yet
+    outbox.send_bytes(wire.FOREIGN + "; ".join(found).encode() if found else b"")
+    sys.path.append(os.getcwd())
     while True:
         try:
             request = wire.decode_request(inbox.recv_bytes())

@@ -143,6 +143,13 @@ def build_parser() -> argparse.ArgumentParser:
         help="resident memory cap per student process",
     )
     p.add_argument(
+        "--disk-mb",
+        type=int,
+        default=d.disk_mb,
+        help="what one submission may store on disk in all (a tmpfs per job "
+        f"where the grader may mount one, i.e. as root; default {d.disk_mb})",
+    )
+    p.add_argument(
         "--cpu-seconds",
         type=int,
         default=d.cpu_seconds,
@@ -190,6 +197,7 @@ def _limits(args: argparse.Namespace) -> Limits:
         exercise_seconds=args.exercise_timeout,
         cpu_seconds=args.cpu_seconds,
         memory_mb=args.memory_mb,
+        disk_mb=args.disk_mb,
         process_margin=None if args.no_process_limit else args.max_processes,
         network=args.network,
         run_notebook=not args.no_run,
@@ -209,8 +217,19 @@ def main(argv: list[str]) -> int:
             shutil.rmtree(folder, ignore_errors=True)
 
 
+NETWORK_ALONE = (
+    "grade: --network gives student code the machine's network, where a job "
+    "can find and reach the sockets of the jobs graded beside it (a classmate's "
+    "kernel) and of a Dask cluster; so with --network, grade one submission at a "
+    "time: use --jobs 1 and no --dask-workers or --scheduler (or drop --network)"
+)
+
+
 def _main(argv: list[str], temporary: list[Path]) -> int:
     args = build_parser().parse_args(argv)
+    if args.network and (args.jobs > 1 or args.dask_workers or args.scheduler):
+        print(NETWORK_ALONE, file=sys.stderr)
+        return 1
     start = time.monotonic()
     limits = _limits(args)
     try:
@@ -349,7 +368,8 @@ def _main(argv: list[str], temporary: list[Path]) -> int:
     for record in done:  # undo anything student code wrote into the results folder
         store.save(record)
         write_feedback(args.out, record)
-    write_gradebook(args.out, done, ids)
+    files = {s.student: str(s.path.relative_to(root.resolve())) for s in subs}
+    write_gradebook(args.out, done, ids, files)
     shutil.rmtree(runner.private, ignore_errors=True)
     print(screen_summary(done, ids, reused, time.monotonic() - start, args.out))
     print(isolation.describe())

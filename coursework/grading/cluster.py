@@ -23,6 +23,14 @@ changes is only where that happens:
    finished by the local runner, or the other way round: the state does not
    know where a record was made.
 
+The hidden checks travel with each task and are written into that task's
+private folder, which goes when the task ends; a Dask worker that died
+mid-task leaves its folder, and the next task on that machine removes the
+folders of every dead worker process. A local cluster that the grader
+starts (``--dask-workers``) speaks TLS with keys made for this run
+(``Security.temporary()``) and listens on the loopback device only: without
+the keys nothing, student code included, can submit work to it.
+
 A worker lost mid-run costs nothing but time: the scheduler runs its tasks
 again elsewhere (Dask's ``allowed-failures``), and grading is deterministic,
 so the gradebook is the same. A task that reports tampering stops the batch
@@ -53,7 +61,7 @@ from coursework.grading.sandbox import Limits
 from coursework.grading.signing import write_atomic
 from coursework.grading.submissions import Submission
 
-INSTALL_HINT = "pip install 'coursework[cluster]' (Dask distributed)"
+INSTALL_HINT = "pip install 'coursework[cluster]' (Dask distributed, cryptography)"
 
 
 class ClusterError(RuntimeError):
@@ -142,9 +150,10 @@ class Outcome:
     host: str
 
 
-# One worker process grades one task at a time; its checks and isolation probe
-# are kept between tasks.
-_loaded_checks: dict[str, list[Path]] = {}
+# One worker process grades one task at a time; which checks it imported and
+# its isolation probe are kept between tasks.
+_loaded_checks: set[str] = set()
+TASK_PREFIX = "coursework-task-"
 _probed: dict[tuple[str, bool], str] = {}
 _lock = threading.Lock()
 
@@ -168,11 +177,12 @@ def run_task(task: Task) -> Outcome:
     problem = _isolation_problem(task.limits)
     if problem:
         return _failed(task, f"worker {host}: {problem}", host)
-    with _lock:
-        checks = _checks_folders(task.checks)
-    scratch = Path(tempfile.mkdtemp(prefix="coursework-task-"))
+    _sweep()
+    scratch = Path(tempfile.mkdtemp(prefix=f"{TASK_PREFIX}{os.getpid()}-"))
     try:
         os.chmod(scratch, 0o700)
+        with _lock:
+            checks = _checks_folders(task.checks, scratch / "checks")
         sub = _unpack(task, scratch / "submission")
         baseline = Baseline.take(package_dir(), checks)
         runner = Runner(task.limits, task.exercises, checks, scratch / "out", baseline)
@@ -214,8 +224,9 @@ def _isolation_problem(limits: Limits) -> str:
         return _probed[key]
 
 
-def _checks_folders(sources: list[dict[str, bytes]]) -> list[Path]:
-    """The checks written once per worker process, and imported (call with _lock)."""
+def _checks_folders(sources: list[dict[str, bytes]], base: Path) -> list[Path]:
+    """The checks written under ``base`` (the task's own folder, removed with it)
+    and imported once per worker process (call with ``_lock``)."""
     digest = hashlib.sha256(
         repr(
             sorted(
@@ -225,24 +236,37 @@ def _checks_folders(sources: list[dict[str, bytes]]) -> list[Path]:
             )
         ).encode()
     ).hexdigest()
+    if _loaded_checks and digest not in _loaded_checks:
+        raise RuntimeError(
+            "this worker already loaded other checks; restart "
+            "the Dask workers between runs with different checks"
+        )
+    base.mkdir(mode=0o700)
+    folders = []
+    for i, files in enumerate(sources):
+        folder = base / str(i)
+        folder.mkdir(mode=0o700)
+        for name, data in files.items():
+            write_atomic(folder / Path(name).name, data)
+        folders.append(folder)
     if digest not in _loaded_checks:
-        if _loaded_checks:
-            raise RuntimeError(
-                "this worker already loaded other checks; restart "
-                "the Dask workers between runs with different checks"
-            )
-        base = Path(tempfile.mkdtemp(prefix="coursework-checks-"))
-        os.chmod(base, 0o700)
-        folders = []
-        for i, files in enumerate(sources):
-            folder = base / str(i)
-            folder.mkdir(mode=0o700)
-            for name, data in files.items():
-                write_atomic(folder / Path(name).name, data)
-            folders.append(folder)
         load_checks(folders)
-        _loaded_checks[digest] = folders
-    return _loaded_checks[digest]
+        _loaded_checks.add(digest)
+    return folders
+
+
+def _sweep() -> None:
+    """Remove the task folders (hidden checks included) of dead worker processes."""
+    for folder in Path(tempfile.gettempdir()).glob(f"{TASK_PREFIX}*"):
+        pid = folder.name[len(TASK_PREFIX) :].split("-")[0]
+        if not pid.isdigit() or int(pid) == os.getpid():
+            continue
+        try:
+            os.kill(int(pid), 0)
+        except ProcessLookupError:
+            shutil.rmtree(folder, ignore_errors=True)
+        except OSError:
+            pass
 
 
 def _unpack(task: Task, folder: Path) -> Submission:
@@ -300,14 +324,25 @@ class DaskRunner:
             if scheduler:
                 self.client = Client(scheduler)  # distributed.comm.timeouts.connect
             else:
+                from distributed.security import Security
+
+                try:  # keys made now, in memory: only this run can connect
+                    security = Security.temporary()
+                except ImportError as exc:
+                    raise ClusterError(
+                        f"a local cluster's TLS needs {INSTALL_HINT}"
+                    ) from exc
                 self.cluster = LocalCluster(
                     n_workers=max(1, workers or 1),
                     threads_per_worker=1,
                     processes=True,
+                    host="127.0.0.1",
+                    protocol="tls://",
+                    security=security,
                     dashboard_address=None,
                     silence_logs=logging.ERROR,  # the grader's own lines only
                 )
-                self.client = Client(self.cluster)
+                self.client = Client(self.cluster, security=security)
         except (OSError, TimeoutError) as exc:
             raise ClusterError(
                 f"cannot reach the Dask scheduler {scheduler}: {exc}; "
@@ -377,4 +412,5 @@ class DaskRunner:
         finally:
             if self.cluster is not None:
                 self.cluster.close()
+                _sweep()  # what workers killed mid-task left (hidden checks)
             shutil.rmtree(self.private, ignore_errors=True)

@@ -138,7 +138,7 @@ def check_exercises(
             continue
         errors: list[str] = []
         proxy = make_proxy(child, name, errors, ex.reference)
-        check = run_check(ex.id, proxy, limits.device, hidden=True)
+        check = run_check(ex.id, proxy, limits.device, hidden=True, expect=proxy.expect)
         if UsesReference.message in errors:
             why = (
                 f"`{name}` calls the course package's own implementation when it "

@@ -2,7 +2,8 @@
 
 The kernel is started through :mod:`coursework.grading.sandbox` (resource
 limits, scrubbed environment, CUDA hidden by default) from a private kernel
-spec, with the submission's temporary folder as working directory. Cells run
+spec (``python -P -s``), and enters the submission's temporary folder only
+once its limits and layers are on. Cells run
 one by one with a time limit each and a budget for the whole notebook; a cell
 that raises is recorded and execution goes on. A cell that times out, or a
 kernel that dies (``os._exit``, memory cap, CPU limit), gets the kernel killed
@@ -21,7 +22,6 @@ from __future__ import annotations
 
 import json
 import os
-import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -31,8 +31,17 @@ import nbformat
 from nbclient import NotebookClient
 from nbclient.exceptions import CellExecutionError, CellTimeoutError, DeadKernelError
 
+from coursework.grading import oscalls
+from coursework.grading.integrity import Tampered
 from coursework.grading.records import CellEvent, ExecutionReport
-from coursework.grading.sandbox import Limits, MemoryWatch, environment, wrap
+from coursework.grading.sandbox import (
+    FOREIGN_IMPORT_EXIT,
+    Limits,
+    MemoryWatch,
+    environment,
+    python,
+    wrap,
+)
 
 KERNEL_NAME = "coursework-grading"
 TRUNCATED = "\n[output truncated by the grader]\n"
@@ -40,11 +49,29 @@ STARTUP_SECONDS = 120.0
 
 
 def preamble(limits: Limits) -> str:
-    """Code run silently first in every kernel: fixed threads and seeds."""
+    """Code run silently first in every kernel: fixed threads and seeds.
+
+    IPython puts the working directory (the job's folder) first on
+    ``sys.path``; it is taken off while the package is imported, and the
+    imports are checked (:func:`~coursework.grading.integrity.check_imports`)
+    before any student code runs: a ``coursework/`` in the job's folder is
+    never the one imported.
+    """
+    package = str(oscalls.package_dir())
     return (
-        "from coursework.runtime import seed_everything as _seed, set_threads as _thr\n"
+        "import os as _os, sys as _sys\n"
+        "_path = list(_sys.path)\n"
+        "_sys.path[:] = [p for p in _path if p and _os.path.realpath(p) != "
+        "_os.path.realpath(_os.getcwd())]\n"
+        "try:\n"
+        "    from coursework.grading.integrity import check_imports as _chk\n"
+        "    from coursework.runtime import seed_everything as _seed, "
+        "set_threads as _thr\n"
+        f"    _chk({package!r}, _os.getcwd())\n"
+        "finally:\n"
+        "    _sys.path[:] = _path\n"
         f"_thr({limits.threads}); _seed(0)\n"
-        "del _seed, _thr"
+        "del _seed, _thr, _chk, _path, _os, _sys"
     )
 
 
@@ -98,7 +125,7 @@ def write_kernel_spec(folder: Path, limits: Limits, scratch: Path) -> Path:
     for part in (folder, folder / "kernels", spec):
         fresh_folder(part, None)
     argv = wrap(
-        [sys.executable, "-m", "ipykernel_launcher", "-f", "{connection_file}"],
+        python("-m", "ipykernel_launcher", "-f", "{connection_file}"),
         limits,
         scratch,
     )
@@ -109,6 +136,30 @@ def write_kernel_spec(folder: Path, limits: Limits, scratch: Path) -> Path:
 
 class _OverMemory(Exception):
     """A cell ran out of time with its kernel over the memory cap."""
+
+
+def _exit_status(km: Any) -> int | None:
+    """The kernel process's exit status (None: running, or unknown)."""
+    process = getattr(getattr(km, "provisioner", None), "process", None)
+    try:
+        return None if process is None else process.poll()
+    except Exception:
+        return None
+
+
+def _foreign_imports(lead: Any) -> str | None:
+    """What the first cell found imported from outside the package, if anything.
+
+    Not tampering: once started, the kernel is the student's process, and
+    files in the job's home folder (IPython's startup scripts) run in it
+    before the first cell, so a finding here is reported in the feedback;
+    grades never come from the kernel. The kernel's sandbox, which is the
+    grader's, checks itself (and a failure there is tampering).
+    """
+    for out in lead.get("outputs", []):
+        if out.get("output_type") == "error" and out.get("ename") == "ForeignImport":
+            return str(out.get("evalue", ""))[:300]
+    return None
 
 
 def _error_text(cell: Any) -> str:
@@ -220,13 +271,17 @@ def execute_notebook(
         report.kernels_started += 1
         try:
             starting = time.monotonic()
-            with client.setup_kernel(env=env, cwd=str(workdir)):
+            # the sandbox enters workdir once its limits and layers are on
+            with client.setup_kernel(env=env, cwd="/"):
                 pid = km.provisioner.process.pid  # type: ignore[union-attr]
                 watch = MemoryWatch(pid, limits.memory_mb)
                 watch.start()
                 # threads and seeds (again, in a fresh kernel), on the grader's clock
                 client.timeout = int(min(STARTUP_SECONDS, max(1, left)))
                 client.execute_cell(lead, 0, store_history=False)
+                foreign = _foreign_imports(lead)
+                if foreign:
+                    report.events.append(CellEvent(-1, "foreign-import", foreign))
                 report.startup_seconds += time.monotonic() - starting
                 index = max(index, 1)
                 while index < len(nb.cells):
@@ -246,9 +301,14 @@ def execute_notebook(
                     if cell.cell_type == "code" and any(
                         o.get("output_type") == "error" for o in cell.get("outputs", [])
                     ):
-                        report.events.append(
-                            CellEvent(index - 1, "error", _error_text(cell))
-                        )
+                        text = _error_text(cell)
+                        if "No space left on device" in text:  # the job's quota
+                            text = (
+                                f"stored more than {limits.disk_mb} MB on disk, "
+                                f"the job's quota ({text})"
+                            )
+                        kind = "disk" if "the job's quota" in text else "error"
+                        report.events.append(CellEvent(index - 1, kind, text))
                     index += 1
         except CellTimeoutError:
             report.events.append(
@@ -265,7 +325,11 @@ def execute_notebook(
             )
             report.events.append(CellEvent(index - 1, kind, message))
             index += 1
+        except Tampered:
+            raise
         except Exception as exc:  # a kernel that never started, a broken cell
+            if _exit_status(km) == FOREIGN_IMPORT_EXIT:
+                raise Tampered("a kernel's sandbox imported foreign code") from None
             report.events.append(
                 CellEvent(index - 1, "kernel-died", f"{type(exc).__name__}: {exc}")
             )

@@ -7,11 +7,23 @@ too, after every kernel and before every checks process. A difference means
 that student code changed the grader, whatever the OS isolation said: the
 run stops, the submission that ran last is marked ``tampered``, and no other
 submission is graded with the changed code.
+
+Hashing the files is not enough if a process imports something else: a
+``coursework/`` or ``sitecustomize.py`` in a job's folder, or a path that a
+``.pth`` file added. So every grader-side process started for a job (the
+sandbox, the checks child, the worker) also checks :func:`foreign_imports`
+before any student code runs: every module it imported of ``coursework`` lies
+in the package that was hashed, and nothing it imported, nor any entry of
+``sys.path``, lies in the job's folder; a finding is tampering. The kernel's
+first cell checks too, and a finding there goes in the feedback (the kernel
+is the student's process: files in its home run in it first).
 """
 
 from __future__ import annotations
 
 import hashlib
+import os
+import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -110,3 +122,46 @@ def _shown(name: str, base: Baseline) -> str:
     if head == "package":
         return f"{base.package.name}/{rest}"
     return str(base.checks[int(head[len("checks") :])] / rest)
+
+
+def _inside(path: Path, folder: Path) -> bool:
+    return path == folder or folder in path.parents
+
+
+def foreign_imports(package: Path | None, job: list[Path]) -> list[str]:
+    """What this process imported from where it may not: one line each.
+
+    Args:
+        package: the ``coursework`` folder that was hashed (None: not checked).
+        job: folders a student can write (the job's scratch folder).
+    """
+    job = [Path(os.path.realpath(j)) for j in job]
+    package = Path(os.path.realpath(package)) if package is not None else None
+    found = []
+    for name, module in sorted(sys.modules.items()):
+        file = getattr(module, "__file__", None)
+        if not isinstance(file, str) or not os.path.isabs(file):
+            continue  # a built-in, or a name only (torch.classes): no file read
+        path = Path(os.path.realpath(file))
+        ours = name == "coursework" or name.startswith("coursework.")
+        if ours and package is not None and not _inside(path, package):
+            found.append(f"{name} from {path}, not from {package}")
+        elif any(_inside(path, j) for j in job):
+            found.append(f"{name} from the job's folder ({path})")
+    for entry in sys.path:
+        where = Path(os.path.realpath(entry or "."))
+        if any(_inside(where, j) for j in job):
+            found.append(f"sys.path entry {entry!r} in the job's folder")
+    return found
+
+
+class ForeignImport(Exception):
+    """A grader-side process imported code from where a student can write."""
+
+
+def check_imports(package: str | None, job: str) -> None:
+    """Raise :class:`ForeignImport` if :func:`foreign_imports` finds anything
+    (the first cell of every kernel, before any student code runs)."""
+    found = foreign_imports(Path(package) if package else None, [Path(job)])
+    if found:
+        raise ForeignImport("; ".join(found[:5]))

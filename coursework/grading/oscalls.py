@@ -215,6 +215,62 @@ def drop_capabilities() -> None:
             raise IsolationError(f"cannot drop capability {cap}")
 
 
+# What a root worker uses: hand folders to a job's user (chown, and remove or
+# write in them: dac_override, fowner), kill its processes (kill), start the
+# sandbox that switches to that user (setuid, setgid) and empties its
+# bounding set (setpcap), map root into the job's user namespace (setfcap,
+# Linux >= 5.12) and mount the job's quota (sys_admin).
+CAP_CHOWN, CAP_DAC_OVERRIDE, CAP_DAC_READ_SEARCH, CAP_FOWNER = 0, 1, 2, 3
+CAP_KILL, CAP_SETGID, CAP_SETUID, CAP_SETPCAP, CAP_SYS_ADMIN = 5, 6, 7, 8, 21
+CAP_SETFCAP = 31
+WORKER_CAPABILITIES = frozenset(
+    {
+        CAP_CHOWN,
+        CAP_DAC_OVERRIDE,
+        CAP_DAC_READ_SEARCH,
+        CAP_FOWNER,
+        CAP_KILL,
+        CAP_SETGID,
+        CAP_SETUID,
+        CAP_SETPCAP,
+        CAP_SYS_ADMIN,
+        CAP_SETFCAP,
+    }
+)
+_CAP_VERSION_3 = 0x20080522
+
+
+def keep_capabilities(keep: frozenset[int]) -> list[int]:
+    """Drop every capability but ``keep`` from this process and what it runs.
+
+    Empties the rest of the bounding set (so no program it executes regains
+    them) and of the permitted, effective and inheritable sets. Returns the
+    capabilities still held. A process without ``CAP_SETPCAP`` changes
+    nothing (not root: it holds none).
+    """
+    libc = _libc()
+    header = (ctypes.c_uint32 * 2)(_CAP_VERSION_3, 0)
+    data = (ctypes.c_uint32 * 6)()
+    if libc.capget(header, data) != 0:
+        raise IsolationError(f"capget: {os.strerror(ctypes.get_errno())}")
+    last = int(Path("/proc/sys/kernel/cap_last_cap").read_text())
+    mask = [0, 0]
+    for cap in keep:
+        mask[cap // 32] |= 1 << (cap % 32)
+    held = data[1] | (data[4] << 32)  # permitted
+    if not held >> CAP_SETPCAP & 1:
+        return [c for c in range(last + 1) if held >> c & 1]
+    for cap in range(last + 1):
+        if cap not in keep:
+            libc.prctl(PR_CAPBSET_DROP, cap, 0, 0, 0)
+    for i in range(2):  # data: (effective, permitted, inheritable) x 2 words
+        for j in range(3):
+            data[3 * i + j] &= mask[i]
+    if libc.capset(header, data) != 0:
+        raise IsolationError(f"capset: {os.strerror(ctypes.get_errno())}")
+    return [c for c in range(last + 1) if c in keep and held >> c & 1]
+
+
 def become(uid: int) -> None:
     """Switch this (root) process to ``uid``, group ``uid``, no other groups."""
     os.setgroups([])
@@ -328,7 +384,14 @@ def kill_descendants(pid: int | None = None) -> int:
 
 # ----------------------------------------------------- namespaces and cgroups
 
-UNSHARE_FLAGS = ("--user", "--map-root-user", "--pid", "--mount-proc", "--kill-child")
+UNSHARE_FLAGS = (
+    "--user",
+    "--map-root-user",
+    "--pid",
+    "--mount-proc",
+    "--ipc",
+    "--kill-child",
+)
 
 
 def unshare_command(network: bool) -> list[str] | None:
@@ -337,8 +400,10 @@ def unshare_command(network: bool) -> list[str] | None:
     A user namespace (the caller becomes root inside, no one outside), a
     process namespace (``/proc`` shows only the job; the command is its init,
     so every process of the job dies with it, and the job's orphans stay its
-    descendants), and, unless ``network``, a network namespace with nothing
-    but a loopback device that is down. None where ``unshare`` is missing.
+    descendants), an IPC namespace (SysV shared memory, semaphores and
+    message queues of its own, gone with the job), and, unless ``network``,
+    a network namespace with nothing but a loopback device that is down. None
+    where ``unshare`` is missing.
     """
     binary = shutil.which("unshare")
     if binary is None:
@@ -405,3 +470,29 @@ def kill_cgroup(group: Path) -> None:
         group.rmdir()
     except OSError:
         pass
+
+
+# ------------------------------------------------------------- the disk quota
+
+MS_NOSUID, MS_NODEV = 2, 4
+MNT_DETACH = 2
+
+
+def mount_quota(folder: Path, size_mb: int) -> bool:
+    """Mount a tmpfs of ``size_mb`` on ``folder`` (root); False where refused.
+
+    The job's scratch folder then holds at most ``size_mb``: a write past it
+    fails with ``ENOSPC`` in that job alone, however many files it spreads
+    the data over (``RLIMIT_FSIZE`` caps one file only).
+    """
+    libc = _libc()
+    options = f"size={int(size_mb)}m,mode=0700".encode()
+    done = libc.mount(
+        b"tmpfs", str(folder).encode(), b"tmpfs", MS_NOSUID | MS_NODEV, options
+    )
+    return done == 0
+
+
+def unmount(folder: Path) -> None:
+    """Detach a :func:`mount_quota` mount (its memory is freed with it)."""
+    _libc().umount2(str(folder).encode(), MNT_DETACH)

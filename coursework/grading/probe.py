@@ -38,7 +38,6 @@ import json
 import os
 import socket
 import subprocess
-import sys
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -49,10 +48,12 @@ from coursework.grading.oscalls import (
     IsolationError,
     give_to,
     landlock_abi,
+    mount_quota,
     package_dir,
     pick_uid,
+    unmount,
 )
-from coursework.grading.sandbox import Limits, wrap
+from coursework.grading.sandbox import Limits, python, wrap
 
 __all__ = ["MODES", "Isolation", "IsolationError", "probe"]
 
@@ -99,12 +100,19 @@ class Isolation:
     namespaces: bool = False
     network: bool = False
     tcp_closed: bool = False
+    disk_quota: bool = False
 
     def describe(self) -> str:
         """One line for the screen and the feedback header."""
         net = "; network open (--network)" if self.network else ""
         if not (self.network or self.namespaces or self.tcp_closed):
             net = "; network open (no network namespace here)"
+        disk = (
+            "; a disk quota per submission (tmpfs)"
+            if self.disk_quota
+            else "; no disk quota (per-file limit only; a quota needs root)"
+        )
+        net = disk + net
         if self.mode == "process" and not self.namespaces:
             return (
                 "isolation: process only (resource limits; student code can read "
@@ -113,9 +121,9 @@ class Isolation:
         parts = []
         if self.namespaces:
             parts.append(
-                "process namespace of its own"
+                "process and IPC namespaces of its own"
                 if self.network
-                else "process and network namespaces of its own (no network)"
+                else "process, IPC and network namespaces of its own (no network)"
             )
         if self.mode == "process":
             parts.append("no file isolation (the package is hash-checked)")
@@ -146,9 +154,7 @@ def _run_probe(
         network=network,
     )
     command = [
-        sys.executable,
-        "-c",
-        _PROBE,
+        *python("-c", _PROBE),
         str(scratch),
         str(secret),
         str(package_dir()),
@@ -158,6 +164,7 @@ def _run_probe(
     env = {
         "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
         "PYTHONPATH": str(package_dir().parent),
+        "PYTHONNOUSERSITE": "1",
         "HOME": str(scratch),
         "OMP_NUM_THREADS": "1",
     }
@@ -167,7 +174,7 @@ def _run_probe(
             capture_output=True,
             text=True,
             env=env,
-            cwd=scratch,
+            cwd="/",  # the sandbox enters scratch itself
             timeout=120,
         )
     except (OSError, subprocess.TimeoutExpired) as exc:
@@ -197,9 +204,12 @@ def probe(wanted: str = "auto", network: bool = False) -> Isolation:
     Raises:
         IsolationError: ``wanted`` names a mode that does not work here.
     """
+    quota = _quota_works()
     if wanted == "process":
         why = ("asked for process only",)
-        return Isolation("process", landlock_abi(), False, why, network=network)
+        return Isolation(
+            "process", landlock_abi(), False, why, network=network, disk_quota=quota
+        )
     abi = landlock_abi()
     notes: list[str] = []
     candidates = [m for m in MODES if m != "process"] if wanted == "auto" else [wanted]
@@ -279,4 +289,16 @@ def probe(wanted: str = "auto", network: bool = False) -> Isolation:
             in_namespaces is not None,
             network,
             tcp_closed,
+            quota,
         )
+
+
+def _quota_works() -> bool:
+    """Whether a job's scratch folder can be a size-limited tmpfs (root only)."""
+    if os.geteuid() != 0:
+        return False
+    with tempfile.TemporaryDirectory(prefix="coursework-probe-") as tmp:
+        if not mount_quota(Path(tmp), 1):
+            return False
+        unmount(Path(tmp))
+        return True

@@ -94,7 +94,8 @@ class ExerciseResult:
 
 @dataclass
 class CellEvent:
-    """Something that went wrong in one cell (error, timeout, kernel-died, memory)."""
+    """Something that went wrong in one cell (error, timeout, kernel-died, memory,
+    disk)."""
 
     cell: int
     kind: str

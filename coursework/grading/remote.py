@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import os
 import subprocess
-import sys
 import threading
 import time
 from pathlib import Path
@@ -28,12 +27,16 @@ from typing import Any
 import torch
 
 from coursework.grading import wire
+from coursework.grading.integrity import Tampered
+from coursework.grading.oscalls import package_dir
 from coursework.grading.records import Status
 from coursework.grading.sandbox import (
+    FOREIGN_IMPORT_EXIT,
     Limits,
     MemoryWatch,
     environment,
     kill_tree,
+    python,
     wrap,
 )
 
@@ -50,16 +53,15 @@ class ChildProcess:
 
     def __init__(self, workdir: Path, limits: Limits) -> None:
         self.limits = limits
+        # a reply is read whole into the checker: at most a quarter of the cap
+        self.max_reply_bytes = min(wire.MAX_REPLY_BYTES, limits.memory_mb * 2**18)
         c_in, p_out = os.pipe()
         p_in, c_out = os.pipe()
-        command = wrap(
-            [sys.executable, "-m", "coursework.grading.child", str(c_in), str(c_out)],
-            limits,
-            workdir,
-        )
-        self.process = subprocess.Popen(
+        child = ("-m", "coursework.grading.child", str(c_in), str(c_out))
+        command = wrap(python(*child, str(package_dir())), limits, workdir)
+        self.process = subprocess.Popen(  # the sandbox enters workdir, last
             command,
-            cwd=workdir,
+            cwd="/",
             env=environment(workdir, limits),
             pass_fds=(c_in, c_out),
             stdin=subprocess.DEVNULL,
@@ -103,9 +105,22 @@ class ChildProcess:
             return 0.0
 
     def _wait_ready(self) -> None:
-        """Wait for the child's empty first message (its imports done)."""
-        if self._receive() != b"":
+        """Wait for the child's first message: its imports done, and from where.
+
+        Raises:
+            Tampered: the sandbox or the child imported code from the job's
+                folder, or ``coursework`` from outside the hashed package.
+        """
+        first = self._receive()
+        if first is not None and first.startswith(wire.FOREIGN):
+            self.stop(KERNEL_DIED)
+            raise Tampered(
+                f"the checks process imported {first[len(wire.FOREIGN) :]!r}"
+            )
+        if first != b"":
             self.stop(TIMEOUT if self._stalled else KERNEL_DIED)
+            if self.process.returncode == FOREIGN_IMPORT_EXIT:
+                raise Tampered("the sandbox of a checks process imported foreign code")
             raise ChildGone(self.failure)
         self.ready = True
         self.set_budget(self.limits.exercise_seconds)
@@ -155,7 +170,7 @@ class ChildProcess:
         )
         timer.start()
         try:
-            return self.inbox.recv_bytes(wire.MAX_REPLY_BYTES)
+            return self.inbox.recv_bytes(self.max_reply_bytes)
         except (EOFError, OSError):
             return None
         finally:
@@ -247,6 +262,88 @@ class UsesReference(Exception):
     message = "calls the course package's own implementation"
 
 
+# A reply's tensors may hold at most this many elements, or REPLY_FACTOR times
+# as many as the expected output, whichever is more.
+MIN_REPLY_ELEMENTS = 1 << 16
+REPLY_FACTOR = 4
+# Without an expected output (a proxy called outside run_check), the limit.
+UNKNOWN, UNKNOWN_ELEMENTS = object(), 1 << 26
+
+
+class BadReply(Exception):
+    """The child's output is not one the checker computes with; the message says why."""
+
+
+def _tensors(x: Any, depth: int = 0) -> list[torch.Tensor]:
+    if depth > 20:
+        return []
+    if isinstance(x, torch.Tensor):
+        return [x]
+    if isinstance(x, (tuple, list)):
+        return [t for v in x for t in _tensors(v, depth + 1)]
+    if isinstance(x, dict):
+        return [t for v in x.values() for t in _tensors(v, depth + 1)]
+    return []
+
+
+def _dense(t: torch.Tensor) -> bool:
+    """Whether ``t``'s storage holds at least one element per element of ``t``
+    (an expanded or stride-0 view does not: it balloons when computed with)."""
+    if t.numel() == 0:
+        return True
+    storage = t.untyped_storage().nbytes() // max(t.element_size(), 1)
+    return storage - t.storage_offset() >= t.numel()
+
+
+def checked_reply(out: Any, expected: Any = UNKNOWN) -> tuple[Any, list[bool]]:
+    """The child's output made safe to compute with, before any arithmetic.
+
+    Every tensor holds at most :data:`MIN_REPLY_ELEMENTS` elements or
+    :data:`REPLY_FACTOR` times the expected output's, else :class:`BadReply`;
+    one whose storage is smaller than its element count (a stride-0 view) is
+    materialised, which that limit bounds. Returns the output and, for each
+    top-level value, whether it has the expected shape and dtype: only those
+    join the autograd graph, so a wrong one reaches the comparison, which
+    names the difference, without any computation on it first.
+    """
+    known = expected is not UNKNOWN
+    want = sum(t.numel() for t in _tensors(expected)) if known else 0
+    limit = max(MIN_REPLY_ELEMENTS, REPLY_FACTOR * want) if known else UNKNOWN_ELEMENTS
+
+    def fix(x: Any, depth: int = 0) -> Any:
+        if isinstance(x, torch.Tensor):
+            if x.numel() > limit:
+                raise BadReply(
+                    f"returned a tensor of {x.numel():,} elements, shape "
+                    f"{tuple(x.shape)}; the expected output has {want:,} in all"
+                )
+            return x if _dense(x) else x.contiguous()
+        if isinstance(x, (tuple, list)) and depth <= 20:
+            return type(x)(fix(v, depth + 1) for v in x)
+        if isinstance(x, dict) and depth <= 20:
+            return {k: fix(v, depth + 1) for k, v in x.items()}
+        return x
+
+    sizes = [t.numel() for t in _tensors(out)]
+    if sum(sizes) > 2 * limit and max(sizes) <= limit:  # many, each within the limit
+        raise BadReply(
+            f"returned {sum(sizes):,} tensor elements in all; the expected output "
+            f"has {want:,}"
+        )
+    out = fix(out)
+    top = list(out) if isinstance(out, (tuple, list)) else [out]
+    if not known:
+        return out, [True] * len(top)
+    ref = list(expected) if isinstance(expected, (tuple, list)) else [expected]
+    ref += [None] * (len(top) - len(ref))
+    fits = [
+        not isinstance(o, torch.Tensor)
+        or (isinstance(e, torch.Tensor) and o.shape == e.shape and o.dtype == e.dtype)
+        for o, e in zip(top, ref)
+    ]
+    return out, fits
+
+
 def make_proxy(
     child: ChildProcess,
     name: str,
@@ -256,8 +353,12 @@ def make_proxy(
     """A stand-in for the student's function that runs it in the child.
 
     ``reference``, when given, is watched for in the child: a call of it from
-    the student's code makes the call raise :class:`UsesReference`.
+    the student's code makes the call raise :class:`UsesReference`. The
+    proxy's ``expect`` (pass it to :func:`~coursework.exercises.core.run_check`)
+    receives each case's expected output, against which the reply is checked
+    (:func:`checked_reply`) before anything is computed with it.
     """
+    expected: list[Any] = [UNKNOWN]
     where = None
     module = getattr(reference, "__module__", None)
     qualname = getattr(reference, "__qualname__", None)
@@ -298,8 +399,16 @@ def make_proxy(
                 raise NotImplementedError(reply.get("message", ""))
             errors.append(str(reply.get("message", "raised an exception")))
             raise StudentRaised(errors[-1])
-        out, diff = reply["out"], reply["diff"]
+        try:
+            out, fits = checked_reply(reply.get("out"), expected[0])
+            if not isinstance(reply.get("diff"), list):
+                raise BadReply("sent a malformed reply")
+        except BadReply as exc:
+            errors.append(str(exc))
+            raise StudentRaised(errors[-1]) from None
         top = list(out) if isinstance(out, (tuple, list)) else [out]
+        diff = [bool(d) and f for d, f in zip(reply["diff"], fits)]
+        diff += [False] * (len(top) - len(diff))
         if not leaves or not any(isinstance(o, torch.Tensor) for o in top):
             return out
         tensors = [leaf_tensor(args, i, j) for i, j in leaves]
@@ -307,4 +416,8 @@ def make_proxy(
         top = [next(tracked) if isinstance(o, torch.Tensor) else o for o in top]
         return type(out)(top) if isinstance(out, (tuple, list)) else top[0]
 
+    def expect(value: Any) -> None:
+        expected[0] = value
+
+    proxy.expect = expect  # type: ignore[attr-defined]
     return proxy

@@ -4,7 +4,8 @@ Everything is written atomically from the records in memory, so a run that
 is interrupted leaves the previous files intact, and anything a student's
 code wrote into the results folder while it ran is overwritten.
 
-- ``grades.csv``: one row per student, a column per exercise, the total.
+- ``grades.csv``: one row per student: the submitted file, a column per
+  exercise, the total.
 - ``results.csv``: one row per student and exercise: points, max, status,
   seconds, cases passed, message.
 - ``summary.csv``: per exercise, across the class: mean points, pass rate and
@@ -57,10 +58,20 @@ def _fmt(x: float) -> str:
     return f"{x:.4g}"
 
 
-def write_gradebook(out: Path, records: list[Record], ids: list[str]) -> None:
-    """Write ``grades.csv``, ``results.csv`` and ``summary.csv``."""
+def write_gradebook(
+    out: Path,
+    records: list[Record],
+    ids: list[str],
+    files: dict[str, str] | None = None,
+) -> None:
+    """Write ``grades.csv``, ``results.csv`` and ``summary.csv``.
+
+    ``files`` maps a student id to the submitted file it was given for (its
+    path inside the submissions), shown in the gradebook's ``file`` column.
+    """
     records = sorted(records, key=lambda r: r.student)
-    grades = [["student", *ids, "total", "max"]]
+    files = files or {}
+    grades = [["student", "file", *ids, "total", "max"]]
     results = [
         [
             "student",
@@ -80,6 +91,7 @@ def write_gradebook(out: Path, records: list[Record], ids: list[str]) -> None:
         grades.append(
             [
                 rec.student,
+                neutral(files.get(rec.student, "")),
                 *(_fmt(by_id[i].points) if i in by_id else "" for i in ids),
                 _fmt(got),
                 _fmt(most),

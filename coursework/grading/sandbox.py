@@ -2,9 +2,12 @@
 
 Two kinds of process run student code during grading: the notebook's kernel
 and the process that calls the exercise functions for the checks. Both are
-started through this module (``python -m coursework.grading.sandbox [limits]
--- command ...``), which sets POSIX resource limits and then replaces itself
-with the command, so the limits hold for the student process and whatever it
+started through this module (``python -P -s -m coursework.grading.sandbox
+[limits] -- command ...``, from outside the job's folder), which sets POSIX
+resource limits and the isolation layers, enters the job's folder last
+(``--chdir``), and then replaces itself with the command (itself a ``-P -s``
+interpreter), so nothing in that folder is ever on a grader-side
+``sys.path``, and the limits hold for the student process and whatever it
 forks:
 
 - CPU seconds (``RLIMIT_CPU``): a busy loop ends with SIGXCPU.
@@ -16,8 +19,9 @@ forks:
   it does not bind root, so a root grader also puts each job in a pids
   cgroup (``--cgroup``).
 
-The address space is deliberately not limited (``RLIMIT_AS`` breaks PyTorch,
-which reserves large virtual ranges); memory is watched instead by
+A student process's address space is deliberately not limited (``RLIMIT_AS``
+breaks PyTorch, which reserves large virtual ranges; the checker's own is, by
+:func:`cap_own_memory`, above what it already uses); memory is watched instead by
 :class:`MemoryWatch`, which kills a process tree whose resident size passes a
 cap, and a process found over the cap when its time runs out is reported as
 using too much memory, not as slow, however busy the machine is.
@@ -53,8 +57,35 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from coursework.grading import oscalls
+from coursework.grading.integrity import foreign_imports
 
 PASSED_THROUGH_ENV = ("PATH", "LANG", "LC_ALL", "LC_CTYPE", "TZ", "VIRTUAL_ENV")
+# Every grader-side interpreter: -P puts neither the working directory nor a
+# script's folder on sys.path, -s skips the user's site-packages (and its
+# usercustomize and .pth files). -I would also ignore PYTHONPATH, which is how
+# each process is pinned to the package the grader hashed (the copy that the
+# tests grade with, or the installation itself); the environment is scrubbed
+# instead (:func:`environment`, :func:`grader_environment`).
+PYTHON_FLAGS = ("-P", "-s")
+# The sandbox found a module imported from where it may not come from.
+FOREIGN_IMPORT_EXIT = 72
+
+
+def python(*args: str) -> list[str]:
+    """A command line for a grader-side interpreter: ``python -P -s ARGS``."""
+    return [sys.executable, *PYTHON_FLAGS, *args]
+
+
+def grader_environment(base: dict[str, str] | None = None) -> dict[str, str]:
+    """``base`` (default ``os.environ``) without ``PYTHON*`` variables, with
+    ``PYTHONPATH`` naming only the folder of the package the grader hashed."""
+    env = dict(os.environ if base is None else base)
+    for key in list(env):
+        if key.startswith("PYTHON"):
+            del env[key]
+    env["PYTHONPATH"] = str(oscalls.package_dir().parent)
+    env["PYTHONNOUSERSITE"] = "1"
+    return env
 
 
 @dataclass(frozen=True)
@@ -68,6 +99,8 @@ class Limits:
         cpu_seconds: CPU-time limit per student process.
         memory_mb: resident memory cap per student process tree.
         file_mb: largest file a student process may write.
+        disk_mb: what a job may store in all in its scratch folder (a tmpfs
+            of that size, where the grader may mount one: root).
         open_files: most file descriptors a student process may hold.
         process_margin: extra tasks the user may start (``None``: no limit).
         output_kb: captured notebook output kept per submission.
@@ -91,6 +124,7 @@ class Limits:
     cpu_seconds: int = 3600
     memory_mb: int = 4096
     file_mb: int = 64
+    disk_mb: int = 1024
     open_files: int = 1024
     process_margin: int | None = 512
     output_kb: int = 512
@@ -130,9 +164,9 @@ def wrap(command: list[str], limits: Limits, scratch: Path | None = None) -> lis
         scratch: the one folder the command may write (needed for isolation).
     """
     args = [
-        sys.executable,
-        "-m",
-        "coursework.grading.sandbox",
+        *python("-m", "coursework.grading.sandbox"),
+        "--package",
+        str(oscalls.package_dir()),
         "--cpu",
         str(limits.cpu_seconds),
         "--file-mb",
@@ -148,6 +182,8 @@ def wrap(command: list[str], limits: Limits, scratch: Path | None = None) -> lis
         if scratch is None:
             raise ValueError(f"isolation {limits.isolation!r} needs a scratch folder")
         args += ["--scratch", str(scratch)]
+    if scratch is not None:  # entered only once every limit and layer is on
+        args += ["--chdir", str(scratch)]
     if "landlock" in limits.isolation:
         args.append("--landlock")
         if limits.device == "cuda":
@@ -194,10 +230,35 @@ def environment(workdir: Path, limits: Limits) -> dict[str, str]:
         COURSEWORK_DATA=str(home / "data"),
         JUPYTER_PLATFORM_DIRS="1",
         PYTHONPATH=str(oscalls.package_dir().parent),  # the package the grader hashed
+        PYTHONNOUSERSITE="1",
     )
     if limits.device == "cpu":
         env["CUDA_VISIBLE_DEVICES"] = ""
     return env
+
+
+def cap_own_memory(extra_mb: int) -> int | None:
+    """Cap this grader process's address space at its size now plus ``extra_mb``.
+
+    The checker computes with what student code sent; this bounds what one
+    reply can make it allocate (a ``MemoryError`` there is that student's
+    error alone). Only the soft limit is set: :func:`main` lifts it again
+    in every sandboxed process, whose memory :class:`MemoryWatch` caps.
+    Returns the cap in bytes (None where ``/proc`` is missing).
+    """
+    import resource
+
+    try:
+        status = Path("/proc/self/status").read_text()
+        size_kb = int(status.split("VmSize:")[1].split()[0])
+    except (OSError, IndexError, ValueError):
+        return None
+    cap = size_kb * 1024 + extra_mb * 2**20
+    hard = resource.getrlimit(resource.RLIMIT_AS)[1]
+    if hard != resource.RLIM_INFINITY:
+        cap = min(cap, hard)
+    resource.setrlimit(resource.RLIMIT_AS, (cap, hard))
+    return cap
 
 
 def tree_rss_mb(pid: int) -> float:
@@ -308,8 +369,16 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--network", action="store_true")
     parser.add_argument("--cgroup", type=Path)
     parser.add_argument("--inner", action="store_true")
+    parser.add_argument("--chdir", type=Path)
+    parser.add_argument("--package", type=Path)
     opts = parser.parse_args(argv[:split])
     command = argv[split + 1 :]
+    check_imports(opts.package, opts.chdir, opts.scratch)
+
+    # the grader's own address-space cap (cap_own_memory) is not the job's
+    resource.setrlimit(
+        resource.RLIMIT_AS, (resource.getrlimit(resource.RLIMIT_AS)[1],) * 2
+    )
 
     def cap(which: int, value: int | None) -> None:
         if value is None:
@@ -337,7 +406,11 @@ def main(argv: list[str] | None = None) -> None:
         if prefix is None:
             print("sandbox: isolation failed: no unshare", file=sys.stderr)
             raise SystemExit(70)
-        inner = [sys.executable, "-m", "coursework.grading.sandbox", "--inner"]
+        inner = [*python("-m", "coursework.grading.sandbox"), "--inner"]
+        if opts.package is not None:
+            inner += ["--package", str(opts.package)]
+        if opts.chdir is not None:
+            inner += ["--chdir", str(opts.chdir)]
         if opts.landlock:
             inner += ["--landlock", "--scratch", str(opts.scratch)]
             inner += ["--gpu"] if opts.gpu else []
@@ -352,12 +425,27 @@ def main(argv: list[str] | None = None) -> None:
             drop=opts.inner,
             network=opts.network,
         )
+        if opts.chdir is not None:  # the job's folder, now that every layer is on
+            try:
+                os.chdir(opts.chdir)
+            except OSError as exc:
+                print(f"sandbox: cannot enter {opts.chdir}: {exc}", file=sys.stderr)
+                raise SystemExit(70) from None
     try:
         os.execvp(command[0], command)
     except OSError as exc:
         who = f"user {opts.uid}" if opts.uid is not None else "the sandbox"
         print(f"sandbox: {who} cannot run {command[0]}: {exc}", file=sys.stderr)
         raise SystemExit(71) from None
+
+
+def check_imports(package: Path | None, *job: Path | None) -> None:
+    """Exit (status :data:`FOREIGN_IMPORT_EXIT`) if this process imported a
+    module from a job's folder, or ``coursework`` from outside ``package``."""
+    found = foreign_imports(package, [j for j in job if j is not None])
+    if found:
+        print(f"sandbox: foreign imports: {'; '.join(found[:5])}", file=sys.stderr)
+        raise SystemExit(FOREIGN_IMPORT_EXIT)
 
 
 def isolate(

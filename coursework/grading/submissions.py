@@ -6,8 +6,10 @@ student id is, in order of preference: the mapping file's entry for the file
 name (a CSV with columns ``file,student``), the ``id`` group of
 ``--id-pattern`` matched against the file name, the student's folder (when
 each notebook sits in its own folder), or the file name without extension.
-Ids are reduced to letters, digits, ``.``, ``_`` and ``-`` so they are safe as
-file names; two files with the same id get ``-2``, ``-3`` appended.
+Ids are Unicode-normalised (NFKC, accents dropped) and reduced to letters,
+digits, ``.``, ``_`` and ``-`` so they are safe as file names; a file whose id
+is taken, ignoring case, gets the first of ``-2``, ``-3``, ... that no other
+file has or would get by its own name, so no two students ever share an id.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ import json
 import os
 import re
 import shutil
+import unicodedata
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -50,9 +53,30 @@ class Submission:
 
 
 def safe_id(text: str) -> str:
-    """Reduce ``text`` to a file-name-safe id."""
+    """Reduce ``text`` to a file-name-safe id (NFKC, accents dropped, ASCII)."""
+    text = unicodedata.normalize("NFKD", unicodedata.normalize("NFKC", text))
+    text = "".join(c for c in text if not unicodedata.combining(c))
     cleaned = re.sub(r"[^A-Za-z0-9._-]+", "_", text).strip("._-")
     return cleaned[:80] or "student"
+
+
+def unique_ids(wanted: list[str]) -> list[str]:
+    """``wanted`` with every repeat (ignoring case) made unique by a suffix.
+
+    The first file of each id keeps it; a repeat gets ``-2``, ``-3``, ... the
+    first suffix that is neither taken nor another file's own id.
+    """
+    natural = {w.casefold() for w in wanted}
+    taken: set[str] = set()
+    ids = []
+    for want in wanted:
+        student, n = want, 1
+        while student.casefold() in taken or (n > 1 and student.casefold() in natural):
+            n += 1
+            student = f"{want[:72]}-{n}"
+        taken.add(student.casefold())
+        ids.append(student)
+    return ids
 
 
 MAX_ZIP_ENTRIES = 10_000
@@ -168,8 +192,7 @@ def find_submissions(
         and not any(part.startswith(".") for part in p.relative_to(root).parts)
         and "__MACOSX" not in p.parts
     )
-    seen: dict[str, int] = {}
-    found = []
+    wanted = []
     for path in files:
         rel = path.relative_to(root)
         folder = root / rel.parts[0] if len(rel.parts) > 1 else None
@@ -181,10 +204,9 @@ def find_submissions(
             raw = rel.parts[0]
         else:
             raw = path.stem
-        student = safe_id(raw)
-        seen[student] = seen.get(student, 0) + 1
-        if seen[student] > 1:
-            student = f"{student}-{seen[student]}"
+        wanted.append((safe_id(raw), path, folder))
+    found = []
+    for student, (_, path, folder) in zip(unique_ids([w[0] for w in wanted]), wanted):
         digest = hashlib.sha256(path.read_bytes()).hexdigest()
         found.append(Submission(student, path, folder, digest))
     return found

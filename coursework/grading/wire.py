@@ -17,6 +17,9 @@ from typing import Any
 import torch
 
 MAX_REPLY_BYTES = 1 << 30
+# The child's first message, when its imports did not all come from the
+# hashed package (then followed by what came from where).
+FOREIGN = b"foreign:"
 
 
 def reader(fd: int) -> Connection:

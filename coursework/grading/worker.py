@@ -26,6 +26,7 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import json
+import os
 import shutil
 import sys
 import tempfile
@@ -38,16 +39,20 @@ from coursework.grading.checks import load_checks
 from coursework.grading.collect import check_exercises
 from coursework.grading.definitions import read_definitions
 from coursework.grading.execute import execute_notebook
-from coursework.grading.integrity import Baseline, Tampered
+from coursework.grading.integrity import Baseline, Tampered, foreign_imports
 from coursework.grading.oscalls import (
+    WORKER_CAPABILITIES,
     become_subreaper,
     give_to,
+    keep_capabilities,
     kill_cgroup,
     kill_descendants,
     kill_user,
+    mount_quota,
+    unmount,
 )
 from coursework.grading.records import ExerciseResult, Record, Status
-from coursework.grading.sandbox import Limits
+from coursework.grading.sandbox import Limits, cap_own_memory
 from coursework.grading.signing import write_atomic, write_signed
 from coursework.grading.submissions import no_links, read_notebook
 
@@ -69,6 +74,10 @@ def grade_submission(job: dict[str, Any]) -> Record:
             finally:
                 hashing[0] += time.monotonic() - began
 
+    if baseline is not None:  # this process too runs only the hashed package
+        found = foreign_imports(baseline.package, [])
+        if found:
+            raise Tampered(f"the worker imported {'; '.join(found[:3])}")
     load_checks([Path(p) for p in job["checks"]])
     exercises = [get_exercise(i) for i in job["exercises"]]
     record = Record(job["student"], job["sha256"])
@@ -85,8 +94,14 @@ def grade_submission(job: dict[str, Any]) -> Record:
         record.seconds = time.monotonic() - start
         return record
     phases["read"] = time.monotonic() - start
+    # this process computes with the student's replies: its memory is capped,
+    # and as root it keeps only the capabilities a job's set-up and end need
+    cap_own_memory(limits.memory_mb + 512)
+    keep_capabilities(WORKER_CAPABILITIES)
     become_subreaper()  # orphans of the job stay below this worker
     workdir = Path(tempfile.mkdtemp(prefix="coursework-grade-"))
+    # the job's disk quota: a tmpfs of its own (root); else the per-file limit
+    quota = os.geteuid() == 0 and mount_quota(workdir, limits.disk_mb)
     cgroup = Path(limits.cgroup) if limits.cgroup else None  # made by the batch
     try:
         if job.get("folder"):
@@ -137,6 +152,8 @@ def grade_submission(job: dict[str, Any]) -> Record:
         if limits.uid is not None:
             kill_user(limits.uid)
         kill_descendants()  # the orphans this worker reaps, in every mode
+        if quota:
+            unmount(workdir)
         shutil.rmtree(workdir, ignore_errors=True)
         phases["clean-up"] = time.monotonic() - ending
     phases["integrity"] = hashing[0]
@@ -153,6 +170,8 @@ def main() -> None:
     job = json.loads(job_path.read_text())
     try:
         record = grade_submission(job)
+    except Tampered as exc:  # it imported code from outside the hashed package
+        record = Record(job["student"], job["sha256"], tampered=str(exc))
     except Exception as exc:  # the grader's own failure: report it, signed
         record = Record(job["student"], job["sha256"])
         record.crashed = f"{type(exc).__name__}: {exc}"

@@ -16,6 +16,7 @@ import os
 import signal
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -83,7 +84,10 @@ def grade(package: Path, s: dict[str, Path], out: str, *extra: str):
 
 @pytest.fixture(scope="module")
 def reference(package_copy: Path, submissions: dict[str, Path]) -> bytes:
-    done = grade(package_copy, submissions, "local")
+    """The local runner's gradebook, with --no-run (the run feeds only the
+    feedback; the interrupted Dask run below runs the notebooks, so its equal
+    gradebook also shows that)."""
+    done = grade(package_copy, submissions, "local", "--no-run")
     assert done.returncode == 0, done.stderr
     return (submissions["base"] / "local" / "grades.csv").read_bytes()
 
@@ -142,6 +146,7 @@ def test_a_worker_lost_mid_run_costs_nothing(
         str(submissions["checks"]),
         "--scheduler",
         address,
+        "--no-run",  # what is tested is the lost worker, not the notebook run
     )
     proc = start(args, package_copy)
     wait_for_records(out, 1, proc, 600)
@@ -154,9 +159,17 @@ def test_a_worker_lost_mid_run_costs_nothing(
     assert (out / "grades.csv").read_bytes() == reference
 
 
+def task_folders() -> set[Path]:
+    """Folders that hold (or held) a task's hidden checks on this machine."""
+    tmp = Path(tempfile.gettempdir())
+    return {*tmp.glob("coursework-task-*"), *tmp.glob("coursework-checks-*")}
+
+
 def test_a_dask_run_interrupted_resumes_on_the_local_runner(
     package_copy: Path, submissions: dict[str, Path], reference: bytes
 ) -> None:
+    """Also issue 28 (8): no copy of the hidden checks is left on disk."""
+    before = task_folders()
     out = submissions["base"] / "resumed"
     args = command(
         submissions["subs"],
@@ -171,6 +184,7 @@ def test_a_dask_run_interrupted_resumes_on_the_local_runner(
     proc.send_signal(signal.SIGTERM)
     proc.communicate(timeout=300)
     assert proc.returncode == 130
+    assert task_folders() <= before
     graded_on_dask = len(list((out / ".state").glob("*.json")))
     for path in (out / ".state").glob("*.json"):  # executed notebooks came back
         record = json.loads(json.loads(path.read_text())["record"])
@@ -215,3 +229,29 @@ def test_dask_missing_or_unreachable_is_a_clear_error(
         del os.environ["DASK_DISTRIBUTED__COMM__TIMEOUTS__CONNECT"]
     assert done.returncode == 1
     assert "cannot reach the Dask scheduler tcp://127.0.0.1:9" in done.stderr
+
+
+def test_a_local_cluster_speaks_tls_on_the_loopback_only(tmp_path: Path) -> None:
+    """Issue 28 (6): the cluster the grader starts listens on 127.0.0.1 with
+    TLS keys made for the run: a plain client, or one with other keys, cannot
+    reach it (student code with the network could otherwise submit work)."""
+    from distributed import Client
+    from distributed.security import Security
+
+    from coursework.grading.cluster import DaskRunner
+    from coursework.grading.integrity import Baseline
+    from coursework.grading.sandbox import Limits
+
+    runner = DaskRunner(Limits(), [], [], tmp_path, Baseline(tg.PACKAGE, []), workers=1)
+    try:
+        address = runner.client.scheduler.address
+        assert address.startswith("tls://127.0.0.1:"), address
+        assert runner.client.run_on_scheduler(lambda: 1) == 1  # the run's keys work
+        for other in (
+            {"address": address.replace("tls://", "tcp://")},
+            {"address": address, "security": Security.temporary()},
+        ):
+            with pytest.raises((OSError, TimeoutError)):
+                Client(**other, timeout="3s")
+    finally:
+        runner.close()

@@ -65,6 +65,8 @@ FAST = [
     "1500",
     "--max-processes",
     "96",
+    "--disk-mb",
+    "200",
 ]
 
 
@@ -245,6 +247,31 @@ ESCAPED_HOG = (  # a double-forked process holding memory over the cap
     "time.sleep(30)\n"
 )
 LEFT_BEHIND = ("60.123", "300.5")
+# Issue 28 (5): SysV shared memory that should outlive its job, and files
+# that together pass the job's disk quota (--disk-mb 200), each below the
+# per-file limit; the cell removes what it wrote, so the job goes on.
+SHM_KEY = 0x5EED0028
+SHARED_MEMORY = (
+    "import ctypes\n"
+    "libc = ctypes.CDLL(None, use_errno=True)\n"
+    f"ids = [libc.shmget({SHM_KEY} + i, 256 * 2**20, 0o1600) for i in range(2)]\n"
+    "seen = len(open('/proc/sysvipc/shm').read().splitlines()) - 1\n"
+    "print('SHM', ids, 'SEEN', seen)\n"
+)
+DISK_FILLER = (
+    "import os\n"
+    "written = 0\n"
+    "try:\n"
+    "    for i in range(32):\n"
+    "        with open(f'fill{i}', 'wb') as f:\n"
+    "            f.write(b'x' * (63 * 2**20))\n"
+    "        written += 1\n"
+    "finally:\n"
+    "    print('WROTE', written)\n"
+    "    for i in range(written + 1):\n"
+    "        if os.path.exists(f'fill{i}'):\n"
+    "            os.remove(f'fill{i}')\n"
+)
 DISPLAY_FLOOD = (
     "from IPython.display import display\n"
     "handles = [display('x', display_id='same') for _ in range(20)]\n"
@@ -262,6 +289,92 @@ HIDDEN_ONLY = (  # right on every public case, wrong on the hidden one (x = 500)
     "import torch\n"
     "def softplus(x):\n"
     "    return torch.logaddexp(x, torch.zeros_like(x)).clamp(max=100)\n"
+)
+
+
+# Issue 28 (1): files that run code when a Python process imports them from
+# the job's folder (or the home folder the grader gives it). Each leaves a
+# mark, named after itself, in the job's folder, where the student's own
+# functions and cells then look: "IMPORTED=[]" means no process imported any.
+MARK = (
+    "import os\n"
+    "_d = os.path.join(os.environ.get('HOME', '/nonexistent'), '..', '.imported')\n"
+    "try:\n"
+    "    os.makedirs(_d, exist_ok=True)\n"
+    "    open(os.path.join(_d, '{name}-%d' % os.getpid()), 'w').close()\n"
+    "except OSError:\n"
+    "    pass\n"
+)
+USER_SITE = ".home/.local/lib/python{}.{}/site-packages".format(*sys.version_info)
+PLANTED = {
+    "coursework/__init__.py": MARK.format(name="coursework"),
+    "sitecustomize.py": MARK.format(name="sitecustomize"),
+    "usercustomize.py": MARK.format(name="usercustomize"),
+    "evil.pth": f"import os; exec({MARK.format(name='pth')!r})\n",
+    f"{USER_SITE}/usercustomize.py": MARK.format(name="user-usercustomize"),
+    f"{USER_SITE}/evil.pth": f"import os; exec({MARK.format(name='user-pth')!r})\n",
+}
+PLANT = (  # the same files, written by student code into its working directory
+    "import json, os\n"
+    f"for _p, _t in json.loads({json.dumps(PLANTED)!r}).items():\n"
+    "    os.makedirs(os.path.dirname(_p) or '.', exist_ok=True)\n"
+    "    open(_p, 'w').write(_t)\n"
+)
+SEEN = "sorted(os.listdir('.imported')) if os.path.isdir('.imported') else []"
+REPORTING = {  # blank functions that say what was imported
+    ex: f"import os\ndef {fn}(*args, **kwargs):\n"
+    f"    raise NotImplementedError('IMPORTED=' + repr({SEEN}))\n"
+    for ex, fn in [
+        ("demo.softplus", "softplus"),
+        ("demo.pairwise_sq_dists", "pairwise_sq_dists"),
+        ("demo.normalize", "normalize"),
+    ]
+}
+KERNEL_REPORT = f"import os\nprint('IMPORTED=' + repr({SEEN}))\n"
+PLANT_CELL = PLANT + "print('PLANTED')\n"
+# A class body runs when the checks child rebuilds the definitions: it plants
+# the files, then ends its child once, so the grader starts the next there.
+PLANT_CLASS = (
+    "class _Plant:\n"
+    "    import os\n"
+    "    if not os.path.exists('.planted'):\n"
+    "        open('.planted', 'w').close()\n"
+    + "".join(f"        {line}\n" for line in PLANT.splitlines())
+    + "        os._exit(1)\n"
+)
+
+
+def plant(folder: Path) -> None:
+    """Write :data:`PLANTED` into a submitted folder."""
+    for rel, text in PLANTED.items():
+        (folder / rel).parent.mkdir(parents=True, exist_ok=True)
+        (folder / rel).write_text(text)
+
+
+# Issue 28 (2): the exercise's name bound to the reference without a call the
+# source check sees, and the reference run by a library on the student's behalf.
+REFERENCE_FORMS = {
+    "ref_decorator": "import torch.nn.functional as F\n_ref = F.softplus\n"
+    "@(lambda f: _ref)\ndef softplus(x):\n    return x\n",
+    "ref_list": "import torch.nn.functional as F\nsoftplus = [F.softplus][0]\n",
+    "ref_lambda": "import torch.nn.functional as F\n"
+    "softplus = (lambda: F.softplus)()\n",
+    "ref_unpacking": "import torch.nn.functional as F\n"
+    "softplus, _other = F.softplus, None\n",
+    "ref_class": "import torch.nn.functional as F\nclass _Box:\n"
+    "    fn = F.softplus\nsoftplus = _Box.fn\n",
+    "ref_getattr": "import torch.nn.functional\n"
+    "softplus = getattr(torch.nn.functional, 'softplus')\n",
+    "ref_module": "import torch\ndef softplus(x):\n    return torch.nn.Softplus()(x)\n",
+}
+# Issue 28 (3): a reply of 125 million elements in a few bytes (a stride-0
+# view, kept so by a class body that makes clone() return its input).
+BALLOON = (
+    "import torch\n"
+    "class _Keep:\n"
+    "    torch.Tensor.clone = lambda self, *a, **k: self\n"
+    + NORMALIZE
+    + "    return torch.zeros(1, dtype=x.dtype).expand(12_500, 10_000)\n"
 )
 
 
@@ -427,7 +540,15 @@ def battery(
         "wrong_version": json.dumps({**json.loads(text), "nbformat": 99}),
         "empty": "",
         # several attacks per notebook keep the battery's run time in check
-        "escapee": variant(solution, offline, [FORK_BOMB, ESCAPE, *spy, ESCAPED_HOG]),
+        "escapee": variant(
+            solution,
+            offline,
+            [FORK_BOMB, ESCAPE, *spy, SHARED_MEMORY, DISK_FILLER, ESCAPED_HOG],
+        ),
+        # issue 28 (1), route 3: a cell plants, its kernel dies, the next starts
+        "planted_cell": variant(
+            student, REPORTING, [PLANT_CELL, "import os\nos._exit(0)", KERNEL_REPORT]
+        ),
         "nested": NESTED,
         "mixed": variant(
             solution,
@@ -579,6 +700,11 @@ def graded(
     items = battery(solution, student, subs, out, checks, isolation, port)
     write_submissions(subs, items)
     victim = links_submission(subs, base, solution)
+    planted = subs / "planted_folder"  # issue 28 (1), route 1: a submitted folder
+    write_submissions(
+        planted, {"planted_folder": variant(student, REPORTING, [KERNEL_REPORT])}
+    )
+    plant(planted)
     before = package_state(), hash_files(package_copy / "coursework")
     args = [*FAST]
     args[args.index("--checks") + 1] = str(checks)
@@ -590,6 +716,7 @@ def graded(
     grades = {r["student"]: r for r in read_csv(out / "grades.csv")}
     return {
         "alive": left_behind(),
+        "shm": Path("/proc/sysvipc/shm").read_text(),
         "victim": victim,
         "victim_after": (victim / "target.json").read_text(),
         "victim_owner": (victim / "home").stat().st_uid,
@@ -600,7 +727,7 @@ def graded(
         "base": base,
         "results": results,
         "grades": grades,
-        "names": [*items, "linked"],
+        "names": [*items, "linked", "planted_folder"],
         "isolation": isolation,
         "package_before": before,
         "package_after": (package_state(), hash_files(package_copy / "coursework")),
@@ -662,9 +789,12 @@ def test_batch_completes_with_a_full_gradebook(graded: dict[str, object]) -> Non
     assert graded["status"] == 0, graded["stderr"]
     grades = graded["grades"]
     assert sorted(grades) == sorted(graded["names"])  # type: ignore[arg-type]
-    for row in grades.values():  # type: ignore[attr-defined]
+    folders = ("linked", "planted_folder")
+    for name, row in grades.items():  # type: ignore[attr-defined]
         assert all(row[i] != "" for i in IDS)
         assert float(row["max"]) == 4
+        # issue 28 (4): the submitted file, as it sits in the submissions
+        assert row["file"] == (f"{name}/" if name in folders else "") + f"{name}.ipynb"
     out: Path = graded["out"]  # type: ignore[assignment]
     for name in graded["names"]:  # type: ignore[attr-defined]
         assert (out / "feedback" / f"{name}.md").exists()
@@ -805,6 +935,54 @@ def test_run_time_reference_use_is_found(graded: dict[str, object]) -> None:
     """Issue 22 (11): importlib + getattr reach the reference; no points."""
     row = graded["results"][("mixed", "demo.softplus")]  # type: ignore[index]
     assert float(row["points"]) == 0 and "run time" in row["message"]
+
+
+@pytest.mark.parametrize("student", ["planted_folder", "planted_cell"])
+def test_nothing_planted_in_the_job_folder_is_imported(
+    graded: dict[str, object], student: str
+) -> None:
+    """Issue 28 (1): ``coursework/``, ``sitecustomize.py``, ``usercustomize.py``
+    and ``.pth`` files in the job's folder and its home, submitted with it
+    (route 1) or written by a cell whose kernel then dies (route 3), are
+    imported by no process: not the sandbox that starts the next kernel or
+    the checks children, not those processes themselves. The blank notebook
+    stays at zero, the full solution beside it at full marks."""
+    printed = executed_output(graded, student)
+    assert "IMPORTED=[]" in printed and "IMPORTED=['" not in printed, printed
+    if student == "planted_cell":  # the files were there when the kernel restarted
+        assert "PLANTED" in printed
+    assert set(statuses(graded, student).values()) == {"missing"}
+    for i in IDS:
+        message = graded["results"][(student, i)]["message"]  # type: ignore[index]
+        assert "IMPORTED=[]" in message, message
+    assert float(graded["grades"][student]["total"]) == 0  # type: ignore[index]
+    assert float(graded["grades"]["solution"]["total"]) == 4  # type: ignore[index]
+
+
+def test_sysv_shared_memory_dies_with_its_job(graded: dict[str, object]) -> None:
+    """Issue 28 (5): a job's SysV segments live in its own IPC namespace."""
+    iso: Isolation = graded["isolation"]  # type: ignore[assignment]
+    if not iso.namespaces:
+        pytest.skip("no namespaces here: the job shares the machine's IPC")
+    printed = executed_output(graded, "escapee")
+    ids = [int(v) for v in printed.split("SHM [")[1].split("]")[0].split(",")]
+    assert all(i >= 0 for i in ids)  # created, in the job's namespace
+    assert int(printed.split("SEEN")[1].split()[0]) == len(ids)  # no one else's
+    keys = {int(row.split()[0]) for row in graded["shm"].splitlines()[1:]}  # type: ignore[attr-defined]
+    assert not keys & {SHM_KEY, SHM_KEY + 1}  # gone with the job
+
+
+def test_a_job_over_its_disk_quota_fails_alone(graded: dict[str, object]) -> None:
+    """Issue 28 (5): files that together pass --disk-mb 200 (each below the
+    per-file limit) fail in that job alone, with a message that says why."""
+    if os.geteuid() != 0:
+        pytest.skip("the per-job tmpfs needs root (or a mount namespace)")
+    printed = executed_output(graded, "escapee")
+    assert 0 < int(printed.split("WROTE")[1].split()[0]) * 63 <= 200
+    feedback = (graded["out"] / "feedback" / "escapee.md").read_text()  # type: ignore[operator]
+    assert "disk: `stored more than 200 MB on disk, the job's quota" in feedback
+    assert float(graded["grades"]["escapee"]["total"]) == 4  # type: ignore[index]
+    assert float(graded["grades"]["solution"]["total"]) == 4  # type: ignore[index]
 
 
 def test_hidden_cases_show_verdict_and_hint_only(graded: dict[str, object]) -> None:
@@ -1011,7 +1189,9 @@ def test_statuses_do_not_depend_on_an_idle_machine(
     subs, out = tmp_path / "submissions", tmp_path / "results"
     items = battery(solution, student, subs, out)
     write_submissions(subs, {n: items[n] for n in UNDER_LOAD})
-    args = [*FAST]
+    # the statuses come from the checks alone (--no-run gives the same grades:
+    # test_no_run_gives_the_same_grades_without_running_notebooks)
+    args = [*FAST, "--no-run"]
     args[args.index("--checks") + 1] = str(private_checks(tmp_path))
     busy = [
         subprocess.Popen([sys.executable, "-c", BUSY])
@@ -1036,21 +1216,43 @@ def test_statuses_do_not_depend_on_an_idle_machine(
 NO_RUN = [*UNDER_LOAD, "student", "fake_pass", "redefine_check", "monkeypatch"]
 
 
+@pytest.fixture(scope="module")
+def graded_no_run(
+    tmp_path_factory: pytest.TempPathFactory, package_copy: Path
+) -> dict[str, object]:
+    """One --no-run batch: part of the battery, and issue 28's attacks that act
+    in the checks child (route 2 of (1), the forms of (2), the reply of (3))."""
+    base = tmp_path_factory.mktemp("no-run")
+    solution, student = demo_notebooks()
+    subs, out = base / "submissions", base / "results"
+    items = battery(solution, student, subs, out)
+    chosen = {n: items[n] for n in NO_RUN}
+    chosen["planted_class"] = variant(student, REPORTING, [PLANT_CLASS])
+    for name, source in REFERENCE_FORMS.items():
+        chosen[name] = variant(solution, {"demo.softplus": source})
+    chosen["balloon"] = variant(solution, {"demo.normalize": BALLOON})
+    write_submissions(subs, chosen)
+    args = [*FAST, "--no-run"]
+    args[args.index("--checks") + 1] = str(private_checks(base))
+    done = grade(package_copy, subs, out, *args)
+    return {
+        "status": done.returncode,
+        "stderr": done.stderr,
+        "out": out,
+        "results": {
+            (r["student"], r["exercise"]): r for r in read_csv(out / "results.csv")
+        },
+        "grades": {r["student"]: r for r in read_csv(out / "grades.csv")},
+    }
+
+
 def test_no_run_gives_the_same_grades_without_running_notebooks(
-    graded: dict[str, object], tmp_path: Path, package_copy: Path
+    graded: dict[str, object], graded_no_run: dict[str, object]
 ) -> None:
     """--no-run skips the notebook run (feedback only) and changes no grade, for
     honest notebooks and for the attacks that act in functions or at top level."""
-    solution, student = demo_notebooks()
-    subs, out = tmp_path / "submissions", tmp_path / "results"
-    items = battery(solution, student, subs, out)
-    write_submissions(subs, {n: items[n] for n in NO_RUN})
-    args = [*FAST, "--no-run"]
-    args[args.index("--checks") + 1] = str(private_checks(tmp_path))
-    done = grade(package_copy, subs, out, *args)
-    assert done.returncode == 0, done.stderr
-    rows = {(r["student"], r["exercise"]): r for r in read_csv(out / "results.csv")}
-    idle = graded["results"]
+    assert graded_no_run["status"] == 0, graded_no_run["stderr"]
+    rows, idle = graded_no_run["results"], graded["results"]
     for name in NO_RUN:
         for i in IDS:
             got, want = rows[(name, i)], idle[(name, i)]  # type: ignore[index]
@@ -1058,12 +1260,57 @@ def test_no_run_gives_the_same_grades_without_running_notebooks(
                 want["status"],
                 want["points"],
             ), (name, i)
-    grades = {r["student"]: r for r in read_csv(out / "grades.csv")}
+    grades = graded_no_run["grades"]
     for name in NO_RUN:
         assert grades[name] == graded["grades"][name]  # type: ignore[index]
+    out: Path = graded_no_run["out"]  # type: ignore[assignment]
     feedback = (out / "feedback" / "solution.md").read_text()
     assert "the notebook itself was not run" in feedback
     assert not list((out / "executed").glob("*.ipynb"))
+
+
+def test_files_planted_by_the_checks_rebuild_are_not_imported(
+    graded_no_run: dict[str, object],
+) -> None:
+    """Issue 28 (1), route 2: a class body plants the files and kills its checks
+    child (os._exit: SIGKILL does not reach a namespace's init from inside);
+    the next child starts in that folder and imports none of them."""
+    rows = graded_no_run["results"]
+    first = rows[("planted_class", "demo.softplus")]  # type: ignore[index]
+    assert first["status"] == "kernel-died" and "rebuilding" in first["message"]
+    for i in IDS[1:]:
+        row = rows[("planted_class", i)]  # type: ignore[index]
+        assert row["status"] == "missing", row
+        assert "IMPORTED=[]" in row["message"], row["message"]
+    assert float(graded_no_run["grades"]["planted_class"]["total"]) == 0  # type: ignore[index]
+    assert float(graded_no_run["grades"]["solution"]["total"]) == 4  # type: ignore[index]
+
+
+@pytest.mark.parametrize("student", sorted(REFERENCE_FORMS))
+def test_the_reference_under_another_name_is_found(
+    graded_no_run: dict[str, object], student: str
+) -> None:
+    """Issue 28 (2): a name bound to the reference by any route, or the
+    reference run by a library for the student, is ``uses-reference``."""
+    rows = graded_no_run["results"]
+    row = rows[(student, "demo.softplus")]  # type: ignore[index]
+    assert row["status"] == "uses-reference", row
+    assert float(row["points"]) == 0
+    for i in IDS[1:]:  # the rest of the notebook is the full solution
+        assert rows[(student, i)]["status"] == "passed"  # type: ignore[index]
+
+
+def test_a_ballooning_reply_is_refused_before_any_arithmetic(
+    graded_no_run: dict[str, object],
+) -> None:
+    """Issue 28 (3): 125 million elements in a stride-0 view are refused by
+    their count, before the checker computes with them; nothing else fails."""
+    rows = graded_no_run["results"]
+    row = rows[("balloon", "demo.normalize")]  # type: ignore[index]
+    assert row["status"] == "error" and float(row["points"]) == 0
+    assert "125,000,000 elements" in row["message"], row["message"]
+    for i in IDS[:2]:
+        assert rows[("balloon", i)]["status"] == "passed"  # type: ignore[index]
 
 
 NOBODY = 65534
@@ -1106,7 +1353,7 @@ def test_battery_as_an_unprivileged_user(tmp_path: Path, package_copy: Path) -> 
         shutil.copytree(CHECKS, checks, ignore=shutil.ignore_patterns("__pycache__"))
         solution, student = demo_notebooks()
         items = battery(solution, student, subs, out, checks, Isolation("landlock", 1))
-        names = ["solution", "a_attacker", "z_blank"]
+        names = ["solution", "a_attacker", "z_blank", "planted_cell"]
         write_submissions(subs, {n: items[n] for n in names})
         for path in [base, *base.rglob("*")]:
             os.chown(path, NOBODY, NOBODY)
@@ -1120,10 +1367,12 @@ def test_battery_as_an_unprivileged_user(tmp_path: Path, package_copy: Path) -> 
         grades = {r["student"]: r for r in read_csv(out / "grades.csv")}
         assert sorted(grades) == sorted(names)
         assert float(grades["solution"]["total"]) == 4
-        for name in ["a_attacker", "z_blank"]:
+        for name in ["a_attacker", "z_blank", "planted_cell"]:
             assert float(grades[name]["total"]) == 0
         rows = read_csv(out / "results.csv")
         results = {(r["student"], r["exercise"]): r for r in rows}
+        for i in IDS:  # issue 28 (1) without root: nothing planted is imported
+            assert "IMPORTED=[]" in results[("planted_cell", i)]["message"]
         assert results[("a_attacker", "demo.softplus")]["status"] == "missing"
         assert results[("a_attacker", "demo.normalize")]["status"] == "error"
         assert (package_state(), hash_files(package_copy / "coursework")) == before
@@ -1148,6 +1397,7 @@ def test_interrupted_run_resumes_to_the_same_gradebook(
         "--out",
         str(out),
         *FAST,
+        "--no-run",  # what is tested is the resume, not the run (same grades)
     ]
     command[command.index("--jobs") + 1] = "1"
     proc = subprocess.Popen(

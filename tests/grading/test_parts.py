@@ -765,3 +765,186 @@ def test_orphans_stay_below_the_worker_and_are_killed() -> None:
     assert done.returncode == 0, done.stderr
     assert int(done.stdout) == 1
     assert alive() == []
+
+
+# ------------------------------------------------------------------ issue 28
+
+
+def test_grader_side_python_imports_nothing_from_the_job_folder(
+    tmp_path: Path,
+) -> None:
+    """Issue 28 (1): with a ``coursework/``, ``sitecustomize.py``,
+    ``usercustomize.py`` and ``.pth`` files planted in the job's folder and its
+    home, the old start (``python -c`` there) runs the planted package; the
+    sandbox's start (``-P -s``, the folder entered last) imports the package
+    that was hashed and nothing of the folder."""
+    import json
+
+    sys.path.insert(0, str(Path(__file__).resolve().parent))
+    import test_grading as tg
+
+    from coursework.grading.oscalls import package_dir
+    from coursework.grading.sandbox import environment, python
+
+    job = tmp_path / "job"
+    job.mkdir()
+    tg.plant(job)
+    env = environment(job, Limits())
+    old = subprocess.run(
+        [sys.executable, "-c", "import coursework"], cwd=job, env=env, timeout=120
+    )
+    assert old.returncode == 0
+    marks = job / ".imported"
+    assert [p.name.split("-")[0] for p in marks.iterdir()] == ["coursework"]
+    shutil.rmtree(marks)
+    code = (
+        "import json, os, coursework\n"
+        "from pathlib import Path\n"
+        "from coursework.grading.integrity import foreign_imports\n"
+        "here = Path(coursework.__file__).parent\n"
+        "found = foreign_imports(here, [Path.cwd()])\n"
+        "print(json.dumps([str(here), os.getcwd(), found]))"
+    )
+    done = subprocess.run(
+        wrap(python("-c", code), Limits(), job),
+        cwd="/",
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 0, done.stderr
+    here, cwd, foreign = json.loads(done.stdout.strip().splitlines()[-1])
+    assert Path(here) == package_dir() and Path(cwd) == job and foreign == []
+    assert not marks.exists()
+
+
+def test_foreign_imports_names_a_module_from_the_job_folder(tmp_path: Path) -> None:
+    from coursework.grading.integrity import foreign_imports
+    from coursework.grading.oscalls import package_dir
+
+    (tmp_path / "planted_module_28.py").write_text("x = 1\n")
+    sys.path.insert(0, str(tmp_path))
+    try:
+        import planted_module_28  # noqa: F401
+
+        found = foreign_imports(package_dir(), [tmp_path])
+    finally:
+        sys.path.remove(str(tmp_path))
+        sys.modules.pop("planted_module_28", None)
+    assert any("planted_module_28 from the job's folder" in f for f in found)
+    assert foreign_imports(package_dir(), [tmp_path]) == []
+
+
+def test_student_ids_are_unique_whatever_the_names(tmp_path: Path) -> None:
+    """Issue 28 (4): ``jdoe-2.ipynb`` beside a folder ``jdoe_/`` of two notebooks,
+    a name in two Unicode forms and in two cases: every student an id of
+    their own, and each file its own."""
+    (tmp_path / "jdoe-2.ipynb").write_text("{}")
+    (tmp_path / "jdoe_").mkdir()
+    for name in ("a.ipynb", "b.ipynb"):
+        (tmp_path / "jdoe_" / name).write_text("{}")
+    (tmp_path / "Jos\u00e9.ipynb").write_text("{}")  # NFC
+    (tmp_path / "Jose\u0301.ipynb").write_text("{}")  # NFD, the same name
+    (tmp_path / "JDOE.ipynb").write_text("{}")
+    found = find_submissions(tmp_path)
+    ids = [s.student for s in found]
+    assert len(set(i.casefold() for i in ids)) == len(ids) == 6, ids
+    by_file = {str(s.path.relative_to(tmp_path)): s.student for s in found}
+    assert by_file["jdoe-2.ipynb"] == "jdoe-2"  # its own id, never another's
+    assert {by_file["Jos\u00e9.ipynb"], by_file["Jose\u0301.ipynb"]} == {
+        "Jose",
+        "Jose-2",
+    }
+    assert safe_id("Ｊｏｓé") == "Jose"  # NFKC: full-width letters
+
+
+def test_a_reply_is_checked_before_any_arithmetic() -> None:
+    """Issue 28 (3): a stride-0 view over the size limit is refused by its
+    element count; a small one is materialised; a wrong shape or dtype stays
+    out of the autograd graph, so only the comparison sees it."""
+    from coursework.grading.remote import BadReply, checked_reply
+
+    expected = torch.zeros(4, 3)
+    balloon = torch.zeros(1).expand(12_500, 10_000)
+    assert balloon.untyped_storage().nbytes() == 4
+    with pytest.raises(BadReply, match="125,000,000 elements"):
+        checked_reply(balloon, expected)
+    with pytest.raises(BadReply):
+        checked_reply((expected, [balloon]), (expected, expected))
+    small = torch.ones(1).expand(4, 3)
+    out, fits = checked_reply(small, expected)
+    assert out.untyped_storage().nbytes() == 12 * 4 and torch.equal(out, small)
+    assert fits == [True]
+    _, fits = checked_reply((torch.zeros(3, 4), expected.double()), (expected,) * 2)
+    assert fits == [False, False]
+
+
+def test_network_refuses_parallel_jobs_and_dask(tmp_path: Path, capsys) -> None:
+    """Issue 28 (6, 7): with --network, jobs share the machine's network, so
+    the grader grades one at a time or says why not."""
+    from coursework.grading.cli import main
+
+    base = [str(tmp_path), "--out", str(tmp_path / "out"), "--network"]
+    for extra in (["--jobs", "2"], ["--dask-workers", "2"]):
+        assert main([*base, *extra]) == 1
+        err = capsys.readouterr().err
+        assert "--network" in err and "--jobs 1" in err and "classmate" in err
+    assert not (tmp_path / "out").exists()
+
+
+def test_gradebook_names_each_students_file(tmp_path: Path) -> None:
+    from coursework.grading.report import write_gradebook
+
+    rows = [ExerciseResult("e", Status.PASSED, 1.0, 1.0, 0.0, "")]
+    write_gradebook(
+        tmp_path,
+        [Record("s1", "ab", rows), Record("s2", "cd", rows)],
+        ["e"],
+        {"s1": "s1/nb.ipynb", "s2": "=cmd.ipynb"},
+    )
+    lines = (tmp_path / "grades.csv").read_text().splitlines()
+    assert lines == [
+        "student,file,e,total,max",
+        "s1,s1/nb.ipynb,1,1,1",
+        "s2,'=cmd.ipynb,1,1,1",
+    ]
+
+
+def test_a_root_worker_keeps_only_the_capabilities_it_uses() -> None:
+    """Issue 28 (8): as root, the worker drops every other capability, for
+    itself and for whatever it runs (the bounding set)."""
+    if os.geteuid() != 0:
+        pytest.skip("not root: there is no capability to drop")
+    code = (
+        "from coursework.grading.oscalls import WORKER_CAPABILITIES as W, "
+        "keep_capabilities\n"
+        "keep_capabilities(W)\n"
+        "import subprocess\n"
+        "print(open('/proc/self/status').read())\n"
+        "print(subprocess.run(['cat', '/proc/self/status'], capture_output=True, "
+        "text=True).stdout)\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=120
+    )
+    assert done.returncode == 0, done.stderr
+    from coursework.grading.oscalls import WORKER_CAPABILITIES
+
+    want = sum(1 << c for c in WORKER_CAPABILITIES)
+    own, child = done.stdout.split("Name:")[1:3]
+    for status in (own, child):
+        fields = dict(
+            line.split(":\t") for line in status.splitlines() if ":\t" in line
+        )
+        for name in ("CapPrm", "CapEff", "CapBnd"):
+            assert int(fields[name], 16) & ~want == 0, (name, fields[name])
+    assert (
+        int(
+            dict(line.split(":\t") for line in own.splitlines() if ":\t" in line)[
+                "CapEff"
+            ],
+            16,
+        )
+        == want
+    )
