@@ -8,7 +8,9 @@
 # %% [markdown]
 # # 02 · Autoregressive image models: PixelRNN and PixelCNN
 #
-# This notebook follows the lecture on autoregressive generative models. An
+# This notebook follows the lecture on autoregressive generative models
+# (the PixelRNN and PixelCNN part of Aristidou's MAI645, *Machine Learning
+# for Graphics and Computer Vision*, University of Cyprus, 2023). An
 # image is a sequence of pixels, and its likelihood is a product of
 # conditionals, one per pixel, each predicted by a neural network that sees
 # only the pixels before it. We build the **masked convolutions** that make

@@ -8,7 +8,9 @@
 # %% [markdown]
 # # 03 · Autoencoders and variational autoencoders
 #
-# This notebook follows the lecture on generative models. It starts with
+# This notebook follows the lectures on autoencoders and VAEs (Jenni, slides
+# by Favaro, *Deep Unsupervised Learning*, University of Bern; and the VAE
+# part of Aristidou's MAI645, University of Cyprus, 2023). It starts with
 # autoencoders that are not generative models: undercomplete, sparse and
 # denoising ones, and the use of their codes as features. Then it turns the
 # autoencoder into a latent-variable model, the **VAE**, which we train by
@@ -633,7 +635,7 @@ check("vae.ppca_posterior", ppca_posterior)
 
 # %% [markdown]
 # We fit PPCA to the grey digits in **float64** (so that rounding is about
-# $10^{-16}$ of each term) and take three encoders $q(z\mid x)$: the
+# $10^{-16}$ of each term) and take two encoders $q(z\mid x)$: the
 # posterior itself (diagonal here, because the fitted $W$ has orthogonal
 # columns), and an untrained amortised encoder
 # $x \mapsto (\mu, \log\sigma^2)$. The encoder is linear: the true posterior
@@ -866,16 +868,37 @@ iwae = {k: mean for label, k, mean, _ in table if label.startswith("IWAE")}
 naive = {k: mean for label, k, mean, _ in table if label.startswith("naive")}
 print(f"IWAE_1 - ELBO = {iwae[1] - elbo_test:+.2f} nats (equal in expectation)")
 print(
-    f"ELBO <= IWAE_5 <= IWAE_50: {elbo_test <= iwae[5] <= iwae[50]} "
-    f"(gains {iwae[5] - elbo_test:.2f} and {iwae[50] - iwae[5]:.2f} nats)"
+    f"ELBO <= IWAE_5 <= IWAE_50 in this run: {elbo_test <= iwae[5] <= iwae[50]} "
+    f"(gains {iwae[5] - elbo_test:.2f} and {iwae[50] - iwae[5]:.2f} nats; "
+    f"means of {repeats} estimates, so ordered in expectation only)"
 )
-print(f"naive MC with K=50 is {iwae[50] - naive[50]:.1f} nats below IWAE_50")
+with torch.no_grad():
+    kl_test = float(vae_loss(vae, (xb_test,))["kl"])
+print(
+    f"naive MC with K=50 is {iwae[50] - naive[50]:.1f} nats below IWAE_50 and "
+    f"{abs(naive[50] - elbo_test):.1f} nats "
+    f"{'below' if naive[50] < elbo_test else 'above'} the ELBO "
+    f"(mean KL(q(z|x) || p(z)) {kl_test:.1f} nats): "
+    + (
+        "worse than a single sample from the encoder"
+        if naive[50] < elbo_test
+        else f"not below the ELBO: the {profile.name} profile's VAE, whose "
+        "posterior sits this close to the prior, is too small to show how "
+        "poorly prior samples explain a digit"
+    )
+)
 
 # %% [markdown]
-# The importance-weighted estimates tighten with $K$, each above the ELBO; the
-# naive estimate with the same $K$ is far lower (it would need astronomically
-# many prior samples). The plot shows the spread of the single-image
-# estimates $\log\hat p(x)$ around the IWAE-50 value, for one test digit.
+# In expectation, $\mathcal L_1$ *equals* the ELBO and $\mathcal L_K$ for
+# $K > 1$ lies above it and tightens with $K$; the printed values are means
+# of a few random estimates, so the lines above say whether this run shows
+# that order. The naive estimate is also a lower bound in expectation, but
+# a looser one the further the posterior sits from the prior (the mean KL
+# printed above): with few prior samples near a digit's posterior, it
+# would need astronomically many of them. The last line above says how it
+# compares with the ELBO in this run. The plot shows the spread of the
+# single-image estimates $\log\hat p(x)$ around the IWAE-50 value, for one
+# test digit.
 
 # %%
 one = xb_test[:1].expand(200, *image_shape)
@@ -1082,6 +1105,17 @@ plt.tight_layout()
 plt.show()
 mig = {beta: float(mutual_information_gap(beta_mi[beta])) for beta in betas}
 print("MIG:", {f"beta={b:g}": round(v, 3) for b, v in mig.items()})
+lo, hi = betas[0], betas[-1]
+print(
+    f"MIG at beta={hi:g} is "
+    + (
+        f"higher than at beta={lo:g}, as a stronger pull to the prior should make it"
+        if mig[hi] > mig[lo]
+        else f"not higher than at beta={lo:g}: the {profile.name} profile "
+        f"({shape_epochs} epochs on {n_shapes} shapes) is too small to show the "
+        "gain a larger beta is expected to give"
+    )
+)
 
 # %% [markdown]
 # Traversals of the β-VAE's most informative dimensions, each labelled with

@@ -10,7 +10,10 @@
 #
 # A GAN trains two networks against each other. The generator $G$ maps noise
 # $z\sim p(z)$ to samples; the discriminator $D$ tells real samples from
-# generated ones. This notebook follows the lecture: the minimax game and its
+# generated ones. This notebook follows the lectures on GANs (the GAN part
+# of Aristidou's MAI645, *Machine Learning for Graphics and Computer
+# Vision*, University of Cyprus, 2023, and Jenni's, slides by Favaro, *Deep
+# Unsupervised Learning*, University of Bern): the minimax game and its
 # optimal discriminator, alternating updates, the saturating and the
 # non-saturating generator loss, **DCGAN** on digits, **mode collapse** on 2-D
 # mixtures and three fixes for it (**LSGAN**, **WGAN-GP**, **spectral
@@ -403,8 +406,10 @@ plt.tight_layout()
 plt.show()
 
 # %% [markdown]
-# Read the two figures together. The ratio above is what the slide predicts:
-# at the start, the saturating loss hands $G$ a much smaller gradient. How
+# Read the two figures together. The ratio above is what Aristidou's
+# slides "Training GANs: Two-player game" predict ("gradient in this region
+# is relatively flat", "low gradient signal" for bad samples): at the
+# start, the saturating loss hands $G$ a much smaller gradient. How
 # much that slows training depends on the optimiser. Plain gradient descent
 # would take a step that many times smaller. Adam divides each parameter's
 # step by a running estimate of its gradient's size, so it largely undoes a

@@ -16,11 +16,15 @@
 # task we care about, classification, with a linear probe on frozen features
 # and by fine-tuning with few labels.
 #
-# This notebook trains one backbone on every pretext task of the lecture,
-# with the same budget, and compares them with a randomly initialised
-# backbone and a supervised one: exemplar CNNs, relative patch position,
-# jigsaw puzzles, rotation, colourisation, inpainting, DeepCluster, SimCLR and
-# MoCo, and three video tasks (shuffle & learn, odd-one-out, arrow of time).
+# This notebook trains one backbone on every pretext task of the lectures on
+# self-supervised learning, with the same budget, and compares them with a
+# randomly initialised backbone and a supervised one: exemplar CNNs,
+# relative patch position, jigsaw puzzles, rotation, colourisation,
+# inpainting and DeepCluster (the image tasks of Belagiannis's lecture,
+# *Advanced Topics in Deep Learning*, FAU Erlangen-Nürnberg, 2024,
+# self-supervised learning part I), SimCLR and MoCo, and three video tasks
+# (shuffle & learn, odd-one-out, arrow of time, from Giró-i-Nieto's lecture
+# on self-supervised learning, UPC *Deep Learning for AI*, 2019).
 #
 # Papers: Dosovitskiy et al., *Exemplar CNNs* (NeurIPS 2014,
 # arXiv:1406.6909); Doersch, Gupta & Efros, *Context Prediction* (ICCV 2015,
@@ -293,13 +297,19 @@ transfer("supervised", supervised.backbone)
 # %% [markdown]
 # ## 2. Exemplar CNNs: every image is its own class
 #
-# Dosovitskiy et al. (2014) pick $N$ seed images, make many random
-# transformations of each (crops, flips, colour changes), and train a
-# classifier with $N$ **surrogate classes**: "which seed image is this a
-# transformation of?". To answer, the features must survive the
-# transformations, and still tell images apart. Our augmentations are
-# batched on the device: one affine sampling grid per image for the crop
-# and flip, per-image factors for brightness, contrast, saturation and hue.
+# Dosovitskiy et al. (2014) sample $N$ patches from unlabelled images, at
+# places with large image gradients (so that each patch holds part of an
+# object or a texture), transform each many times (translation, scaling,
+# rotation, contrast and colour changes), and train a classifier with $N$
+# **surrogate classes**: "which seed patch is this a transformation of?"
+# (Belagiannis's lecture, slides "Pretext Task: Surrogate Classes" and its
+# continuation). To answer, the features must survive the transformations,
+# and still tell the patches apart. We simplify: our seeds are whole small
+# images, not gradient-rich patches, and our transformations are SimCLR's
+# (section 9): a random crop, which translates and scales, a horizontal
+# flip, changes of brightness, contrast, saturation and hue, and sometimes
+# grey; no rotation. They are batched on the device: one affine sampling
+# grid per image for the crop and flip, per-image factors for the colours.
 
 # %%
 seed_everything(0)
@@ -1159,7 +1169,12 @@ print(
 # above), so its overall accuracy cannot move far from 0.5 however long it
 # trains, and a low arrow-of-time score here says nothing against the task.
 # Shuffle & learn and odd-one-out only ask whether the order is
-# *consistent*, which every video shows, so they have no such ceiling.
+# *consistent*, forwards or backwards, which every clip with motion shows, so
+# the reversible pairs do not cap them. A *still* clip shows no order at
+# all: its frames are the same image, so a shuffled set of them is the
+# original set, and on those clips (one class of the eight) these two tasks
+# are at chance too. Their ceiling is therefore below 1, but by far less
+# than the arrow of time's.
 
 # %% [markdown]
 # ## 11. Results
@@ -1170,27 +1185,31 @@ print(
 # experiment than the papers': a few epochs of pretraining of a small
 # network.
 #
-# **The published figures, like for like.** The lecture's slide quotes
-# RotNet (Gidaris, Singh & Komodakis, *Unsupervised Representation Learning
-# by Predicting Image Rotations*, ICLR 2018, arXiv:1803.07728) as
-# "supervised 78.9, RotNet 72.97, random 53.3". Those are **PASCAL VOC 2007
-# classification** mAPs of AlexNet features pretrained on ImageNet (the
-# paper's Table 7), not ImageNet accuracies, and they mix two columns of
-# that table: 78.9 fine-tunes only fc6-8, the other two fine-tune all
-# layers. The slide's CIFAR-10 triple (92.8, 89.1, 72.5, the paper's
-# Tables 2 and 3) mixes two heads the same way: 89.1 is RotNet's frozen
-# blocks under a non-linear classifier of three fully connected layers,
-# while 92.8 is the whole network trained with labels and 72.5 frozen random
-# blocks under a convolutional block. The table below keeps each comparison
-# inside one column.
+# **The published figures, like for like.** The lecture on self-supervised
+# learning, part I (Belagiannis, *Advanced Topics in Deep Learning*, FAU
+# Erlangen-Nürnberg, 2024), shows on its slide "Rotation Learning (Cont.)"
+# the whole of Table 7 of RotNet's paper (Gidaris, Singh & Komodakis,
+# *Unsupervised Representation Learning by Predicting Image Rotations*, ICLR
+# 2018, arXiv:1803.07728): AlexNet pretrained on ImageNet, with labels
+# ("ImageNet labels"), without training ("Random") or by predicting
+# rotations ("RotNet"), then transferred to PASCAL VOC classification (mAP;
+# only fc6-8 fine-tuned, or all layers), detection (mAP) and segmentation
+# (mIoU; all layers fine-tuned for both). These are transfer figures on VOC
+# (2007 for classification and detection, 2012 for segmentation, as the
+# paper says), not ImageNet accuracies, and each belongs to its column: the
+# supervised 78.9 fine-tunes only fc6-8, its 79.9 all layers. The table
+# below keeps them so. The CIFAR-10 rows are on no slide of the course's
+# lectures: they are from the paper's CIFAR-10 tables, where 92.8 is a
+# network trained with labels end to end, 91.16 and 89.06 are RotNet's
+# frozen blocks under a convolutional block and under three fully connected
+# layers, and 72.5 is random frozen blocks under a convolutional block.
 #
-# Its last column says where each number was checked, because we could not
-# read the paper's tables here. *abstract*: stated in the paper's abstract
-# (detection: RotNet 54.4 mAP, 2.4 points below supervised), read here.
+# Its last column says where each number was checked. *slide*: read on the
+# slide named above, in its row and column (detection's 54.4 and the 2.4
+# points below supervised are also in the paper's abstract).
 # *transcription*: a published summary of the paper's tables gives the same
-# number. *slide*: the lecture's own figure, with the column that the
-# slide's table gives it. *unchecked*: from our reading of Table 7 alone.
-# Check the last two against the paper before quoting them.
+# number; we could not read the paper's tables here, so check these against
+# it before quoting them.
 
 # %%
 VOC_CLS = "PASCAL VOC 2007 classification mAP"
@@ -1201,14 +1220,17 @@ ALL, FC = "all layers fine-tuned", "fc6-8 fine-tuned"
 CONV, NONLIN = "frozen blocks + conv. block", "frozen blocks + 3 fc layers"
 # (dataset and metric, column, method, value, where it was checked)
 ROTNET_PAPER = [
-    (VOC_CLS, ALL, "supervised", 79.9, "unchecked"),
-    (VOC_CLS, ALL, "RotNet", 72.97, "transcription"),
-    (VOC_CLS, ALL, "random", 53.3, "slide"),
     (VOC_CLS, FC, "supervised", 78.9, "slide"),
-    (VOC_CLS, FC, "RotNet", 70.87, "transcription"),
-    (VOC_DET, ALL, "supervised", round(54.4 + 2.4, 1), "abstract"),
-    (VOC_DET, ALL, "RotNet", 54.4, "abstract"),
-    (VOC_SEG, ALL, "RotNet", 39.1, "transcription"),
+    (VOC_CLS, FC, "RotNet", 70.87, "slide"),
+    (VOC_CLS, ALL, "supervised", 79.9, "slide"),
+    (VOC_CLS, ALL, "RotNet", 72.97, "slide"),
+    (VOC_CLS, ALL, "random", 53.3, "slide"),
+    (VOC_DET, ALL, "supervised", 56.8, "slide"),
+    (VOC_DET, ALL, "RotNet", 54.4, "slide"),
+    (VOC_DET, ALL, "random", 43.4, "slide"),
+    (VOC_SEG, ALL, "supervised", 48.0, "slide"),
+    (VOC_SEG, ALL, "RotNet", 39.1, "slide"),
+    (VOC_SEG, ALL, "random", 19.8, "slide"),
     (CIFAR, "whole network, labels", "supervised NIN", 92.8, "transcription"),
     (CIFAR, CONV, "RotNet", 91.16, "transcription"),
     (CIFAR, CONV, "random", 72.5, "transcription"),
@@ -1402,9 +1424,10 @@ print(
 #   probe here, because they measure colours and edges, and each kind has a
 #   typical hue. The lines above say which tasks close the gap on this data
 #   and which do not.
-# - **Rotation** is the lecture's showcase (Gidaris et al.'s table): to tell
-#   which way is up in these pictures the network has to find the object and
-#   know how each kind stands, which is most of what the classes need.
+# - **Rotation** (Gidaris et al.'s Table 7 is on the slide "Rotation
+#   Learning (Cont.)" of Belagiannis's lecture): to tell which way is up in
+#   these pictures the network has to find the object and know how each
+#   kind stands, which is most of what the classes need.
 # - **Shortcuts.** A pretext task learns whatever solves it. The background
 #   here has no up and no typical colour, so rotation, jigsaw and relative
 #   position have to look at the objects; with a sky always on top they

@@ -8,8 +8,11 @@
 # %% [markdown]
 # # 06 · Multi-modal self-supervised learning
 #
-# The last lecture: learning from the natural correspondence between what is
-# seen and what is heard. No labels are used to train any encoder in this
+# The last lecture, after *Self-supervised learning for computer vision from
+# images, video and audio, part 2: multi-modal learning* (University of
+# Amsterdam) and the audio-visual part of Giró-i-Nieto's lecture on
+# self-supervised learning (UPC *Deep Learning for AI*, 2019): learning from
+# the natural correspondence between what is seen and what is heard. No labels are used to train any encoder in this
 # notebook; the supervision is that a sound and the frames it came with
 # belong together, *and happen at the same time*. We build the audio side
 # (waveform, STFT, mel filters), then ask increasingly precise questions of
@@ -281,8 +284,11 @@ loader = TensorLoader(train.videos, spec_train, batch_size=batch, drop_last=True
 # Arandjelović & Zisserman's first pretext task: given frames and a sound,
 # say whether they come from the same clip. Positives are synchronised pairs
 # $(v_i, a_i)$; negatives pair the frames with the sound of another clip.
-# We use their AVE-Net head: the towers meet only through the distance of
-# the normalised embeddings, $\text{logit} = b - \lVert \hat v - \hat a\rVert^2/\tau$,
+# We use their AVE-Net head (*Objects that Sound*): the towers meet only
+# through the Euclidean distance of the normalised embeddings (the distance,
+# not its square), $\text{logit} = b - \lVert \hat v - \hat a\rVert/\tau$.
+# AVE-Net feeds the distance to a small fully connected layer and a
+# softmax; ours fixes the slope $1/\tau$ and learns the bias $b$. It is
 # trained with binary cross-entropy on every pair of the batch ($B$ matched
 # pairs, $B(B-1)$ mismatched ones, the matched ones weighted $B-1$ times so
 # both classes count equally). We test on each clip with its own sound and
@@ -441,7 +447,28 @@ plt.show()
 # tell its own sound from the shifted one, so the probe should read it well
 # above chance. Neither choice is "right": invariance suits a task that does
 # not care about timing (what is sounding), distinctiveness one that does
-# (is the soundtrack in sync?).
+# (is the soundtrack in sync?). Whether this run shows it, against the
+# standard error of a probe at chance on these test pairs:
+
+# %%
+n_sync = len(sync_test[0]) * 2  # each test clip gives a synchronised and a shifted pair
+sync_se = math.sqrt(0.25 / n_sync)
+sync_expected = {
+    "invariant": ("near chance", abs(sync_acc["invariant"] - 0.5) <= 2 * sync_se),
+    "distinctive": ("well above chance", sync_acc["distinctive"] > 0.5 + 2 * sync_se),
+}
+sync_steps = contrastive_epochs * len(loader)
+for name, (expectation, holds) in sync_expected.items():
+    print(
+        f"{name}: {sync_acc[name]:.3f} (chance 0.5, two standard errors "
+        f"{2 * sync_se:.3f}): "
+        + (
+            f"{expectation}, as expected"
+            if holds
+            else f"not {expectation}: the {profile.name} profile ({sync_steps} steps of "
+            f"{batch} clips, {n_sync} test pairs) is too small to show it"
+        )
+    )
 
 # %% [markdown]
 # ## 4. Multiple positives: MIL-NCE and CoCLR
@@ -627,16 +654,26 @@ print("rows: cluster, columns:", KINDS, "\n", table)
 # %% [markdown]
 # ## 6. Sound-source localisation
 #
-# *Objects that Sound* compares the audio embedding $a$ with the visual
-# embedding at every position of the feature map, $v_t(x, y)$: the cosine
-# similarities form a heatmap. A clip's score is the **maximum over
-# positions** (the sound comes from somewhere; multiple-instance learning),
-# averaged over the frames,
+# *Objects that Sound* (its AVOL-Net) compares the audio embedding $a$ with
+# the visual embedding at every position of the feature map of **one
+# frame**, $v(x, y)$: the similarities form a heatmap, and the score of the
+# pair is its **maximum over positions** (the sound comes from somewhere;
+# multiple-instance learning), trained with the binary correspondence loss
+# of section 2 (as the diagram of *Objects that Sound* on the slide "Use
+# audio and visual features" of Giró-i-Nieto's lecture shows: a single
+# frame and 1 s of audio, "correspond: yes/no"). Afouras et al.
+# (*Self-supervised object detection from audio-visual correspondence*,
+# CVPR 2022) keep the maximum over positions but train it contrastively:
+# an NCE between the maximum of the heatmap of the clip's own sound and
+# that of another clip's sound (the slide "Ingredient 1: training heat
+# maps" of the multi-modal lecture named at the top). We follow the contrastive form, with two choices of our own: a
+# clip's score averages the per-frame maxima over the frames of its window,
 #
 # $$S_{ij} = \frac{1}{T}\sum_t \max_{x,y} \cos\big(a_i, v_{j,t}(x, y)\big),$$
 #
 # and the $B \times B$ score matrix is trained with the symmetric NCE of
-# section 3. Implement $S$ for all pairs at once, with one `einsum`.
+# section 3 (every other clip of the batch a negative). Implement $S$ for
+# all pairs at once, with one `einsum`.
 
 # %% exercise="multimodal.max_over_positions"
 def max_over_positions(audio: torch.Tensor, feature_map: torch.Tensor) -> torch.Tensor:
@@ -851,14 +888,17 @@ plt.show()
 # %% [markdown]
 # ## 9. Text, the third modality
 #
-# Most of the multimodal lecture is about language: CLIP pairs images with
-# sentences, MIL-NCE pairs video with narrations, MMV adds text to video and
-# audio. Every generated clip carries a templated caption that names what
-# is seen and heard. We build a closed **vocabulary** from the training
-# captions (id 0 pads a short sentence, id 1 stands for a word the captions
-# never use) and a tiny **text encoder**: word and position embeddings, one
-# transformer block whose attention skips the padding, a mean over the real
-# tokens and a projection into the same $D$-dimensional space. No weights
+# The multi-modal lecture is mostly audio-visual (GDT, audio-visual
+# clustering, object detection from sound), but it also brings in language:
+# CLIP pairs images with sentences, MIL-NCE pairs video with narrations,
+# MMV adds text to video and audio, and multimodal transformers (ViLBERT,
+# UNITER, VATT, Flamingo) close it. Every generated clip carries a
+# templated caption that names what is seen and heard. We build a closed
+# **vocabulary** from the training captions (id 0 pads a short sentence, id
+# 1 stands for a word the captions never use) and a tiny **text encoder**:
+# word and position embeddings, one transformer block whose attention skips
+# the padding, a mean over the real tokens and a projection into the same
+# $D$-dimensional space. No weights
 # are downloaded. Word order matters here: "a red circle ..., next to a
 # silent square" and "a red square ..., next to a silent circle" hold the
 # same words, so a bag of words could not tell which object sounds.
@@ -1081,12 +1121,27 @@ plt.show()
 # HMDB51). Our kind row is the like-for-like comparison; read its
 # differences against the standard error printed beside it: on a few
 # hundred test clips, a few points is noise, and the order can change with
-# the seed. We report it as it came out, not tuned.
+# the seed. We report it as it came out, not tuned; the last lines below
+# say whether this run shows the audio's zero-shot accuracy near its probe
+# and VAT above VA and VT.
 
 # %%
 share = float(test.distractor.float().mean())
 print(f"clips with a distractor: {share:.0%}; a video-only reader that knew both "
       f"shapes and guessed which one sounds would reach about {1 - share / 2:.2f}")
+small = (f"the {profile.name} profile ({contrastive_epochs * len(text_loader)} steps "
+         f"of {batch} clips, {len(test)} test clips) is too small to show it")
+gap = zeroshot_acc["audio"] - kind_probe_acc["audio"]
+audio_se = math.sqrt(kind_probe_acc["audio"] * (1 - kind_probe_acc["audio"]) / len(test))
+print(f"audio: zero-shot {zeroshot_acc['audio']:.3f}, {gap:+.3f} from its probe: "
+      + ("close to it (within two standard errors, "
+         f"{2 * audio_se:.3f}), as expected" if abs(gap) <= 2 * audio_se
+         else f"not close to it (two standard errors: {2 * audio_se:.3f}): {small}"))
+vat_gain = kind_row["VAT"] - max(kind_row["VA"], kind_row["VT"])
+print(f"kind probe: VAT {vat_gain:+.3f} from the better of VA and VT: "
+      + (f"above both by more than a standard error ({stderr:.3f}), as MMV found"
+         if vat_gain > stderr
+         else f"not above both by more than a standard error ({stderr:.3f}): {small}"))
 
 # %% [markdown]
 # ## Summary

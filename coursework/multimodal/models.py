@@ -229,11 +229,15 @@ class AudioVisualText(nn.Module):
 class Correspondence(nn.Module):
     """Audio-visual correspondence: does this sound go with these frames?
 
-    As in the AVE-Net of *Objects that Sound*, the two towers meet only
-    through the distance of their normalised embeddings:
-    ``logit = b - |v/|v| - a/|a||^2 / tau``. The scale ``1 / tau`` is fixed;
-    a learned scale tends to shrink to zero early in training, which switches
-    the distance off and leaves the towers without a gradient.
+    As in the AVE-Net of *Objects that Sound* (Arandjelović & Zisserman, ECCV
+    2018, arXiv:1712.06651), the two towers meet only through the Euclidean
+    distance (not its square) of their normalised embeddings:
+    ``logit = b - |v/|v| - a/|a|| / tau``. AVE-Net feeds the distance to a
+    fully connected layer with two outputs and a softmax, which is a logistic
+    regression on the distance; here its slope ``-1 / tau`` is fixed and only
+    the bias ``b`` is learned: a learned scale tends to shrink to zero early
+    in training, which switches the distance off and leaves the towers
+    without a gradient.
 
     Args:
         n_mels, width, dim, steps: as for :class:`AudioVisual`.
@@ -251,18 +255,24 @@ class Correspondence(nn.Module):
         super().__init__()
         self.towers = AudioVisual(n_mels, width, dim, steps)
         self.temperature = temperature
-        # logit 0 at distance 2: unrelated unit vectors are about that far apart
-        self.bias = nn.Parameter(torch.tensor(2.0 / temperature))
+        # logit 0 at distance sqrt(2): unrelated unit vectors are about that far apart
+        self.bias = nn.Parameter(torch.tensor(2.0**0.5 / temperature))
+
+    @staticmethod
+    def _distance(squared: torch.Tensor) -> torch.Tensor:
+        """Euclidean distance from its square, with a finite gradient at 0."""
+        return squared.clamp_min(1e-12).sqrt()
 
     def classify(self, v: torch.Tensor, a: torch.Tensor) -> torch.Tensor:
         """Logits (B,) from embeddings v, a (B, D)."""
-        dist = (F.normalize(v, dim=1) - F.normalize(a, dim=1)).pow(2).sum(1)
-        return self.bias - dist / self.temperature
+        squared = (F.normalize(v, dim=1) - F.normalize(a, dim=1)).pow(2).sum(1)
+        return self.bias - self._distance(squared) / self.temperature
 
     def all_pairs(self, v: torch.Tensor, a: torch.Tensor) -> torch.Tensor:
         """Logits (B, B') of every video with every audio, from (B, D), (B', D)."""
-        dist = torch.cdist(F.normalize(v, dim=1), F.normalize(a, dim=1)).pow(2)
-        return self.bias - dist / self.temperature
+        v, a = F.normalize(v, dim=1), F.normalize(a, dim=1)
+        squared = (v[:, None] - a[None]).pow(2).sum(-1)  # (B, B')
+        return self.bias - self._distance(squared) / self.temperature
 
     def forward(self, frames: torch.Tensor, spec: torch.Tensor) -> torch.Tensor:
         return self.classify(*self.towers(frames, spec))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 import torch
+import torch.nn.functional as F
 
 from coursework.multimodal.fusion import FUSIONS, CrossAttentionBlock
 from coursework.multimodal.models import (
@@ -65,6 +66,25 @@ def test_networks_run_and_train(cls) -> None:
         assert outs[0].shape == (B, 6) and outs[1].shape == (B, T, 6, S // 4, S // 4)
     sum(o.float().pow(2).mean() for o in outs).backward()
     assert all(p.grad is not None for p in model.parameters() if p.requires_grad)
+
+
+def test_correspondence_reads_the_euclidean_distance() -> None:
+    """AVE-Net's head: the distance of the normalised embeddings, not its square."""
+    model = Correspondence(M, 4, 6, temperature=0.5)
+    g = torch.Generator().manual_seed(0)
+    v, a = torch.randn(B, 6, generator=g), torch.randn(B + 1, 6, generator=g)
+    vn, an = F.normalize(v, dim=1), F.normalize(a, dim=1)
+    dist = torch.stack([torch.stack([(x - y).norm() for y in an]) for x in vn])  # loop
+    expected = model.bias.detach() - dist / 0.5
+    torch.testing.assert_close(model.all_pairs(v, a).detach(), expected)
+    torch.testing.assert_close(model.classify(v, a[:B]).detach(), expected.diagonal())
+    # unrelated directions start at logit 0: the bias is sqrt(2) / tau
+    torch.testing.assert_close(model.bias.detach(), torch.tensor(2**0.5 / 0.5))
+    # a perfect match (distance 0) still has a finite gradient
+    x = torch.randn(B, 6, generator=g, requires_grad=True)
+    model.classify(x, x.detach().clone()).sum().backward()
+    model.all_pairs(x, x.detach().clone()).sum().backward()
+    assert torch.isfinite(x.grad).all()
 
 
 @pytest.mark.parametrize("name", sorted(FUSIONS))
