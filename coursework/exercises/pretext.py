@@ -14,8 +14,11 @@ from coursework.exercises.core import Case, Exercise, register, register_hidden
 from coursework.exercises.core import case_generator as _gen
 from coursework.pretext.color import quantize_ab
 from coursework.pretext.contrastive import enqueue, nt_xent
+from coursework.pretext.masked import masked_patch_loss, random_masking
 from coursework.pretext.permutations import all_permutations, greedy_permutations
 from coursework.pretext.rotation import rotate_batch
+from coursework.pretext.slowness import slow_steady_loss
+from coursework.pretext.sorting import sorting_class
 from coursework.pretext.tiles import shuffle_tiles
 from coursework.pretext.video import reverse_clips
 
@@ -376,6 +379,246 @@ register_hidden(
             (
                 _rand(_gen(107), 2, 7, 3, 1, 1, device=device),
                 torch.ones(2, dtype=torch.bool, device=device),
+            ),
+        )
+    ],
+)
+
+# ------------------------------------------------------------- random_masking
+
+
+def _masking_cases(device: torch.device) -> list[Case]:
+    g = _gen(8)
+    return [
+        Case("float32, B=3, 16 patches, keep 4", (_rand(g, 3, 16, device=device), 4)),
+        Case(
+            "float64, B=2, 9 patches, keep 5",
+            (_rand(g, 2, 9, dtype=torch.float64, device=device), 5),
+        ),
+        Case("edge: keep every patch", (_rand(g, 2, 4, device=device), 4)),
+    ]
+
+
+register(
+    Exercise(
+        id="pretext.random_masking",
+        points=2,
+        reference=random_masking,
+        cases=_masking_cases,
+        hint=(
+            "Sorting each image's noise puts its patches in a random order: the "
+            "first n_keep patches of that order stay visible, and the mask marks "
+            "the others, in the original order of the patches.",
+            "An argsort of the noise along dim 1 is the shuffle; an argsort of the "
+            "shuffle is its inverse (restore). Build the mask in shuffled order "
+            "(zeros for the first n_keep, ones after) and gather it with restore "
+            "to bring it back to patch order.",
+            "`shuffle = noise.argsort(dim=1)`; `restore = shuffle.argsort(dim=1)`; "
+            "`mask = torch.ones_like(noise)`; `mask[:, :n_keep] = 0`; return "
+            "`(shuffle[:, :n_keep], restore, mask.gather(1, restore))`.",
+        ),
+    )
+)
+register_hidden(
+    "pretext.random_masking",
+    lambda device: [
+        Case(
+            "hidden: B=4, 49 patches, keep 12",
+            (_rand(_gen(108), 4, 49, device=device), 12),
+        )
+    ],
+)
+
+# ---------------------------------------------------------- masked_patch_loss
+
+
+def _masked_loss_cases(device: torch.device) -> list[Case]:
+    g = _gen(9)
+    mask = (torch.rand(3, 8, generator=g) < 0.6).to(device)
+    mask[:, 0] = True
+    mask64 = torch.zeros(2, 5, dtype=torch.bool, device=device)
+    mask64[:, 1:4] = True
+    return [
+        Case(
+            "float32, B=3, 8 patches of 12 values",
+            (
+                _rand(g, 3, 8, 12, device=device),
+                _rand(g, 3, 8, 12, device=device),
+                mask,
+            ),
+        ),
+        Case(
+            "float64, B=2, 5 patches of 3 values",
+            (
+                _rand(g, 2, 5, 3, dtype=torch.float64, device=device),
+                _rand(g, 2, 5, 3, dtype=torch.float64, device=device),
+                mask64,
+            ),
+        ),
+        Case(
+            "edge: one hidden patch in the batch",
+            (
+                _rand(g, 2, 4, 6, device=device),
+                _rand(g, 2, 4, 6, device=device),
+                torch.tensor([[False] * 4, [False, False, True, False]], device=device),
+            ),
+        ),
+    ]
+
+
+register(
+    Exercise(
+        id="pretext.masked_patch_loss",
+        points=2,
+        reference=masked_patch_loss,
+        cases=_masked_loss_cases,
+        hint=(
+            "Only the patches that the encoder did not see count: the error is "
+            "averaged over the hidden patches, and the visible ones add nothing.",
+            "Take the squared error and average it over each patch's values, "
+            "giving (B, N); weight it by the mask (as a float) and divide the sum "
+            "by the number of hidden patches.",
+            "`per_patch = ((pred - target) ** 2).mean(-1)`; return "
+            "`(per_patch * mask).sum() / mask.sum()`.",
+        ),
+        grad=True,
+    )
+)
+register_hidden(
+    "pretext.masked_patch_loss",
+    lambda device: [
+        Case(
+            "hidden: B=2, 16 patches of 48 values",
+            (
+                _rand(_gen(109), 2, 16, 48, device=device),
+                _rand(_gen(110), 2, 16, 48, device=device),
+                (torch.rand(2, 16, generator=_gen(111)) < 0.75).to(device),
+            ),
+        )
+    ],
+)
+
+# -------------------------------------------------------------- sorting_class
+
+
+def _sorting_cases(device: torch.device) -> list[Case]:
+    perms4 = all_permutations(4)
+    g = _gen(10)
+    return [
+        Case("all 24 orders of 4 frames", (perms4.to(device),)),
+        Case(
+            "8 random orders of 4 frames, some repeated",
+            (perms4[torch.randint(0, 24, (8,), generator=g)].to(device),),
+        ),
+        Case("edge: all 6 orders of 3 frames", (all_permutations(3).to(device),)),
+    ]
+
+
+register(
+    Exercise(
+        id="pretext.sorting_class",
+        points=2,
+        reference=sorting_class,
+        cases=_sorting_cases,
+        hint=(
+            "A clip played backwards is as plausible as played forwards, so an "
+            "order and its reverse share one class: pick one representative of "
+            "each such pair, then number the representatives.",
+            "Of an order and its reverse, exactly one has its first entry smaller "
+            "than its last: take that one (torch.where on the comparison, and "
+            "flip(1) for the reverse). The classes are the rows, in lexicographic "
+            "order, of all_permutations(n) whose first entry is smaller than their "
+            "last; find each representative's row by comparing it with all of them.",
+            "`canonical = torch.where(order[:, :1] < order[:, -1:], order, "
+            "order.flip(1))`; `table = all_permutations(order.shape[1])`; `table = "
+            "table[table[:, 0] < table[:, -1]].to(order.device)`; return "
+            "`(canonical[:, None] == table[None]).all(-1).long().argmax(1)`.",
+        ),
+    )
+)
+register_hidden(
+    "pretext.sorting_class",
+    lambda device: [
+        Case(
+            "hidden: 30 orders of 5 frames",
+            (
+                all_permutations(5)[torch.randperm(120, generator=_gen(112))[:30]].to(
+                    device
+                ),
+            ),
+        )
+    ],
+)
+
+# ----------------------------------------------------------- slow_steady_loss
+
+
+def _slow_cases(device: torch.device) -> list[Case]:
+    g = _gen(11)
+
+    def z(*shape, dtype=torch.float32):
+        return (torch.randn(*shape, generator=g, dtype=dtype) * 0.4).to(device)
+
+    return [
+        Case(
+            "float32, B=6, D=4, margin 1, steady 1", (z(6, 3, 4), z(6, 3, 4), 1.0, 1.0)
+        ),
+        Case(
+            "float64, B=3, D=8, margin 0.5, steady 2",
+            (
+                z(3, 3, 8, dtype=torch.float64),
+                z(3, 3, 8, dtype=torch.float64),
+                0.5,
+                2.0,
+            ),
+        ),
+        Case(
+            "edge: negatives beyond the margin, B=1",
+            (
+                z(1, 3, 2),
+                torch.tensor([[[0.0, 0.0], [5.0, 0.0], [0.0, 0.0]]], device=device),
+                1.0,
+                1.0,
+            ),
+        ),
+    ]
+
+
+register(
+    Exercise(
+        id="pretext.slow_steady_loss",
+        points=3,
+        reference=slow_steady_loss,
+        cases=_slow_cases,
+        hint=(
+            "Features of neighbouring frames should be close (slow), and along "
+            "three frames in order they should move by equal steps (steady); three "
+            "unrelated frames must stay a margin apart on both counts, or all the "
+            "features could collapse to one point.",
+            "For the sequence: the squared distance between the first two "
+            "embeddings, and the squared norm of the second difference (third minus "
+            "twice the second plus the first). For the random frames, the same two "
+            "distances, not squared, go through the hinge max(0, margin - d), which "
+            "is then squared. Per item slow + steady * steadiness; average over B.",
+            "`h = lambda d: F.relu(margin - d) ** 2`; `d2 = lambda u: u[:, 2] - 2 * "
+            "u[:, 1] + u[:, 0]`; `slow = (z[:, 1] - z[:, 0]).pow(2).sum(-1) + "
+            "h((z_neg[:, 1] - z_neg[:, 0]).norm(dim=-1))`; `still = "
+            "d2(z).pow(2).sum(-1) + h(d2(z_neg).norm(dim=-1))`; return `(slow + "
+            "steady * still).mean()`.",
+        ),
+        grad=True,
+    )
+)
+register_hidden(
+    "pretext.slow_steady_loss",
+    lambda device: [
+        Case(
+            "hidden: B=10, D=16, margin 1.5, steady 0.5",
+            (
+                (torch.randn(10, 3, 16, generator=_gen(113)) * 0.3).to(device),
+                (torch.randn(10, 3, 16, generator=_gen(114)) * 0.3).to(device),
+                1.5,
+                0.5,
             ),
         )
     ],

@@ -8,8 +8,10 @@ A pretext task is a function that turns unlabelled images (or videos) into
 ``augment`` (batched augmentations, exemplar), ``tiles`` (relative position,
 jigsaw), ``permutations`` (Hamming permutation sets), ``rotation``,
 ``color`` (Lab, ab bins, rebalancing), ``inpainting``, ``clustering``
-(DeepCluster's k-means), ``contrastive`` (NT-Xent, MoCo), ``video`` (shuffle &
-learn, odd-one-out, arrow of time). The classification loss every task trains
+(DeepCluster's k-means), ``contrastive`` (NT-Xent, MoCo), ``masked`` (a
+masked autoencoder on a small ViT), ``video`` (shuffle & learn, odd-one-out,
+arrow of time), ``sorting`` (temporal sorting), ``slowness`` (slow and steady
+features). The classification loss every task trains
 with is the shared :func:`coursework.classifier.classification_loss`.
 """
 
@@ -41,11 +43,26 @@ from coursework.pretext.contrastive import (
     nt_xent,
     nt_xent_logits,
 )
-from coursework.pretext.heads import Decoder, DenseHead, LinearHead, MLPHead, SetHead
+from coursework.pretext.heads import (
+    Decoder,
+    DenseHead,
+    LinearHead,
+    MLPHead,
+    SetEmbedding,
+    SetHead,
+)
 from coursework.pretext.inpainting import (
     centre_mask,
     inpainting_batch,
     masked_squared_error,
+)
+from coursework.pretext.masked import (
+    MaskedAutoencoder,
+    ViTEncoder,
+    masked_patch_loss,
+    patchify,
+    random_masking,
+    unpatchify,
 )
 from coursework.pretext.permutations import (
     all_permutations,
@@ -58,6 +75,17 @@ from coursework.pretext.permutations import (
     random_permutation_set,
 )
 from coursework.pretext.rotation import rotate_batch
+from coursework.pretext.slowness import (
+    second_difference,
+    slow_steady_loss,
+    slowness_batch,
+)
+from coursework.pretext.sorting import (
+    n_sorting_classes,
+    sorting_batch,
+    sorting_class,
+    sorting_classes,
+)
 from coursework.pretext.tiles import (
     NEIGHBOUR_OFFSETS,
     NEIGHBOURS,
@@ -152,4 +180,18 @@ __all__ = [
     "tile_corners",
     "to_grey",
     "update_centroids",
+    "MaskedAutoencoder",
+    "ViTEncoder",
+    "masked_patch_loss",
+    "patchify",
+    "random_masking",
+    "unpatchify",
+    "SetEmbedding",
+    "second_difference",
+    "slow_steady_loss",
+    "slowness_batch",
+    "n_sorting_classes",
+    "sorting_batch",
+    "sorting_class",
+    "sorting_classes",
 ]

@@ -104,3 +104,22 @@ class Decoder(nn.Module):
 
     def forward(self, fmap: torch.Tensor) -> torch.Tensor:
         return torch.sigmoid(self.net(fmap))
+
+
+class SetEmbedding(nn.Module):
+    """Features of N elements (B, N, D) -> unit-norm embeddings (B, N, out).
+
+    Each element (a frame) is embedded on its own by one hidden layer and
+    L2-normalised, for losses on distances between frames (slowness).
+    """
+
+    takes = "set"
+
+    def __init__(self, dim: int, out: int, hidden: int = 64) -> None:
+        super().__init__()
+        self.net = nn.Sequential(
+            nn.Linear(dim, hidden), nn.ReLU(inplace=True), nn.Linear(hidden, out)
+        )
+
+    def forward(self, f: torch.Tensor) -> torch.Tensor:
+        return F.normalize(self.net(f), dim=-1)

@@ -7,6 +7,8 @@ Every exercise of this topic also has hidden cases (``HIDDEN``).
 
 from __future__ import annotations
 
+import itertools
+
 import torch
 import torch.nn.functional as F
 
@@ -53,6 +55,33 @@ def wrong_reverse(clips, reverse):
     return torch.where(reverse.view(-1, 1, 1, 1, 1), clips.flip(2), clips)  # channels
 
 
+def wrong_random_masking(noise, n_keep):
+    shuffle = noise.argsort(dim=1)
+    mask = torch.ones_like(noise)
+    mask[:, :n_keep] = 0
+    return shuffle[:, :n_keep], shuffle, mask  # the shuffle, not its inverse
+
+
+def wrong_masked_patch_loss(pred, target, mask):
+    return ((pred - target) ** 2).mean()  # every patch, the visible ones too
+
+
+def wrong_sorting_class(order):
+    table = torch.tensor(
+        sorted(itertools.permutations(range(order.shape[1]))), device=order.device
+    )
+    index = (order[:, None] == table[None]).all(-1).long().argmax(1)
+    return index // 2  # neighbours in lexicographic order are not reverses
+
+
+def wrong_slow_steady_loss(z, z_neg, margin=1.0, steady=1.0):
+    slow = (z[:, 1] - z[:, 0]).pow(2).sum(-1)
+    slow = slow + F.relu(margin - (z_neg[:, 1] - z_neg[:, 0]).norm(dim=-1)) ** 2
+    first = (z[:, 2] - z[:, 1]).pow(2).sum(-1)  # first order again, not steadiness
+    first = first + F.relu(margin - (z_neg[:, 2] - z_neg[:, 1]).norm(dim=-1)) ** 2
+    return (slow + steady * first).mean()
+
+
 WRONG = {
     "pretext.rotate_batch": (wrong_rotate, "differ"),
     "pretext.shuffle_tiles": (wrong_shuffle, "differ"),
@@ -61,4 +90,8 @@ WRONG = {
     "pretext.nt_xent": (wrong_nt_xent, "differ"),
     "pretext.enqueue": (wrong_enqueue, ""),
     "pretext.reverse_clips": (wrong_reverse, "differ"),
+    "pretext.random_masking": (wrong_random_masking, "differ"),
+    "pretext.masked_patch_loss": (wrong_masked_patch_loss, "differ"),
+    "pretext.sorting_class": (wrong_sorting_class, "differ"),
+    "pretext.slow_steady_loss": (wrong_slow_steady_loss, "differ"),
 }
