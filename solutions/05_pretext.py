@@ -22,9 +22,11 @@
 # relative patch position, jigsaw puzzles, rotation, colourisation,
 # inpainting and DeepCluster (the image tasks of Belagiannis's lecture,
 # *Advanced Topics in Deep Learning*, FAU Erlangen-Nürnberg, 2024,
-# self-supervised learning part I), SimCLR and MoCo, and three video tasks
-# (shuffle & learn, odd-one-out, arrow of time, from Giró-i-Nieto's lecture
-# on self-supervised learning, UPC *Deep Learning for AI*, 2019).
+# self-supervised learning part I), SimCLR and MoCo, a masked autoencoder
+# (the MAE slide of Giró-i-Nieto's lecture on self-supervised learning, UPC
+# *Deep Learning for AI*, 2019), and five video tasks from that lecture:
+# shuffle & learn, odd-one-out, arrow of time, temporal sorting and
+# slowness.
 #
 # Papers: Dosovitskiy et al., *Exemplar CNNs* (NeurIPS 2014,
 # arXiv:1406.6909); Doersch, Gupta & Efros, *Context Prediction* (ICCV 2015,
@@ -37,7 +39,12 @@
 # arXiv:2002.05709); He et al., *MoCo* (CVPR 2020, arXiv:1911.05722); Misra
 # et al., *Shuffle and Learn* (ECCV 2016, arXiv:1603.08561); Fernando et al.,
 # *Odd-One-Out Networks* (CVPR 2017, arXiv:1611.06646); Wei et al., *Learning
-# and Using the Arrow of Time* (CVPR 2018).
+# and Using the Arrow of Time* (CVPR 2018); He et al., *Masked Autoencoders
+# Are Scalable Vision Learners* (CVPR 2022, arXiv:2111.06377); Lee et al.,
+# *Unsupervised Representation Learning by Sorting Sequences* (ICCV 2017,
+# arXiv:1708.01246); Goroshin et al., *Unsupervised Learning of
+# Spatiotemporally Coherent Metrics* (ICCV 2015); Jayaraman & Grauman, *Slow
+# and Steady Feature Analysis* (CVPR 2016, arXiv:1506.04714).
 #
 # Every size below comes from the `profile`: `ci` runs in about a minute,
 # `cpu` in about ten, `gpu` uses CIFAR-10.
