@@ -142,16 +142,42 @@ def test_widget_snapshot_shows_the_saved_outputs():
         "out": {
             "model_name": "OutputModel",
             "state": {"outputs": [
-                {"output_type": "display_data", "data": {"image/png": png}},
+                {"output_type": "display_data", "data": {"image/png": png},
+                 "metadata": {"image/png": {"alt": 'Two "curves"'}}},
                 {"output_type": "stream", "name": "stdout", "text": "a < b\n"},
             ]},
         },
     }
     html = coursesite.widget_snapshot("box", state)
-    assert f'src="data:image/png;base64,{png}"' in html
+    assert f'src="data:image/png;base64,{png}" alt="Two &quot;curves&quot;"' in html
     assert "<pre>a &lt; b\n</pre>" in html
     assert "run the notebook" in html
     assert "<img" not in coursesite.widget_snapshot("missing", state)
+
+
+def test_image_outputs_get_the_alt_text_of_their_metadata():
+    """myst-nb's image renderer, wrapped: the output's alt becomes <img alt>."""
+    from types import SimpleNamespace
+
+    from docutils import nodes
+
+    def original(self, data):
+        return [nodes.image(uri="x.png")]
+
+    render = coursesite.render_image_with_alt(original)
+    data = SimpleNamespace(
+        mime_type="image/png",
+        output_metadata={"image/png": {"alt": " A bar\n chart "}},
+    )
+    (image,) = render(None, data)
+    assert image["alt"] == "A bar chart"
+    data.output_metadata = {}
+    assert "alt" not in render(None, data)[0]
+    coursesite.patch_image_alt()
+    coursesite.patch_image_alt()  # once only
+    from myst_nb.core.render import NbElementRenderer
+
+    assert NbElementRenderer.render_image.coursework_alt
 
 
 def test_lecture_pages_are_the_notebook_sources(monkeypatch):
@@ -271,3 +297,40 @@ def test_home_page_shows_every_lecture_with_a_figure():
         assert f'href="lectures/{solution.stem}.html"' in card
         image = re.search(r'<img [^>]*src="([^"]+)"', card)
         assert image and (SITE / unquote(image.group(1))).exists()
+
+
+# Alt texts that say nothing about the figure.
+EMPTY_ALTS = {"", "figure", "image", "plot", "a figure", "an image", "output"}
+
+
+def real_alt(tag: str) -> str | None:
+    """The alt text of an ``<img>`` tag if it says something, else None."""
+    import html as html_lib
+
+    found = re.search(r'\balt="([^"]*)"', tag)
+    text = " ".join(html_lib.unescape(found.group(1)).split()) if found else ""
+    if text.lower() in EMPTY_ALTS or re.search(r"<?Figure size \d", text):
+        return None
+    if text.lower().startswith("no description has been provided"):
+        return None
+    return text
+
+
+def test_real_alt_rejects_a_figure_repr_and_empty_text():
+    assert real_alt('<img src="a.png" alt="Bar chart of accuracy: a 0.5">')
+    figure_repr = "&lt;Figure size 640x480 with 1 Axes&gt;"
+    assert real_alt(f'<img src="a.png" alt="{figure_repr}">') is None
+    assert real_alt('<img src="a.png">') is None
+    assert real_alt('<img src="a.png" alt=" Figure ">') is None
+
+
+@needs_site
+def test_every_image_on_the_site_has_a_real_alt_text():
+    images, missing = 0, []
+    for page in sorted(SITE.rglob("*.html")):
+        for tag in re.findall(r"<img\b[^>]*>", page.read_text()):
+            images += 1
+            if real_alt(tag) is None:
+                missing.append(f"{page.relative_to(SITE)}: {tag[:160]}")
+    assert images >= len(SOLUTIONS), "the site shows almost no figure"
+    assert not missing, f"{len(missing)} of {images} images lack alt: {missing[:5]}"

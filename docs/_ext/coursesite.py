@@ -17,6 +17,11 @@ What it does, in build order:
    exactly the figures of the run whose outputs the page shows.
 3. ``doctree-resolved``: fills the results page (one table per notebook) and
    the home page's gallery (one figure per lecture) from those.
+Every image output's alt text comes from its output metadata
+(``{"image/png": {"alt": ...}}``, which :mod:`coursework.plot.alt` writes for
+each figure): myst-nb reads only width and height from there, so
+:func:`render_image_with_alt` wraps its image renderer.
+
 4. ``build-finished``: copies MathJax 2 from the ``jupyter-server-mathjax``
    wheel into ``_static/mathjax``, so no page loads anything from another host.
 """
@@ -243,12 +248,22 @@ _WIDGET_VIEW = re.compile(
 _REMOTE_STYLESHEET = re.compile(r'<link rel="stylesheet"\s+href="https?://[^"]*">\s*')
 
 
+def output_alt(output_metadata: dict, mime: str) -> str | None:
+    """The alt text an image output carries in its metadata, if any."""
+    text = " ".join(str(output_metadata.get(mime, {}).get("alt") or "").split())
+    return text or None
+
+
 def _output_html(output: dict) -> str:
     """One saved output of an Output widget as HTML (figure, HTML or text)."""
     data = output.get("data", {})
     for mime in ("image/png", "image/jpeg"):
         if mime in data:
-            return f'<img src="data:{mime};base64,{data[mime].strip()}" alt="figure">'
+            text = output_alt(output.get("metadata", {}), mime) or ""
+            return (
+                f'<img src="data:{mime};base64,{data[mime].strip()}" '
+                f'alt="{html.escape(text, quote=True)}">'
+            )
     if "image/svg+xml" in data:
         return data["image/svg+xml"]
     if "text/html" in data:
@@ -393,6 +408,31 @@ def drop_stale_api_pages(generated: Path) -> list[str]:
     return removed
 
 
+def render_image_with_alt(original):
+    """myst-nb's ``render_image``, also setting the alt text from the output's
+    metadata (``{"image/png": {"alt": ...}}``) when the cell sets none."""
+
+    def render_image(self, data) -> list[nodes.Element]:
+        found = original(self, data)
+        text = output_alt(data.output_metadata, data.mime_type)
+        for node in found:
+            if isinstance(node, nodes.image) and text and not node.get("alt"):
+                node["alt"] = text
+        return found
+
+    render_image.coursework_alt = True
+    return render_image
+
+
+def patch_image_alt() -> None:
+    """Make myst-nb's image renderer carry each output's alt text (idempotent)."""
+    from myst_nb.core.render import NbElementRenderer
+
+    current = NbElementRenderer.render_image
+    if not getattr(current, "coursework_alt", False):
+        NbElementRenderer.render_image = render_image_with_alt(current)
+
+
 def on_config_inited(app: Sphinx, config) -> None:
     drop_stale_api_pages(Path(app.srcdir) / "generated")
     profile = config.coursework_profile  # conf.py: $COURSEWORK_PROFILE or cpu
@@ -516,7 +556,7 @@ def gallery_nodes(app: Sphinx, fromdocname: str) -> list[nodes.Node]:
         image = _lecture_figure(env.get_doctree(docname))
         if image is not None:
             figure = image.deepcopy()
-            figure["alt"] = f"A figure from {title}"
+            figure["alt"] = f"{title}: {image.get('alt') or 'a figure'}"
             figure.attributes.pop("width", None)
             figure.attributes.pop("height", None)
             link = nodes.reference("", "", internal=True, refuri=uri)
@@ -547,6 +587,7 @@ def on_build_finished(app: Sphinx, exception: Exception | None) -> None:
 
 
 def setup(app: Sphinx) -> dict[str, object]:
+    patch_image_alt()
     app.add_config_value("coursework_profile", "cpu", "env")
     app.add_node(_Placeholder)
     app.add_directive("course-results", ResultsDirective)
