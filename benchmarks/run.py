@@ -144,9 +144,16 @@ def main(argv: list[str] | None = None) -> int:
         help="store each metric's spread over the seeds in "
         "coursework/bands/<profile>.json (needs two seeds or more)",
     )
+    parser.add_argument(
+        "--from-runs", nargs="+", default=None, metavar="JSON",
+        help="run nothing: make --bands from earlier outputs of this script "
+        "(benchmarks/out/notebooks-*.json), e.g. seeds 0-2 and 3-4 run apart",
+    )
     parser.add_argument("--timeout", type=int, default=1800, help="seconds per cell")
     parser.add_argument("--out", default=str(ROOT / "benchmarks" / "out"))
     args = parser.parse_args(argv)
+    if args.from_runs:
+        return _bands_from_files([Path(f) for f in args.from_runs], args.profiles)
     if args.bands and len(set(args.seeds)) < 2:
         parser.error("--bands needs two seeds or more, e.g. --seeds 0 1 2")
     paths = sorted((ROOT / "solutions").glob("[0-9][0-9]_*.ipynb"))
@@ -186,24 +193,52 @@ def main(argv: list[str] | None = None) -> int:
         json.dumps({"machine": machine, "rows": rows}, indent=1)
     )
     if args.bands:
-        from coursework.bands import bands_from_runs, write_bands
-
-        for profile in args.profiles:
-            found = bands_from_runs(
-                [r for r in rows if r["profile"] == profile and r["status"] == "ok"],
-                torch_version=torch.__version__,
-                machine=machine,
-            )
-            path = write_bands(profile, found)
-            print(f"bands: {len(found)} notebook(s) of {profile} -> {path}")
-            failed = [
-                f"{r['notebook']} seed {r['seed']}"
-                for r in rows
-                if r["profile"] == profile and r["status"] != "ok"
-            ]
-            if failed:
-                print(f"bands: left out (run failed): {', '.join(failed)}")
+        _store_bands(rows, args.profiles, torch.__version__, machine)
     return 0 if all(r["status"] == "ok" for r in rows) else 1
+
+
+def _store_bands(
+    rows: list[dict], profiles: list[str], torch_version: str, machine: str
+) -> None:
+    """Write the bands of each profile from the successful runs among ``rows``."""
+    from coursework.bands import bands_from_runs, write_bands
+
+    for profile in profiles:
+        found = bands_from_runs(
+            [r for r in rows if r["profile"] == profile and r["status"] == "ok"],
+            torch_version=torch_version,
+            machine=machine,
+        )
+        path = write_bands(profile, found)
+        print(f"bands: {len(found)} notebook(s) of {profile} -> {path}")
+        failed = [
+            f"{r['notebook']} seed {r['seed']}"
+            for r in rows
+            if r["profile"] == profile and r["status"] != "ok"
+        ]
+        if failed:
+            print(f"bands: left out (run failed): {', '.join(failed)}")
+
+
+def _bands_from_files(files: list[Path], profiles: list[str]) -> int:
+    """Bands from earlier runs' outputs; a later file's run of the same notebook,
+    profile and seed replaces an earlier one. All must share one machine line
+    (and so one torch)."""
+    runs: dict[tuple[str, str, int], dict] = {}
+    machines = set()
+    for path in files:
+        data = json.loads(path.read_text())
+        machines.add(data["machine"])
+        for row in data["rows"]:
+            runs[(row["notebook"], row["profile"], row.get("seed", 0))] = row
+    if len(machines) != 1:
+        print(f"runs from different machines or torch versions: {sorted(machines)}",
+              file=sys.stderr)
+        return 1
+    (machine,) = machines
+    torch_version = machine.split("torch ")[-1].split(",")[0]
+    _store_bands(list(runs.values()), profiles, torch_version, machine)
+    return 0
 
 
 if __name__ == "__main__":
