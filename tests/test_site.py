@@ -180,6 +180,24 @@ def test_image_outputs_get_the_alt_text_of_their_metadata():
     assert NbElementRenderer.render_image.coursework_alt
 
 
+def test_metric_rows_name_each_metric_beside_its_band():
+    entry = {"metrics": {"fd_wgan_gp": {"low": 40.0, "high": 48.0},
+                         "sampling_seconds_ddpm": {"low": 2.0, "high": 3.0}}}
+    rows = coursesite.metric_rows(
+        "04_gan", {"fd_wgan_gp": 44.125, "ring_modes_gan": 8.0}, entry
+    )
+    assert rows == [
+        ("Fréchet distance, WGAN-GP", "44.12", "40 to 48", "lower is better",
+         "fd_wgan_gp"),
+        ("Modes of the ring covered, DCGAN (non-saturating) (of 8)", "8",
+         "no band yet", "higher is better", "ring_modes_gan"),
+    ]
+    timed = coursesite.metric_rows("07_diffusion", {"sampling_seconds_ddpm": 2.5},
+                                   entry)
+    assert timed[0][2] == "2 to 3 (a time: depends on the machine)"
+    assert "No band for the cpu profile yet" in coursesite.band_provenance(None, "cpu")
+
+
 def test_lecture_pages_are_the_notebook_sources(monkeypatch):
     """A new notebook (07 and later) becomes a page with no edit to docs/."""
     from coursework.build import sources
@@ -252,18 +270,28 @@ def test_lecture_links_point_at_the_student_notebook(solution):
 
 @needs_site
 def test_results_page_has_every_notebooks_metrics():
+    """Each metric in words, with unit and better direction, beside its band."""
     text = (SITE / "results.html").read_text()
     assert f"Profile: {SITE_PROFILE}." in text
+    cell = r"<td[^>]*><p>([^<]+)</p></td>\s*"
     for solution in SOLUTIONS:
         section = re.search(
             rf'<section id="results-{solution.stem}">(.*?)</section>', text, re.S
         )
         assert section, f"no results for {solution.stem}"
-        rows = re.findall(r"<tr[^>]*>\s*<td[^>]*><p>([^<]+)</p></td>\s*<td[^>]*><p>"
-                          r"([^<]+)</p>", section.group(1))
+        rows = re.findall(r"<tr[^>]*>\s*" + cell * 5, section.group(1))
         assert rows, f"no metric rows for {solution.stem}"
-        for _, value in rows:
+        for words, value, band, better, name in rows:
             float(value)
+            assert words != name and "_" not in words, (words, name)
+            assert better in ("higher is better", "lower is better", "a reference")
+            assert band == "no band yet" or re.match(r"-?[\d.]", band), band
+        if SITE_PROFILE == "ci":  # bands are stored for ci
+            assert "Course band: the lowest to the highest value over seeds" in (
+                section.group(1)
+            )
+            banded = [row for row in rows if row[2] != "no band yet"]
+            assert len(banded) > len(rows) / 2
 
 
 @needs_site

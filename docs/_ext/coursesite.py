@@ -15,8 +15,10 @@ What it does, in build order:
 2. ``env-updated``: copies the metrics each executed notebook just wrote into
    a store keyed by its cache hash, so a notebook served from the cache keeps
    exactly the figures of the run whose outputs the page shows.
-3. ``doctree-resolved``: fills the results page (one table per notebook) and
-   the home page's gallery (one figure per lecture) from those.
+3. ``doctree-resolved``: fills the results page (one table per notebook: each
+   metric in words with its unit and better direction, this build's value, and
+   the course's band from ``coursework/bands/<profile>.json``) and the home
+   page's gallery (one figure per lecture) from those.
 Every image output's alt text comes from its output metadata
 (``{"image/png": {"alt": ...}}``, which :mod:`coursework.plot.alt` writes for
 each figure): myst-nb reads only width and height from there, so
@@ -42,6 +44,8 @@ from docutils.parsers.rst import Directive
 from sphinx.application import Sphinx
 from sphinx.util import logging
 
+from coursework.bands import BANDS_DIR, fmt, load_bands
+from coursework.bands.descriptions import describe
 from coursework.build import BRANCH, REPOSITORY, SETUP_SOURCE
 from coursework.runtime import METRICS_ENV, PROFILE_ENV
 
@@ -92,9 +96,13 @@ def colab_url(path: str) -> str:
 
 
 def package_hash() -> str:
-    """SHA-256 of the package files a notebook can execute."""
+    """SHA-256 of the package files a notebook can execute or print.
+
+    The stored bands count: a summary cell prints a run beside them.
+    """
     digest = hashlib.sha256()
-    for path in sorted(PACKAGE.rglob("*.py")):
+    files = list(PACKAGE.rglob("*.py")) + list(BANDS_DIR.glob("*.json"))
+    for path in sorted(files):
         rel = path.relative_to(PACKAGE).as_posix()
         if rel.startswith(NOT_EXECUTED):
             continue
@@ -487,11 +495,13 @@ def _format(value: float) -> str:
     return f"{value:.4g}"
 
 
-def _table(rows: list[tuple[str, str]], header: tuple[str, str]) -> nodes.table:
+def _table(
+    rows: list[tuple[str, ...]], header: tuple[str, ...], widths: tuple[int, ...]
+) -> nodes.table:
     table = nodes.table(classes=["course-metrics"])
-    group = nodes.tgroup(cols=2)
+    group = nodes.tgroup(cols=len(header))
     table += group
-    group += [nodes.colspec(colwidth=3), nodes.colspec(colwidth=1)]
+    group += [nodes.colspec(colwidth=w) for w in widths]
     head, body = nodes.thead(), nodes.tbody()
     group += [head, body]
     for part, cells in ((head, [header]), (body, rows)):
@@ -508,9 +518,14 @@ def results_nodes(app: Sphinx, fromdocname: str) -> list[nodes.Node]:
     out: list[nodes.Node] = [
         nodes.paragraph(
             text=f"Profile: {profile}. Every figure below was computed by the "
-            "notebook on its page, in this profile, when the site was built."
+            "notebook on its page, in this profile, when the site was built, and "
+            "stands beside the course's band: the range the same notebook spans "
+            "over several seeds in this profile (coursework/bands). Units: a "
+            "fraction runs from 0 to 1; nats and bits are of the test data's "
+            "likelihood; s is seconds on the machine that built the page."
         )
     ]
+    bands = load_bands(profile)
     for stem, metrics in lecture_metrics(app).items():
         docname = f"{LECTURES}/{stem}"
         title = app.env.titles[docname].astext() if docname in app.env.titles else stem
@@ -529,10 +544,48 @@ def results_nodes(app: Sphinx, fromdocname: str) -> list[nodes.Node]:
             )
             section += nodes.paragraph(text="No metrics recorded.")
         else:
-            rows = [(name, _format(value)) for name, value in sorted(metrics.items())]
-            section += _table(rows, ("metric", profile))
+            entry = bands.get(stem)
+            section += nodes.paragraph(text=band_provenance(entry, profile))
+            rows = metric_rows(stem, metrics, entry)
+            header = ("metric", profile, "course band", "better", "recorded as")
+            section += _table(rows, header, (6, 2, 3, 2, 3))
         out.append(section)
     return out
+
+
+def band_provenance(entry: dict | None, profile: str) -> str:
+    """Where a notebook's bands come from, or that there are none."""
+    if entry is None:
+        return (
+            f"No band for the {profile} profile yet: the course has not run this "
+            "notebook over several seeds in it (make bench)."
+        )
+    seeds = ", ".join(map(str, entry["seeds"]))
+    return (
+        f"Course band: the lowest to the highest value over seeds {seeds} of "
+        f"benchmarks/run.py ({entry['machine']}, {entry['date']})."
+    )
+
+
+def metric_rows(
+    stem: str, metrics: dict[str, float], entry: dict | None
+) -> list[tuple[str, ...]]:
+    """One row per metric: words (unit), value, band, better direction, name."""
+    banded = (entry or {}).get("metrics", {})
+    rows = []
+    for name, value in sorted(metrics.items()):
+        info = describe(stem, name)
+        band = banded.get(name)
+        if band is None:
+            span = "no band yet"
+        elif fmt(band["low"]) == fmt(band["high"]):
+            span = fmt(band["low"])
+        else:
+            span = f"{fmt(band['low'])} to {fmt(band['high'])}"
+        if band is not None and info.timing:
+            span += " (a time: depends on the machine)"
+        rows.append((info.label, _format(value), span, info.direction, name))
+    return rows
 
 
 def _lecture_figure(doctree: nodes.document) -> nodes.image | None:
