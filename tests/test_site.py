@@ -198,6 +198,21 @@ def test_metric_rows_name_each_metric_beside_its_band():
     assert "No band for the cpu profile yet" in coursesite.band_provenance(None, "cpu")
 
 
+def test_instructors_page_takes_over_the_readme_list():
+    """The README keeps a summary and links the page, which has the headings."""
+    page = (ROOT / "docs" / "instructors.md").read_text()
+    headings = re.findall(r"^## (.+)$", page, re.M)
+    for needed in ("Edit and build", "Grade", "Hidden checks", "cluster",
+                   "threat model"):
+        assert any(needed.lower() in h.lower() for h in headings), needed
+    assert "generated/coursework.grading" in page  # the full model, not a copy
+    assert "instructors" in (ROOT / "docs" / "index.md").read_text()
+    readme = (ROOT / "README.md").read_text()
+    section = readme.split("## For instructors", 1)[1].split("\n## ", 1)[0]
+    assert "(docs/instructors.md)" in section
+    assert len(section.strip().splitlines()) < 20  # a summary, not the manual
+
+
 def test_lecture_pages_are_the_notebook_sources(monkeypatch):
     """A new notebook (07 and later) becomes a page with no edit to docs/."""
     from coursework.build import sources
