@@ -96,14 +96,25 @@ def test_set_alt_is_read_back_and_a_bare_figure_is_described():
 
 
 def test_figures_made_by_the_plot_package_set_their_own_alt_text():
-    """Every function that makes a figure says what it shows (not the fallback)."""
+    """Every function that makes a figure says what it shows (not the fallback),
+    the interactive explorers' figures included."""
     import importlib
     import inspect
 
     missing = []
-    for name in PLOT_MODULES:
-        module = importlib.import_module(f"coursework.plot.{name}")
-        for fname, fn in inspect.getmembers(module, inspect.isfunction):
+    widgets = ["autoregressive", "gan", "multimodal", "pretext", "vae", "video"]
+    modules = [f"coursework.plot.{n}" for n in PLOT_MODULES]
+    modules += [f"coursework.widgets.{n}" for n in widgets]
+    for name in modules:
+        module = importlib.import_module(name)
+        functions = inspect.getmembers(module, inspect.isfunction)
+        for cname, cls in inspect.getmembers(module, inspect.isclass):
+            if cls.__module__ == module.__name__:  # an explorer's redraw, say
+                functions += [
+                    (f"{cname}.{n}", f) for n, f in inspect.getmembers(cls)
+                    if inspect.isfunction(f) and f.__module__ == module.__name__
+                ]
+        for fname, fn in functions:
             if fn.__module__ != module.__name__:
                 continue
             source = inspect.getsource(fn)
