@@ -91,6 +91,8 @@ def test_set_alt_is_read_back_and_a_bare_figure_is_described():
     assert figure_alt(fig) == described
     set_alt(axes[0], "  The loss falls;\n samples look like digits ")
     assert figure_alt(fig) == "The loss falls; samples look like digits"
+    set_alt(fig, "line charts of D and G")
+    assert figure_alt(fig) == "Line charts of D and G"
     with pytest.raises(ValueError, match="what the figure shows"):
         set_alt(fig, " ")
 
@@ -141,7 +143,7 @@ def test_display_puts_the_alt_text_in_the_image_metadata():
     from IPython.core.pylabtools import print_figure
     from matplotlib.figure import Figure
 
-    from coursework.plot.alt import alt_metadata
+    from coursework.plot.alttext import alt_metadata
 
     formatter = DisplayFormatter()
     formatter.formatters["image/png"].for_type(Figure, print_figure)

@@ -2,11 +2,11 @@
 
 Importing this package applies the course's colour-blind safe style
 (:mod:`coursework.plot.style`) and, inside IPython, puts every figure's alt text
-into its output (:mod:`coursework.plot.alt`).
+into its output (:mod:`coursework.plot.alttext`).
 """
 
-from coursework.plot import alt as _alt
-from coursework.plot.alt import alt, describe_figure, figure_alt, set_alt
+from coursework.plot import alttext as _alt
+from coursework.plot.alttext import alt, describe_figure, figure_alt, set_alt
 from coursework.plot.core import (
     compare_rows,
     confusion_matrix,

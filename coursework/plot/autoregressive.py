@@ -14,7 +14,7 @@ from matplotlib.axes import Axes
 from matplotlib.colors import ListedColormap
 from matplotlib.figure import Figure
 
-from coursework.plot.alt import set_alt
+from coursework.plot.alttext import set_alt
 from coursework.plot.core import show_images
 from coursework.plot.style import OKABE_ITO
 

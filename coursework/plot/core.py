@@ -15,7 +15,7 @@ from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 from torchvision.utils import make_grid
 
-from coursework.plot.alt import set_alt
+from coursework.plot.alttext import set_alt
 from coursework.train import History
 
 # A notebook draws figures at matplotlib's 100 dpi, cropped to their content,

@@ -11,7 +11,7 @@ from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 from matplotlib.patches import Rectangle
 
-from coursework.plot.alt import set_alt
+from coursework.plot.alttext import set_alt
 from coursework.plot.core import image_grid, show_images
 from coursework.plot.style import ACCENT, REFERENCE
 

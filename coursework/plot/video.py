@@ -17,7 +17,7 @@ from matplotlib import animation
 from matplotlib.colors import hsv_to_rgb
 from matplotlib.figure import Figure
 
-from coursework.plot.alt import set_alt
+from coursework.plot.alttext import set_alt
 from coursework.plot.core import frames_rgb
 from coursework.plot.style import PALETTE
 

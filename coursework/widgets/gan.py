@@ -15,7 +15,7 @@ import torch
 from IPython.display import display
 
 from coursework.gan.latent import lerp, slerp
-from coursework.plot.alt import set_alt
+from coursework.plot.alttext import set_alt
 from coursework.plot.core import compare_rows, show_images
 
 Decode = Callable[[torch.Tensor], torch.Tensor]

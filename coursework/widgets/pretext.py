@@ -13,7 +13,7 @@ import matplotlib.pyplot as plt
 import torch
 from IPython.display import display
 
-from coursework.plot.alt import set_alt
+from coursework.plot.alttext import set_alt
 from coursework.plot.core import compare_rows, show_images
 from coursework.pretext.color import to_grey
 

@@ -14,7 +14,7 @@ import matplotlib.pyplot as plt
 import torch
 from IPython.display import display
 
-from coursework.plot.alt import set_alt
+from coursework.plot.alttext import set_alt
 from coursework.plot.core import show_images
 from coursework.plot.vae import Decode, plot_traversals
 

@@ -11,7 +11,7 @@ from collections.abc import Sequence
 import matplotlib.pyplot as plt
 import torch
 
-from coursework.plot.alt import set_alt
+from coursework.plot.alttext import set_alt
 from coursework.plot.core import frames_rgb
 from coursework.plot.video import filmstrip
 

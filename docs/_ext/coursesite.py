@@ -20,7 +20,7 @@ What it does, in build order:
    the course's band from ``coursework/bands/<profile>.json``) and the home
    page's gallery (one figure per lecture) from those.
 Every image output's alt text comes from its output metadata
-(``{"image/png": {"alt": ...}}``, which :mod:`coursework.plot.alt` writes for
+(``{"image/png": {"alt": ...}}``, which :mod:`coursework.plot.alttext` writes for
 each figure): myst-nb reads only width and height from there, so
 :func:`render_image_with_alt` wraps its image renderer.
 

@@ -64,6 +64,7 @@ def set_alt(
     text = " ".join(text.split())
     if not text:
         raise ValueError("alt text must say what the figure shows; got nothing")
+    text = text[0].upper() + text[1:]  # a sentence, however it was put together
     fig = _figure_of(target)
     setattr(fig, ALT_ATTR, text)
     return fig
