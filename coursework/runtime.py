@@ -21,6 +21,7 @@ PROFILE_ENV = "COURSEWORK_PROFILE"
 DATA_ENV = "COURSEWORK_DATA"
 THREADS_ENV = "COURSEWORK_THREADS"
 OVERRIDES_ENV = "COURSEWORK_OVERRIDES"
+SEED_ENV = "COURSEWORK_SEED"
 
 
 @dataclass(frozen=True)
@@ -238,8 +239,37 @@ def get_device(prefer: str | None = None) -> torch.device:
     return torch.device("cpu")
 
 
+def seed_offset() -> int:
+    """The run's seed offset, ``$COURSEWORK_SEED`` (0 when unset).
+
+    The benchmark (``benchmarks/run.py --seeds 0 1 2``) runs each notebook once
+    per offset to measure how far its figures move from seed to seed; a student's
+    run has offset 0, the course's default.
+
+    Raises:
+        ValueError: the variable is not a whole number.
+    """
+    value = os.environ.get(SEED_ENV, "").strip()
+    if not value:
+        return 0
+    try:
+        return int(value)
+    except ValueError:
+        raise ValueError(
+            f"{SEED_ENV}={value!r} is not a whole number; e.g. `export {SEED_ENV}=1`,"
+            " or unset it for the course's seeds."
+        ) from None
+
+
 def seed_everything(seed: int = 0) -> torch.Generator:
-    """Seed Python, NumPy and torch (all devices); return a seeded CPU generator."""
+    """Seed Python, NumPy and torch (all devices); return a seeded CPU generator.
+
+    The seed used is ``seed`` plus :func:`seed_offset` (``$COURSEWORK_SEED``), so
+    a benchmark can rerun a whole notebook with other seeds without editing it.
+    Generators a notebook seeds itself (``torch.Generator().manual_seed``) and the
+    generated datasets stay fixed.
+    """
+    seed = seed + seed_offset()
     random.seed(seed)
     np.random.seed(seed % 2**32)
     torch.manual_seed(seed)
@@ -279,6 +309,8 @@ def setup(
         print("coursework: sizes changed from the profile: " + ", ".join(
             f"{k}={v}" for k, v in changed.items()
         ))
+    if seed_offset():
+        print(f"coursework: seeds offset by {seed_offset()} (${SEED_ENV})")
     return prof, device
 
 

@@ -61,7 +61,7 @@ from coursework.autoregressive import (
 from coursework.classifier import ConvClassifier, embed, supervised_loss
 from coursework.data import load_images
 from coursework.exercises import check, hint  # noqa: F401  (hint: for you to call)
-from coursework.plot import compare_rows, plot_history, show_images
+from coursework.plot import compare_rows, plot_history, set_alt, show_images
 from coursework.plot.autoregressive import (
     filmstrip,
     plot_bars,
@@ -115,6 +115,11 @@ show_images(xb_train[:16], nrow=16, ax=axes[0], title="binarised digits")
 show_images(grey_train[:16].float() / 255, nrow=16, ax=axes[1], title="8-bit grey")
 show_images(
     rgb_train[:16].float() / (rgb_levels - 1), nrow=16, ax=axes[2], title="shapes"
+)
+set_alt(
+    fig,
+    "Three rows of 16 training images: binarised digits, the same digits in 8-bit "
+    "grey, and coloured shapes",
 )
 plt.tight_layout()
 plt.show()
@@ -290,6 +295,11 @@ ax.imshow(changed.float(), cmap="Blues")
 ax.plot(4, 4, "rs")
 ax.set_title("outputs moved by pixel (4, 4)", fontsize=9)
 ax.set_axis_off()
+set_alt(
+    fig,
+    f"The outputs that change when pixel (4, 4) changes (marked by a square): "
+    f"{int(changed.sum())} of them, shaded",
+)
 plt.show()
 
 # %% [markdown]
@@ -563,6 +573,12 @@ ax.semilogy(range(1, deep_blocks + 1), without_shortcuts, "s--", label="without"
 ax.set_xlabel("block (1 = next to the input)")
 ax.set_ylabel("gradient norm at h_out")
 ax.legend(fontsize=8)
+set_alt(
+    fig,
+    f"Line chart, log scale, of the gradient norm at each of {deep_blocks} blocks, "
+    "with short-cuts (circles, solid) and without (squares, dashed): without "
+    "them the gradient shrinks towards the input",
+)
 plt.show()
 print(
     f"{deep_blocks} blocks: first-to-last gradient ratio "
@@ -990,6 +1006,12 @@ print({k: round(v, 3) for k, v in bpd.items()}, f"mixture of {logistic.n_mix}")
 fig, axes = plt.subplots(1, 2, figsize=(11, 3.4))
 plot_bars(bpd, "bits per dimension", "8-bit grey test digits", ax=axes[0])
 plot_history(grey_hist, keys=("nats",), ax=axes[1], title="nats per image")
+set_alt(
+    fig,
+    "Left, bar chart of bits per dimension on 8-bit grey test digits: "
+    + "; ".join(f"{k} {v:.3f}" for k, v in bpd.items())
+    + ". Right, training and validation nats per image per epoch",
+)
 plt.tight_layout()
 plt.show()
 
@@ -1087,6 +1109,12 @@ plot_history(
     ax=axes[1],
     title="nats per image (large conditional: -log p(x | y))",
 )
+set_alt(
+    fig,
+    "Left, bar chart of -log p(x) in nats per binarised test image: "
+    + "; ".join(f"{k} {v:.1f}" for k, v in nll.items())
+    + ". Right, training and validation nats per epoch of each model",
+)
 plt.tight_layout()
 plt.show()
 plot_bars(
@@ -1131,3 +1159,10 @@ record_metrics(
     class_samples_read_correctly=read_samples,
     bayes_classifier_accuracy=bayes_accuracy,
 )
+
+# %%
+# Your figures beside the course's: each metric's range over the benchmark's
+# seeds in this profile (a metric far outside it names the section to look at).
+from coursework.bands import compare_to_bands
+
+compare_to_bands("02")

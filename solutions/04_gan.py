@@ -74,7 +74,7 @@ from coursework.gan import (
     wasserstein_generator_loss,
 )
 from coursework.metrics import high_quality_share, modes_covered
-from coursework.plot import compare_rows, show_images
+from coursework.plot import compare_rows, set_alt, show_images
 from coursework.plot.gan import (
     plot_class_histograms,
     plot_gan_losses,
@@ -111,6 +111,12 @@ for ax, mix in zip(axes[1:], mixtures.values()):
     ax.scatter(*pts.T, s=1)
     ax.set_title(f"{mix.name}, std {mix.std}")
     ax.set_aspect("equal")
+set_alt(
+    fig,
+    "Left, 16 training digits. Middle and right, scatter plots of 2000 points "
+    "from each 2-D mixture: "
+    + "; ".join(f"{m.name}, std {m.std}" for m in mixtures.values()),
+)
 plt.tight_layout()
 plt.show()
 
@@ -194,11 +200,18 @@ where = (p_data + p_g)[:, 0] > 0.05  # where there are samples to learn from
 gap = float((d_learned - d_star)[where].abs().max())
 fig, ax = plt.subplots(figsize=(7, 3.2))
 ax.plot(xs.cpu(), p_data, ":", label=r"$p_\mathrm{data}$")
-ax.plot(xs.cpu(), p_g, ":", label=r"$p_g$")
+ax.plot(xs.cpu(), p_g, "-.", label=r"$p_g$")
 ax.plot(xs.cpu(), d_star, lw=3, alpha=0.5, label=r"analytic $D^*(x)$")
 ax.plot(xs.cpu(), d_learned, "k--", label=f"trained D ({d_steps} steps)")
 ax.legend(fontsize=8)
 ax.set_xlabel("x")
+set_alt(
+    fig,
+    "Line chart over x of the data density (dotted), the generator's density "
+    "(dash-dot), the analytic optimal discriminator D*(x) = p_data / (p_data + "
+    f"p_g) (thick) and the discriminator trained for {d_steps} steps (dashed), "
+    "which follows D*",
+)
 plt.show()
 print(f"largest |D - D*| where p_data + p_g > 0.05: {gap:.3f}")
 
@@ -302,6 +315,13 @@ axes[1].set_title(f"std of G's samples (data: {data_std})")
 for ax in axes:
     ax.set_xlabel("generator step")
     ax.legend(fontsize=8)
+set_alt(
+    fig,
+    "Two line charts against the generator step, one line per k (discriminator "
+    "steps per generator step) with the range over seeds shaded: the mean of "
+    f"G's samples approaching the data's {data_mean} (left) and their standard "
+    f"deviation approaching {data_std} (right)",
+)
 plt.tight_layout()
 plt.show()
 for k, (hist, sec) in runs_k.items():
@@ -402,6 +422,13 @@ axes[1].set_title("generator loss per step")
 for ax in axes:
     ax.set_xlabel("generator step")
     ax.legend(fontsize=8)
+set_alt(
+    fig,
+    "Two line charts against the generator step, one line per generator loss ("
+    + ", ".join(runs_loss)
+    + f"): left, the mean of G's samples moving towards the data's {far_mean} "
+    "(dashed); right, the generator loss",
+)
 plt.tight_layout()
 plt.show()
 
@@ -697,6 +724,12 @@ for ax, (name, critic) in zip(axes[1:], critics.items()):
     ax.scatter(*probe_real[:300].cpu().T, s=2, c="white")
     ax.set_title(f"critic f(x), {name}", fontsize=9)
     ax.set_aspect("equal")
+set_alt(
+    fig,
+    f"Left, histogram of the clipped critic's weights (c = {clip_c}). Middle and "
+    "right, contour maps of the critic's value over "
+    "the plane with real points in white, for " + ", ".join(critics),
+)
 fig.tight_layout()
 plt.show()
 
@@ -981,6 +1014,12 @@ for name, layer in sn_layers.items():
 ax.set_xlabel("power-iteration steps from a random u")
 ax.set_ylabel(r"$|\sigma - \hat\sigma|$")
 ax.legend(fontsize=8)
+set_alt(
+    fig,
+    "Line chart, log scale, of the error of the power-iteration estimate of each "
+    f"layer's largest singular value ({', '.join(sn_layers)}) against the number "
+    f"of steps, 1 to {iters}",
+)
 plt.tight_layout()
 plt.show()
 
@@ -1072,6 +1111,12 @@ ax.axhline(math.sqrt(latent_dim), color="grey", ls="--", label=r"$\sqrt{D}$")
 ax.set_xlabel("t")
 ax.set_ylabel(r"$\Vert z_t \Vert$")
 ax.legend(fontsize=8)
+set_alt(
+    fig,
+    "Line chart of the norm of the interpolated latent against t from 0 to 1: "
+    "linear interpolation dips well below sqrt(D) (dashed) in the middle, "
+    "spherical interpolation stays near it",
+)
 plt.tight_layout()
 plt.show()
 
@@ -1168,6 +1213,12 @@ for j, factor in enumerate(("x", "y", "scale")):
 ax.set_xlabel("alpha")
 ax.set_ylabel("mean factor read off 200 samples")
 ax.legend(fontsize=8)
+set_alt(
+    fig,
+    "Line chart of the mean x position, y position and scale read off 200 "
+    "samples against alpha, the step along the latent direction found for "
+    "'right': one line per factor",
+)
 plt.tight_layout()
 plt.show()
 print(
@@ -1297,3 +1348,10 @@ record_metrics(
     **{f"precision_{n}": reports[n].precision for n in digit_models},
     **{f"recall_{n}": reports[n].recall for n in digit_models},
 )
+
+# %%
+# Your figures beside the course's: each metric's range over the benchmark's
+# seeds in this profile (a metric far outside it names the section to look at).
+from coursework.bands import compare_to_bands
+
+compare_to_bands("04")

@@ -70,7 +70,7 @@ from coursework.data.video import CLASSES as ACTION_CLASSES
 from coursework.data.video import MOTION_PAIRS, make_actions, render_actions
 from coursework.exercises import check, hint  # noqa: F401  (hint: for you to call)
 from coursework.metrics import pair_accuracy
-from coursework.plot import compare_rows, show_images
+from coursework.plot import compare_rows, set_alt, show_images
 from coursework.plot.pretext import (
     plot_ab_bins,
     plot_results,
@@ -1633,13 +1633,21 @@ curves = {
 }
 fig, ax = plt.subplots(figsize=(6.5, 3.8))
 for name, (steps, probes) in curves.items():
-    ax.plot(steps, probes, "o-", label=name)
+    ax.plot(steps, probes, label=name)  # the course style: each its marker and line
 for name, style in [("supervised", "--"), ("random", ":")]:
     ax.axhline(results[name]["probe"], color="grey", ls=style, label=name)
 ax.set_xlabel("pretraining steps")
 ax.set_ylabel("linear-probe accuracy")
 ax.set_title("probe accuracy against the pretraining budget")
 ax.legend(fontsize=8)
+set_alt(
+    fig,
+    "Line chart of linear-probe accuracy against pretraining steps for "
+    + ", ".join(curves)
+    + ", between the supervised (dashed) and random (dotted) levels; at the "
+    "largest budget: "
+    + "; ".join(f"{n} {p[-1]:.2f}" for n, (_, p) in curves.items()),
+)
 plt.tight_layout()
 plt.show()
 for name, (steps, probes) in curves.items():
@@ -1848,3 +1856,10 @@ metrics["chroma_classification"] = chromas["classification"]
 metrics["chroma_regression"] = chromas["L2 regression"]
 metrics["chroma_truth"] = chromas["truth"]
 record_metrics("05_pretext", **metrics)
+
+# %%
+# Your figures beside the course's: each metric's range over the benchmark's
+# seeds in this profile (a metric far outside it names the section to look at).
+from coursework.bands import compare_to_bands
+
+compare_to_bands("05")

@@ -30,11 +30,12 @@ def bench():
 def _fake(seconds: dict[str, float], status: dict[str, str] | None = None):
     calls = []
 
-    def run_notebook(path: Path, profile: str, timeout: int) -> dict:
+    def run_notebook(path: Path, profile: str, timeout: int, seed: int = 0) -> dict:
         calls.append((path.stem, profile))
         return {
             "notebook": path.stem,
             "profile": profile,
+            "seed": seed,
             "seconds": seconds.get(path.stem, 1.0) if profile == "cpu" else 5.0,
             "target_seconds": {"ci": 90, "cpu": 600, "gpu": 1800}[profile],
             "status": (status or {}).get(path.stem, "ok"),

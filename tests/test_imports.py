@@ -4,9 +4,9 @@ A *topic* is a lecture's package (``coursework/video``, ``coursework/gan``,
 ..., and any new one such as ``coursework/diffusion``): every sub-package of
 ``coursework`` that is not a shared layer. Shared layers (``runtime``,
 ``data``, ``train``, ``metrics``, ``classifier``, ``plot``, ``widgets``,
-``exercises``, ``grading``, ``build``) may import topics: ``plot/<topic>.py``,
-``widgets/<topic>.py`` and ``exercises/<topic>.py`` are that topic's modules
-of a shared layer. What two topics share lives in a shared layer.
+``exercises``, ``grading``, ``bands``, ``build``) may import topics:
+``plot/<topic>.py``, ``widgets/<topic>.py`` and ``exercises/<topic>.py`` are
+that topic's modules of a shared layer. What two topics share lives in a shared layer.
 
 Two rules, checked by parsing the sources with ``ast`` (imports inside
 functions included):
@@ -28,7 +28,7 @@ import coursework
 
 PACKAGE = Path(coursework.__file__).resolve().parent
 SOLUTIONS = PACKAGE.parent / "solutions"
-SHARED_LAYERS = {"data", "plot", "widgets", "exercises", "grading"}  # packages
+SHARED_LAYERS = {"data", "plot", "widgets", "exercises", "grading", "bands"}
 PER_TOPIC_LAYERS = {"plot", "widgets", "exercises"}  # a module per topic in each
 # shared modules (runtime.py, train.py, metrics.py, classifier.py, build.py)
 # are single files, so they are never mistaken for topics

@@ -3,6 +3,7 @@ import matplotlib
 matplotlib.use("Agg")
 
 import matplotlib.pyplot as plt  # noqa: E402
+import pytest  # noqa: E402
 import torch  # noqa: E402
 
 from coursework.plot import (  # noqa: E402
@@ -63,3 +64,152 @@ def test_frames_rgb_scales_uint8_and_repeats_grey() -> None:
     assert out.shape == (2, 1, 1, 3)
     assert out[0].max() == 0.0 and (out[1] == 1.0).all()
     assert frames_rgb(torch.full((1, 3, 2, 2), 2.0)).max() == 1.0  # clamped
+
+
+# --- alt text and the colour-blind safe style ---------------------------------
+
+PLOT_MODULES = [
+    "core", "video", "autoregressive", "vae", "pretext", "gan", "multimodal"
+]
+
+
+def test_set_alt_is_read_back_and_a_bare_figure_is_described():
+    from coursework.plot import describe_figure, figure_alt, set_alt
+
+    fig, axes = plt.subplots(1, 2)
+    axes[0].plot([0, 1, 2], [3, 1, 0], label="train")
+    axes[0].set(title="loss", xlabel="epoch", ylabel="nats")
+    axes[0].legend()
+    axes[1].imshow(torch.rand(4, 4).numpy())
+    axes[1].set_title("samples")
+    described = describe_figure(fig)
+    assert described == (
+        "2 panels: line chart 'loss', nats against epoch, showing train; "
+        "image 'samples'"
+    )
+    assert "<Figure" not in described
+    assert figure_alt(fig) == described
+    set_alt(axes[0], "  The loss falls;\n samples look like digits ")
+    assert figure_alt(fig) == "The loss falls; samples look like digits"
+    set_alt(fig, "line charts of D and G")
+    assert figure_alt(fig) == "Line charts of D and G"
+    with pytest.raises(ValueError, match="what the figure shows"):
+        set_alt(fig, " ")
+
+
+def test_figures_made_by_the_plot_package_set_their_own_alt_text():
+    """Every function that makes a figure says what it shows (not the fallback),
+    the interactive explorers' figures included."""
+    import importlib
+    import inspect
+
+    missing = []
+    widgets = ["autoregressive", "gan", "multimodal", "pretext", "vae", "video"]
+    modules = [f"coursework.plot.{n}" for n in PLOT_MODULES]
+    modules += [f"coursework.widgets.{n}" for n in widgets]
+    for name in modules:
+        module = importlib.import_module(name)
+        functions = inspect.getmembers(module, inspect.isfunction)
+        for cname, cls in inspect.getmembers(module, inspect.isclass):
+            if cls.__module__ == module.__name__:  # an explorer's redraw, say
+                functions += [
+                    (f"{cname}.{n}", f) for n, f in inspect.getmembers(cls)
+                    if inspect.isfunction(f) and f.__module__ == module.__name__
+                ]
+        for fname, fn in functions:
+            if fn.__module__ != module.__name__:
+                continue
+            source = inspect.getsource(fn)
+            makes = "plt.subplots(" in source or "plt.figure(" in source
+            if makes and "set_alt(" not in source and "alt=" not in source:
+                missing.append(f"{name}.{fname}")
+    assert missing == []
+
+
+def test_alt_text_says_what_a_chart_shows():
+    from coursework.plot import figure_alt
+    from coursework.plot.autoregressive import plot_bars
+
+    ax = plot_bars({"PixelCNN": 0.912, "gated": 0.801}, ylabel="bits per dim")
+    text = figure_alt(ax.figure)
+    assert text == "Bar chart of bits per dim: PixelCNN 0.912; gated 0.801"
+    cm = confusion_matrix(torch.tensor([0, 1, 1]), torch.tensor([0, 1, 0]), ["a", "b"])
+    assert "67% of the examples lie on the diagonal" in figure_alt(cm.figure)
+
+
+def test_display_puts_the_alt_text_in_the_image_metadata():
+    """IPython's display of a figure carries {"image/png": {"alt": ...}}."""
+    from IPython.core.formatters import DisplayFormatter
+    from IPython.core.pylabtools import print_figure
+    from matplotlib.figure import Figure
+
+    from coursework.plot.alttext import alt_metadata
+
+    formatter = DisplayFormatter()
+    formatter.formatters["image/png"].for_type(Figure, print_figure)
+    formatter.mimebundle_formatter.for_type(Figure, alt_metadata)
+    ax = plot_history(History(train={"loss": [3.0, 2.0]}, val={"loss": [3.5, 2.5]}))
+    data, metadata = formatter.format(ax.figure)
+    assert "image/png" in data
+    assert metadata["image/png"] == {
+        "alt": "Line chart of loss per epoch for one run: training as a solid "
+        "line, validation dashed"
+    }
+
+
+def test_a_notebook_output_carries_the_alt_text():
+    """In a real kernel: plt.show(), the end-of-cell flush and display(fig)."""
+    import nbformat
+    from nbclient import NotebookClient
+
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [
+        nbformat.v4.new_code_cell(source)
+        for source in (
+            "import matplotlib.pyplot as plt\nfrom coursework.plot import alt",
+            "plt.plot([1, 2, 3])\nalt('A line rising from 1 to 3')\nplt.show()",
+            "fig, ax = plt.subplots()\nax.bar([0, 1], [2, 1])\nax.set_title('counts')",
+            "from IPython.display import display\nfig, ax = plt.subplots()\n"
+            "ax.imshow([[0, 1]])\ndisplay(fig)\nplt.close(fig)",
+        )
+    ]
+    NotebookClient(nb, kernel_name="python3", timeout=120).execute()
+    alts = [
+        output.metadata["image/png"]["alt"]
+        for cell in nb.cells
+        for output in cell.outputs
+        if "image/png" in output.get("data", {})
+    ]
+    assert alts == ["A line rising from 1 to 3", "Bar chart 'counts'", "Image"]
+
+
+def test_the_palette_is_colour_blind_safe_and_lines_differ_by_style():
+    from cycler import cycler
+
+    from coursework.plot.style import MARKERS, OKABE_ITO, PALETTE
+
+    assert set(PALETTE) == set(OKABE_ITO.values()) and len(PALETTE) == 8
+    assert matplotlib.rcParams["axes.prop_cycle"].by_key()["color"] == list(PALETTE)
+    fig, ax = plt.subplots()
+    lines = [ax.plot(range(20))[0] for _ in range(len(PALETTE))]
+    styles = [(ln.get_linestyle(), ln.get_marker()) for ln in lines]
+    assert len(set(styles)) == len(lines)  # no two lines differ by colour alone
+    assert [ln.get_marker() for ln in lines] == list(MARKERS)
+    assert isinstance(matplotlib.rcParams["axes.prop_cycle"], type(cycler(a=[1])))
+
+
+def test_the_plot_package_names_no_colour_outside_the_palette():
+    """Colours come from coursework.plot.style, not from tab10 or "red"."""
+    import importlib
+    import inspect
+    import re
+
+    named = re.compile(
+        r"""(color|colour|ec|c)\s*=\s*["'](tab:\w+|red|green|blue|orange|cyan|"""
+        r"""grey|gray|#[0-9a-fA-F]{6})["']|get_cmap\("tab10"\)|cmap="jet\""""
+    )
+    found = []
+    for name in PLOT_MODULES:
+        source = inspect.getsource(importlib.import_module(f"coursework.plot.{name}"))
+        found += [f"{name}: {m.group(0)}" for m in named.finditer(source)]
+    assert found == []

@@ -155,3 +155,23 @@ def test_threads_from_environment(monkeypatch):
         assert runtime.set_threads() == torch.get_num_threads()
     finally:
         torch.set_num_threads(before)
+
+
+def test_seed_offset_moves_every_seed_everything_call(monkeypatch, capsys):
+    """$COURSEWORK_SEED (the benchmark's --seeds) reruns a notebook with other
+    seeds; unset, the course's seeds are unchanged."""
+    monkeypatch.delenv(runtime.SEED_ENV, raising=False)
+    assert runtime.seed_offset() == 0
+    seed_everything(3)
+    default = torch.rand(3)
+    monkeypatch.setenv(runtime.SEED_ENV, "2")
+    assert runtime.seed_offset() == 2
+    seed_everything(1)  # 1 + 2
+    assert torch.equal(torch.rand(3), default)
+    seed_everything(3)
+    assert not torch.equal(torch.rand(3), default)
+    runtime.setup("ci")
+    assert "seeds offset by 2 ($COURSEWORK_SEED)" in capsys.readouterr().out
+    monkeypatch.setenv(runtime.SEED_ENV, "two")
+    with pytest.raises(ValueError, match="not a whole number"):
+        seed_everything(0)

@@ -183,16 +183,75 @@ def test_widget_snapshot_shows_the_saved_outputs():
         "out": {
             "model_name": "OutputModel",
             "state": {"outputs": [
-                {"output_type": "display_data", "data": {"image/png": png}},
+                {"output_type": "display_data", "data": {"image/png": png},
+                 "metadata": {"image/png": {"alt": 'Two "curves"'}}},
                 {"output_type": "stream", "name": "stdout", "text": "a < b\n"},
             ]},
         },
     }
     html = coursesite.widget_snapshot("box", state)
-    assert f'src="data:image/png;base64,{png}"' in html
+    assert f'src="data:image/png;base64,{png}" alt="Two &quot;curves&quot;"' in html
     assert "<pre>a &lt; b\n</pre>" in html
     assert "run the notebook" in html
     assert "<img" not in coursesite.widget_snapshot("missing", state)
+
+
+def test_image_outputs_get_the_alt_text_of_their_metadata():
+    """myst-nb's image renderer, wrapped: the output's alt becomes <img alt>."""
+    from types import SimpleNamespace
+
+    from docutils import nodes
+
+    def original(self, data):
+        return [nodes.image(uri="x.png")]
+
+    render = coursesite.render_image_with_alt(original)
+    data = SimpleNamespace(
+        mime_type="image/png",
+        output_metadata={"image/png": {"alt": " A bar\n chart "}},
+    )
+    (image,) = render(None, data)
+    assert image["alt"] == "A bar chart"
+    data.output_metadata = {}
+    assert "alt" not in render(None, data)[0]
+    coursesite.patch_image_alt()
+    coursesite.patch_image_alt()  # once only
+    from myst_nb.core.render import NbElementRenderer
+
+    assert NbElementRenderer.render_image.coursework_alt
+
+
+def test_metric_rows_name_each_metric_beside_its_band():
+    entry = {"metrics": {"fd_wgan_gp": {"low": 40.0, "high": 48.0},
+                         "sampling_seconds_ddpm": {"low": 2.0, "high": 3.0}}}
+    rows = coursesite.metric_rows(
+        "04_gan", {"fd_wgan_gp": 44.125, "ring_modes_gan": 8.0}, entry
+    )
+    assert rows == [
+        ("Fréchet distance, WGAN-GP", "44.12", "40 to 48", "lower is better",
+         "fd_wgan_gp"),
+        ("Modes of the ring covered, DCGAN (non-saturating) (of 8)", "8",
+         "no band yet", "higher is better", "ring_modes_gan"),
+    ]
+    timed = coursesite.metric_rows("07_diffusion", {"sampling_seconds_ddpm": 2.5},
+                                   entry)
+    assert timed[0][2] == "2 to 3 (a time: depends on the machine)"
+    assert "No band for the cpu profile yet" in coursesite.band_provenance(None, "cpu")
+
+
+def test_instructors_page_takes_over_the_readme_list():
+    """The README keeps a summary and links the page, which has the headings."""
+    page = (ROOT / "docs" / "instructors.md").read_text()
+    headings = re.findall(r"^## (.+)$", page, re.M)
+    for needed in ("Edit and build", "Grade", "Hidden checks", "cluster",
+                   "threat model"):
+        assert any(needed.lower() in h.lower() for h in headings), needed
+    assert "generated/coursework.grading" in page  # the full model, not a copy
+    assert "instructors" in (ROOT / "docs" / "index.md").read_text()
+    readme = (ROOT / "README.md").read_text()
+    section = readme.split("## For instructors", 1)[1].split("\n## ", 1)[0]
+    assert "(docs/instructors.md)" in section
+    assert len(section.strip().splitlines()) < 20  # a summary, not the manual
 
 
 def test_lecture_pages_are_the_notebook_sources(monkeypatch):
@@ -290,18 +349,28 @@ def test_lecture_links_point_at_the_student_notebook(solution):
 
 @needs_site
 def test_results_page_has_every_notebooks_metrics():
+    """Each metric in words, with unit and better direction, beside its band."""
     text = (SITE / "results.html").read_text()
     assert f"Profile: {SITE_PROFILE}." in text
+    cell = r"<td[^>]*><p>([^<]+)</p></td>\s*"
     for solution in SOLUTIONS:
         section = re.search(
             rf'<section id="results-{solution.stem}">(.*?)</section>', text, re.S
         )
         assert section, f"no results for {solution.stem}"
-        rows = re.findall(r"<tr[^>]*>\s*<td[^>]*><p>([^<]+)</p></td>\s*<td[^>]*><p>"
-                          r"([^<]+)</p>", section.group(1))
+        rows = re.findall(r"<tr[^>]*>\s*" + cell * 5, section.group(1))
         assert rows, f"no metric rows for {solution.stem}"
-        for _, value in rows:
+        for words, value, band, better, name in rows:
             float(value)
+            assert words != name and "_" not in words, (words, name)
+            assert better in ("higher is better", "lower is better", "a reference")
+            assert band == "no band yet" or re.match(r"-?[\d.]", band), band
+        if SITE_PROFILE == "ci":  # bands are stored for ci
+            assert "Course band: the lowest to the highest value over seeds" in (
+                section.group(1)
+            )
+            banded = [row for row in rows if row[2] != "no band yet"]
+            assert len(banded) > len(rows) / 2
 
 
 @needs_site
@@ -410,3 +479,40 @@ def test_broken_references_are_found(tmp_path):
 def test_no_page_has_a_broken_link_or_asset():
     broken = broken_references(SITE)
     assert not broken, broken
+
+
+# Alt texts that say nothing about the figure.
+EMPTY_ALTS = {"", "figure", "image", "plot", "a figure", "an image", "output"}
+
+
+def real_alt(tag: str) -> str | None:
+    """The alt text of an ``<img>`` tag if it says something, else None."""
+    import html as html_lib
+
+    found = re.search(r'\balt="([^"]*)"', tag)
+    text = " ".join(html_lib.unescape(found.group(1)).split()) if found else ""
+    if text.lower() in EMPTY_ALTS or re.search(r"<?Figure size \d", text):
+        return None
+    if text.lower().startswith("no description has been provided"):
+        return None
+    return text
+
+
+def test_real_alt_rejects_a_figure_repr_and_empty_text():
+    assert real_alt('<img src="a.png" alt="Bar chart of accuracy: a 0.5">')
+    figure_repr = "&lt;Figure size 640x480 with 1 Axes&gt;"
+    assert real_alt(f'<img src="a.png" alt="{figure_repr}">') is None
+    assert real_alt('<img src="a.png">') is None
+    assert real_alt('<img src="a.png" alt=" Figure ">') is None
+
+
+@needs_site
+def test_every_image_on_the_site_has_a_real_alt_text():
+    images, missing = 0, []
+    for page in sorted(SITE.rglob("*.html")):
+        for tag in re.findall(r"<img\b[^>]*>", page.read_text()):
+            images += 1
+            if real_alt(tag) is None:
+                missing.append(f"{page.relative_to(SITE)}: {tag[:160]}")
+    assert images >= len(SOLUTIONS), "the site shows almost no figure"
+    assert not missing, f"{len(missing)} of {images} images lack alt: {missing[:5]}"

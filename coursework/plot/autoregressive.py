@@ -14,16 +14,26 @@ from matplotlib.axes import Axes
 from matplotlib.colors import ListedColormap
 from matplotlib.figure import Figure
 
+from coursework.plot.alttext import set_alt
 from coursework.plot.core import show_images
+from coursework.plot.style import OKABE_ITO
 
-# 0: not seen, 1: seen, 2: the output pixel, 3: blind spot
-FIELD_COLOURS = ListedColormap(["#f2f2f2", "#3b6fb6", "#d62728", "#ff9f1c"])
+# 0: not seen, 1: seen, 2: the output pixel, 3: blind spot (Okabe-Ito: they stay
+# apart in lightness too, for readers who do not tell red from green)
+FIELD_COLOURS = ListedColormap(
+    ["#f2f2f2", OKABE_ITO["blue"], OKABE_ITO["vermillion"], OKABE_ITO["orange"]]
+)
 
 
 def plot_masks(masks: Mapping[str, torch.Tensor], scale: float = 2.2) -> Figure:
     """Draw 2-D 0/1 masks side by side, with their entries written in."""
     fig, axes = plt.subplots(
         1, len(masks), figsize=(scale * len(masks), scale + 0.9), squeeze=False
+    )
+    set_alt(
+        fig,
+        "Masks drawn as grids with each entry (0 or 1) written in, side by side: "
+        + ", ".join(masks),
     )
     for ax, (name, m) in zip(axes[0], masks.items()):
         m = m.detach().cpu().float()
@@ -56,8 +66,20 @@ def plot_receptive_fields(
 ) -> Sequence[Axes]:
     """Receptive-field maps side by side: seen (blue), output (red), blind (orange)."""
     if axes is None:
-        _, axes = plt.subplots(1, len(fields), figsize=(3.3 * len(fields), 3.6))
+        fig, axes = plt.subplots(1, len(fields), figsize=(3.3 * len(fields), 3.6))
         axes = np.atleast_1d(axes)
+        spots = [
+            f"{name}: {int(blind[name].sum())} blind pixels"
+            for name in fields
+            if blind is not None and name in blind
+        ]
+        set_alt(
+            fig,
+            f"Receptive fields of the output pixel at row {pixel[0]}, column "
+            f"{pixel[1]}, for {', '.join(fields)}: pixels it sees in blue, the "
+            "pixel itself in vermillion, a blind spot it cannot see in orange"
+            + (f" ({'; '.join(spots)})" if spots else ""),
+        )
     for ax, (name, field) in zip(axes, fields.items()):
         spot = None if blind is None else blind.get(name)
         ax.imshow(field_image(field, pixel, spot), cmap=FIELD_COLOURS, vmin=0, vmax=3)
@@ -83,6 +105,11 @@ def filmstrip(
     fig, axes = plt.subplots(
         1, len(steps), figsize=(scale * len(steps) + 0.5, scale * rows + 0.6)
     )
+    set_alt(
+        fig,
+        f"{rows} samples drawn pixel by pixel in raster order, shown after "
+        + ", ".join(map(str, steps)) + " pixels; pixels not drawn yet are grey",
+    )
     for ax, t in zip(np.atleast_1d(axes), steps):
         frame = torch.where(
             order < t, images[:rows], torch.full_like(images[:rows], 0.5)
@@ -101,10 +128,15 @@ def plot_bars(
     fmt: str = "{:.3f}",
 ) -> Axes:
     """A bar per entry, with its value written on top."""
-    if ax is None:
-        _, ax = plt.subplots(figsize=(1.3 * len(values) + 1.5, 3.2))
     names, heights = list(values), [float(v) for v in values.values()]
-    bars = ax.bar(range(len(names)), heights, color="#3b6fb6")
+    if ax is None:
+        fig, ax = plt.subplots(figsize=(1.3 * len(values) + 1.5, 3.2))
+        set_alt(
+            fig,
+            f"Bar chart of {ylabel}" + (f", {title}" if title else "") + ": "
+            + "; ".join(f"{n} {fmt.format(v)}" for n, v in zip(names, heights)),
+        )
+    bars = ax.bar(range(len(names)), heights, color=OKABE_ITO["blue"])
     for bar, v in zip(bars, heights):
         ax.text(
             bar.get_x() + bar.get_width() / 2,
@@ -130,7 +162,14 @@ def plot_pmfs(
 ) -> Axes:
     """Probability mass functions over the values of one sub-pixel."""
     if ax is None:
-        _, ax = plt.subplots(figsize=(7, 3))
+        fig, ax = plt.subplots(figsize=(7, 3))
+        set_alt(
+            fig,
+            "Line chart of the probability of each value of one sub-pixel under "
+            + ", ".join(pmfs)
+            + ("" if true_value is None else f"; the true value {true_value} dashed")
+            + (f"; {title}" if title else ""),
+        )
     for name, p in pmfs.items():
         p = p.detach().cpu().float()
         ax.plot(range(len(p)), p.numpy(), label=name, lw=1.2)

@@ -15,6 +15,7 @@ from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 from torchvision.utils import make_grid
 
+from coursework.plot.alttext import set_alt
 from coursework.train import History
 
 # A notebook draws figures at matplotlib's 100 dpi, cropped to their content,
@@ -58,9 +59,11 @@ def show_images(
     grid = image_grid(images, nrow)
     if ax is None:
         rows = -(-images.shape[0] // nrow)
-        _, ax = plt.subplots(
+        fig, ax = plt.subplots(
             figsize=(scale * min(nrow, images.shape[0]) + 0.5, scale * rows + 0.5)
         )
+        what = f": {title}" if title else ""
+        set_alt(fig, f"A grid of {images.shape[0]} images, {nrow} per row{what}")
     if grid.shape[-1] == 1 or images.shape[1] == 1:
         ax.imshow(grid[..., 0], cmap="gray", vmin=0, vmax=1)
     else:
@@ -78,6 +81,11 @@ def compare_rows(
     n = nrow or max(r.shape[0] for r in rows.values())
     fig, axes = plt.subplots(
         len(rows), 1, figsize=(scale * n + 1.5, scale * len(rows) + 0.6), squeeze=False
+    )
+    set_alt(
+        fig,
+        f"Rows of {n} images side by side, one row each for: "
+        + ", ".join(rows) + ".",
     )
     for ax, (label, imgs) in zip(axes[:, 0], rows.items()):
         show_images(imgs[:n], nrow=n, ax=ax)
@@ -102,7 +110,14 @@ def plot_history(
     if isinstance(histories, History):
         histories = {"": histories}
     if ax is None:
-        _, ax = plt.subplots(figsize=(6, 3.5))
+        fig, ax = plt.subplots(figsize=(6, 3.5))
+        runs = ", ".join(n for n in histories if n) or "one run"
+        set_alt(
+            fig,
+            f"Line chart of {', '.join(keys)} per epoch for {runs}: training as a "
+            "solid line, validation dashed"
+            + (f"; {title}" if title else "") + (", log scale" if logy else ""),
+        )
     for name, hist in histories.items():
         for key in keys:
             label = " ".join(p for p in (name, key) if p)
@@ -146,7 +161,15 @@ def confusion_matrix(
     )
     rates = counts / counts.sum(1, keepdim=True).clamp(min=1)
     if ax is None:
-        _, ax = plt.subplots(figsize=(0.45 * k + 2, 0.45 * k + 1.5))
+        fig, ax = plt.subplots(figsize=(0.45 * k + 2, 0.45 * k + 1.5))
+        hits = float(counts.diagonal().sum() / counts.sum().clamp(min=1))
+        set_alt(
+            fig,
+            f"Confusion matrix of {k} classes ({', '.join(map(str, classes))}): true "
+            "class by row, predicted class by column, darker for a larger share of "
+            f"the row; {hits:.0%} of the examples lie on the diagonal"
+            + (f"; {title}" if title else ""),
+        )
     ax.imshow(rates.numpy(), cmap="Blues", vmin=0, vmax=1)
     ax.set_xticks(range(k), classes, rotation=90, fontsize=7)
     ax.set_yticks(range(k), classes, fontsize=7)

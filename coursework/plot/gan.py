@@ -13,6 +13,9 @@ import torch
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 
+from coursework.plot.alttext import set_alt
+from coursework.plot.style import ACCENT, REFERENCE
+
 
 def plot_generator_losses(ax: Sequence[Axes] | None = None) -> Sequence[Axes]:
     """The two generator losses as functions of ``D(G(z))``, and their slopes.
@@ -22,7 +25,15 @@ def plot_generator_losses(ax: Sequence[Axes] | None = None) -> Sequence[Axes]:
     computed with autograd: ``-D`` and ``D - 1``.
     """
     if ax is None:
-        _, ax = plt.subplots(1, 2, figsize=(10, 3.5))
+        fig, ax = plt.subplots(1, 2, figsize=(10, 3.5))
+        set_alt(
+            fig,
+            "Two line charts against D(G(z)) from 0 to 1. Left: the saturating "
+            "generator loss log(1 - D(G(z))) and the non-saturating -log D(G(z)). "
+            "Right: their slopes with respect to the discriminator's logit, -D and "
+            "D - 1: near D(G(z)) = 0 (shaded, early in training) the saturating "
+            "slope vanishes while the non-saturating one is near -1",
+        )
     logit = torch.linspace(-8, 8, 400, dtype=torch.float64, requires_grad=True)
     curves = {
         r"saturating $\log(1 - D(G(z)))$": lambda d: torch.log1p(-d),
@@ -38,7 +49,7 @@ def plot_generator_losses(ax: Sequence[Axes] | None = None) -> Sequence[Axes]:
     ax[1].set_ylabel("d loss / d logit")
     for a in ax:
         a.set_xlabel(r"$D(G(z))$")
-        a.axvspan(0, 0.1, color="grey", alpha=0.15)
+        a.axvspan(0, 0.1, color=REFERENCE, alpha=0.15)
         a.grid(alpha=0.3)
     ax[0].legend(fontsize=8)
     ax[0].set_ylim(-5, 5)
@@ -67,14 +78,20 @@ def plot_mixture_samples(
         figsize=(scale * len(steps), scale * len(rows)),
         squeeze=False,
     )
+    set_alt(
+        fig,
+        f"Scatter plots of 2-D samples over the {len(centers)} true mode centres "
+        f"(crosses): one row each for {', '.join(rows)}; one column per training "
+        f"step ({', '.join(map(str, steps))})",
+    )
     c = centers.cpu().numpy()
     for i, (label, snaps) in enumerate(rows.items()):
         for j, step in enumerate(steps):
             ax = axes[i, j]
             if step in snaps:
                 x = snaps[step].detach().cpu().numpy()
-                ax.scatter(x[:, 0], x[:, 1], s=1, alpha=0.3)
-            ax.scatter(c[:, 0], c[:, 1], marker="x", color="red", s=12)
+                ax.scatter(x[:, 0], x[:, 1], s=1, alpha=0.3, color="C0")
+            ax.scatter(c[:, 0], c[:, 1], marker="x", color=ACCENT, s=12)
             ax.set_xlim(-lim, lim)
             ax.set_ylim(-lim, lim)
             ax.set_xticks([])
@@ -107,9 +124,16 @@ def plot_gan_losses(
     """
     n = len(histories)
     fig, axes = plt.subplots(1, n, figsize=(3.2 * n, 2.8), squeeze=False)
+    set_alt(
+        fig,
+        (f"{title}: " if title else "")
+        + "line charts of the discriminator (D, solid) and generator (G, dashed) "
+        f"losses per generator step, running mean over {window} steps, one panel "
+        f"each for {', '.join(histories)}",
+    )
     for ax, (label, h) in zip(axes[0], histories.items()):
-        ax.plot(smooth(h.d_loss, window), label="D")
-        ax.plot(smooth(h.g_loss, window), label="G")
+        ax.plot(smooth(h.d_loss, window), "-", color="C0", label="D")
+        ax.plot(smooth(h.g_loss, window), "--", color="C1", label="G")
         ax.set_title(label, fontsize=9)
         ax.set_xlabel("generator step")
         ax.grid(alpha=0.3)
@@ -128,12 +152,17 @@ def plot_class_histograms(
     cols = min(n, 4)
     rows = -(-n // cols)
     fig, axes = plt.subplots(rows, cols, figsize=(3 * cols, 2.2 * rows), squeeze=False)
+    set_alt(
+        fig,
+        "Bar charts of the share of samples classified as each class, one each "
+        f"for {', '.join(histograms)}; a dashed line marks the uniform share",
+    )
     for ax in axes.flat[n:]:
         ax.set_axis_off()
     for ax, (label, hist) in zip(axes.flat, histograms.items()):
         k = hist.numel()
         ax.bar(range(k), hist.cpu().numpy())
-        ax.axhline(1 / k, color="grey", ls="--", lw=1)
+        ax.axhline(1 / k, color=REFERENCE, ls="--", lw=1)
         ax.set_xticks(range(k), classes or range(k), fontsize=7)
         ax.set_title(label, fontsize=9)
         ax.set_ylim(0, max(0.35, float(hist.max()) * 1.1))

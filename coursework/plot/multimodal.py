@@ -13,7 +13,9 @@ import torch
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 
+from coursework.plot.alttext import set_alt
 from coursework.plot.core import frames_rgb
+from coursework.plot.style import ACCENT, OKABE_ITO, REFERENCE
 
 
 def show_clip(
@@ -39,6 +41,18 @@ def show_clip(
     t = frames.shape[0]
     rows = 3 if spec is not None else 2
     fig = plt.figure(figsize=(max(6.0, 0.7 * t), 1.1 + 1.4 * (rows - 1)))
+    bounces = 0 if onsets is None else int((onsets == onsets).sum())
+    set_alt(
+        fig,
+        (f"{title}: " if title else "")
+        + f"a clip's {t} frames in a row, above its waveform"
+        + (f" with its {bounces} bounces marked by vertical lines" if bounces else "")
+        + (
+            " and its log-mel spectrogram (time across, mel band up)"
+            if spec is not None
+            else ""
+        ),
+    )
     grid = fig.add_gridspec(rows, t, height_ratios=[1.0] + [1.3] * (rows - 1))
     images = frames_rgb(frames)
     for k in range(t):
@@ -55,7 +69,7 @@ def show_clip(
     if onsets is not None:
         for o in onsets.detach().cpu().tolist():
             if o == o:  # not NaN
-                ax.axvline(o, color="tab:red", lw=0.8, alpha=0.7)
+                ax.axvline(o, color=ACCENT, lw=0.8, ls="--", alpha=0.9)
     if spec is not None:
         ax.set_xticks([])
         ax = fig.add_subplot(grid[2, :])
@@ -82,8 +96,15 @@ def plot_filterbank(
     fb = filterbank.detach().float().cpu().numpy()
     freqs = np.linspace(0, sample_rate / 2, fb.shape[0])
     if ax is None:
-        _, ax = plt.subplots(figsize=(7, 2.4))
-    ax.plot(freqs, fb, lw=0.8)
+        fig, ax = plt.subplots(figsize=(7, 2.4))
+        set_alt(
+            fig,
+            f"The {fb.shape[1]} triangular mel filters against frequency from 0 to "
+            f"{sample_rate // 2} Hz: narrow at low frequencies, wider and further "
+            "apart at high ones",
+        )
+    # the filters are one family: one colour, no markers
+    ax.plot(freqs, fb, lw=0.8, color="C0", ls="-", marker="")
     ax.set_xlabel("frequency (Hz)")
     ax.set_ylabel("weight")
     ax.set_title(f"{fb.shape[1]} mel filters")
@@ -103,7 +124,14 @@ def plot_similarity(
         order = torch.argsort(labels.cpu(), stable=True)
         s = s[order][:, order]
     if ax is None:
-        _, ax = plt.subplots(figsize=(3.6, 3.2))
+        fig, ax = plt.subplots(figsize=(3.6, 3.2))
+        diagonal = float(s.diagonal().mean() - s.mean())
+        set_alt(
+            fig,
+            f"Heat map of a {s.shape[0]} by {s.shape[1]} {title}, brighter for more "
+            f"similar; the diagonal (matching pairs) is {diagonal:+.2f} above the "
+            "mean" + (", grouped by class" if labels is not None else ""),
+        )
     im = ax.imshow(s.numpy(), cmap="viridis")
     plt.colorbar(im, ax=ax, fraction=0.046)
     if labels is not None and names is not None:
@@ -128,12 +156,13 @@ def plot_heatmaps(
     """Frames (T, 3, S, S) with a heatmap (T, h, w) over them.
 
     The true centre of the sounding object is a white ring, the heatmap's
-    peak a cyan cross (both (T, 2) in [0, 1] when given).
+    peak a sky-blue cross (both (T, 2) in [0, 1] when given).
     """
     t = frames.shape[0]
     if axes is None:
-        _, axes = plt.subplots(1, t, figsize=(1.1 * t, 1.3), squeeze=False)
+        fig, axes = plt.subplots(1, t, figsize=(1.1 * t, 1.3), squeeze=False)
         axes = axes[0]
+        set_alt(fig, (f"{title}: " if title else "") + _heatmap_words(t, centre, peaks))
     images = frames_rgb(frames)
     s = images.shape[1]
     heat = heatmap.detach().float().cpu().numpy()
@@ -141,7 +170,7 @@ def plot_heatmaps(
     for k, ax in enumerate(axes):
         ax.imshow(images[k], interpolation="nearest")
         ax.imshow(
-            heat[k], cmap="jet", alpha=0.45, extent=(0, s, s, 0), vmin=lo, vmax=hi,
+            heat[k], cmap="inferno", alpha=0.45, extent=(0, s, s, 0), vmin=lo, vmax=hi,
             interpolation="bilinear",
         )
         if centre is not None:
@@ -149,7 +178,7 @@ def plot_heatmaps(
             ax.plot(x, y, "o", mfc="none", mec="w", ms=7, mew=1.2)
         if peaks is not None:
             x, y = (peaks[k].detach().cpu() * s).tolist()
-            ax.plot(x, y, "+", color="cyan", ms=8, mew=1.5)
+            ax.plot(x, y, "+", color=OKABE_ITO["sky blue"], ms=8, mew=1.5)
         ax.set_xlim(0, s)
         ax.set_ylim(s, 0)
         ax.set_axis_off()
@@ -160,6 +189,18 @@ def plot_heatmaps(
                             va="bottom", ha="left", clip_on=False)
         text.set_in_layout(False)
     return axes
+
+
+def _heatmap_words(t: int, centre: object, peaks: object) -> str:
+    return (
+        f"{t} frames, each under a heat map of where the sound seems to come from"
+        + (
+            ", the true centre of the sounding object a white ring"
+            if centre is not None
+            else ""
+        )
+        + (", the heat map's peak a sky-blue cross" if peaks is not None else "")
+    )
 
 
 def plot_localisation(
@@ -179,7 +220,7 @@ def plot_localisation(
         frames: (N, T, 3, S, S) clips.
         heatmaps: (N, T, h, w) similarity maps.
         centres: (N, T, 2) true centres in [0, 1], drawn as white rings.
-        peaks: (N, T, 2) heatmap peaks in [0, 1], drawn as cyan crosses.
+        peaks: (N, T, 2) heatmap peaks in [0, 1], drawn as sky-blue crosses.
         captions: N captions, one above each row.
         frame_inches: side of one frame in inches.
     """
@@ -188,6 +229,11 @@ def plot_localisation(
     row_inches = frame_inches + caption_inches
     width, height = frame_inches * t + 0.1, row_inches * n
     fig, axes = plt.subplots(n, t, figsize=(width, height), squeeze=False)
+    set_alt(
+        fig,
+        f"{n} clips, one per row: " + _heatmap_words(t, centres, peaks)
+        + (f". Captions: {'; '.join(captions)}" if captions is not None else ""),
+    )
     fig.subplots_adjust(
         left=0.05 / width, right=1 - 0.05 / width,
         bottom=0.02 / height, top=1 - caption_inches / height,
@@ -211,17 +257,23 @@ def plot_scores(
     ylabel: str = "accuracy",
 ) -> Axes:
     """A bar per named score, with the chance level as a dashed line."""
-    if ax is None:
-        _, ax = plt.subplots(figsize=(1.0 + 0.8 * len(scores), 2.6))
     names, values = list(scores), list(scores.values())
-    bars = ax.bar(range(len(values)), values, color="tab:blue")
+    if ax is None:
+        fig, ax = plt.subplots(figsize=(1.0 + 0.8 * len(scores), 2.6))
+        set_alt(
+            fig,
+            f"Bar chart of {ylabel}" + (f", {title}" if title else "") + ": "
+            + "; ".join(f"{n} {v:.2f}" for n, v in zip(names, values))
+            + (f"; chance {chance:.2f} (dashed)" if chance is not None else ""),
+        )
+    bars = ax.bar(range(len(values)), values, color="C0")
     for bar, v in zip(bars, values):
         ax.text(bar.get_x() + bar.get_width() / 2, v, f"{v:.2f}", ha="center",
                 va="bottom", fontsize=7)
     ax.set_xticks(range(len(names)))
     ax.set_xticklabels(names, rotation=30, ha="right", fontsize=8)
     if chance is not None:
-        ax.axhline(chance, ls="--", color="gray", lw=1, label="chance")
+        ax.axhline(chance, ls="--", color=REFERENCE, lw=1, label="chance")
         ax.legend(fontsize=7, loc="lower right")
     ax.set_ylim(0, 1.05)
     ax.set_ylabel(ylabel)

@@ -11,7 +11,9 @@ from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 from matplotlib.patches import Rectangle
 
+from coursework.plot.alttext import set_alt
 from coursework.plot.core import image_grid, show_images
+from coursework.plot.style import ACCENT, REFERENCE
 
 
 def plot_tiles(
@@ -30,12 +32,20 @@ def plot_tiles(
     b, n = corners.shape[:2]
     rows = 2 if shuffled is not None else 1
     fig, axes = plt.subplots(rows, b, figsize=(1.6 * b, 1.6 * rows), squeeze=False)
+    pair = n == 2
+    set_alt(
+        fig,
+        (f"{title}: " if title else "")
+        + f"{b} images with the {n} tiles cut from each outlined"
+        + (" (the first white, the second vermillion)" if pair else "")
+        + ("; below each, its tiles in shuffled order" if shuffled is not None else ""),
+    )
     for i in range(b):
         ax = axes[0, i]
         ax.imshow(images[i].detach().float().cpu().permute(1, 2, 0).clamp(0, 1).numpy())
         for j in range(n):
             r, c = corners[i, j].tolist()
-            colour = "red" if (n == 2 and j == 1) else "white"
+            colour = ACCENT if (pair and j == 1) else "white"
             ax.add_patch(
                 Rectangle((c - 0.5, r - 0.5), tile, tile, fill=False, ec=colour, lw=1.2)
             )
@@ -61,6 +71,12 @@ def plot_ab_bins(
     rgb = lab_to_rgb(lab)[0, :, 0].T.numpy()  # (Q, 3)
     p = (counts.double() / counts.sum()).cpu().numpy()
     fig, axes = plt.subplots(1, 2, figsize=(8, 3.6))
+    set_alt(
+        fig,
+        f"The {len(c)} occupied ab colour bins as squares in the a-b plane, each in "
+        "its colour at lightness 60: on the left sized by how common the bin is, "
+        "on the right by its rebalancing weight (rare colours weigh more)",
+    )
     for ax, value, label in [
         (axes[0], np.log10(p), "log10 frequency p~"),
         (axes[1], weights.detach().cpu().numpy(), "rebalancing weight w"),
@@ -88,18 +104,30 @@ def plot_results(
     ax: Axes | None = None,
 ) -> Axes:
     """Grouped bars: linear-probe and fine-tune accuracy per method."""
-    if ax is None:
-        _, ax = plt.subplots(figsize=(max(6, 0.7 * len(methods) + 2), 3.8))
     x = np.arange(len(methods))
     probe = [results[m]["probe"] for m in methods]
     tuned = [results[m]["finetune"] for m in methods]
-    ax.bar(x - 0.2, probe, 0.4, label="linear probe (frozen, all labels)")
-    ax.bar(x + 0.2, tuned, 0.4, label="fine-tuned (few labels)")
+    if ax is None:
+        fig, ax = plt.subplots(figsize=(max(6, 0.7 * len(methods) + 2), 3.8))
+        set_alt(
+            fig,
+            "Grouped bar chart of test accuracy per method, linear probe (plain "
+            "bar) beside fine-tuned with few labels (hatched bar): "
+            + "; ".join(
+                f"{m} {p:.2f} and {t:.2f}" for m, p, t in zip(methods, probe, tuned)
+            )
+            + (f"; chance {chance:.2f}" if chance is not None else ""),
+        )
+    ax.bar(x - 0.2, probe, 0.4, color="C0", label="linear probe (frozen, all labels)")
+    ax.bar(
+        x + 0.2, tuned, 0.4, color="C1", hatch="//", edgecolor="white",
+        label="fine-tuned (few labels)",
+    )
     if "random" in methods:
         ax.axhline(results["random"]["probe"], color="C0", ls=":", lw=1)
-        ax.axhline(results["random"]["finetune"], color="C1", ls=":", lw=1)
+        ax.axhline(results["random"]["finetune"], color="C1", ls="-.", lw=1)
     if chance is not None:
-        ax.axhline(chance, color="k", lw=0.8, ls="--", label="chance")
+        ax.axhline(chance, color=REFERENCE, lw=0.8, ls="--", label="chance")
     ax.set_xticks(x, methods, rotation=45, ha="right")
     ax.set_ylabel("test accuracy")
     ax.set_ylim(0, 1)
@@ -114,7 +142,13 @@ def show_neighbours(
     """One row per query (Q, C, H, W): the query, then its neighbours (Q, k, ...)."""
     q, k = neighbours.shape[:2]
     rows = torch.cat([queries[:, None], neighbours], 1).flatten(0, 1)  # (Q*(k+1), ...)
-    _, ax = plt.subplots(figsize=(0.7 * (k + 1) + 0.5, 0.7 * q + 0.5))
+    fig, ax = plt.subplots(figsize=(0.7 * (k + 1) + 0.5, 0.7 * q + 0.5))
+    set_alt(
+        fig,
+        (f"{title}: " if title else "")
+        + f"{q} query images, one per row, each followed by its {k} nearest "
+        "neighbours",
+    )
     ax.imshow(image_grid(rows, nrow=k + 1))
     ax.set_axis_off()
     if title:

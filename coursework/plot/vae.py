@@ -13,6 +13,7 @@ import torch
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 
+from coursework.plot.alttext import set_alt
 from coursework.plot.core import show_images
 
 Decode = Callable[[torch.Tensor], torch.Tensor]
@@ -56,6 +57,12 @@ def plot_traversals(
         len(dims), 1, figsize=(0.6 * steps + 1.5, 0.65 * len(dims) + 0.6), squeeze=False
     )
     names = labels or [f"z[{d}]" for d in dims]
+    set_alt(
+        fig,
+        f"Latent traversals: one row per latent ({', '.join(names)}), each row the "
+        f"decoded image as that latent goes from {-span:g} to {span:g} in {steps} "
+        "steps with the others fixed" + (f"; {title}" if title else ""),
+    )
     for row, ax in enumerate(axes[:, 0]):
         show_images(imgs[row * steps : (row + 1) * steps], nrow=steps, ax=ax)
         ax.set_axis_on()
@@ -85,7 +92,12 @@ def plot_manifold(
     z = torch.stack([zx, zy], -1).reshape(-1, 2)  # (n*n, 2)
     imgs = decode(z).cpu()
     if ax is None:  # one tile per grid point: about 50 px each in a notebook
-        _, ax = plt.subplots(figsize=(0.7 * n, 0.7 * n))
+        fig, ax = plt.subplots(figsize=(0.7 * n, 0.7 * n))
+        set_alt(
+            fig,
+            f"A {n} by {n} grid of images decoded from a grid of 2-D latent codes, "
+            "evenly spaced in prior probability: neighbouring images change smoothly",
+        )
     show_images(imgs, nrow=n, ax=ax, title="decoded grid of prior quantiles")
     return ax
 
@@ -102,8 +114,14 @@ def plot_factor_heatmap(
     Pass the same ``vmax`` to heatmaps that are to be compared side by side.
     """
     if ax is None:
-        _, ax = plt.subplots(
+        fig, ax = plt.subplots(
             figsize=(0.7 * len(factor_names) + 1.5, 0.35 * mi.shape[0] + 1)
+        )
+        set_alt(
+            fig,
+            f"Heat map of {title or 'scores'} between {mi.shape[0]} latents (rows) "
+            f"and the factors {', '.join(factor_names)} (columns), each value "
+            "written in its cell",
         )
     im = ax.imshow(
         mi.cpu().numpy(),
@@ -138,7 +156,12 @@ def plot_spread(
     import matplotlib
 
     if ax is None:
-        _, ax = plt.subplots(figsize=(7, 0.5 + 0.6 * len(samples)))
+        fig, ax = plt.subplots(figsize=(7, 0.5 + 0.6 * len(samples)))
+        set_alt(
+            fig,
+            f"Box plots of repeated estimates of {xlabel}, one row each for "
+            + ", ".join(samples),
+        )
     # ``vert`` is deprecated from Matplotlib 3.10, which has ``orientation``
     version = tuple(int(p) for p in matplotlib.__version__.split(".")[:2])
     horizontal = (

@@ -8,6 +8,7 @@ its magnitude.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from html import escape
 
 import matplotlib.pyplot as plt
 import numpy as np
@@ -16,7 +17,9 @@ from matplotlib import animation
 from matplotlib.colors import hsv_to_rgb
 from matplotlib.figure import Figure
 
+from coursework.plot.alttext import set_alt
 from coursework.plot.core import frames_rgb
+from coursework.plot.style import PALETTE
 
 
 def animate_clips(
@@ -47,7 +50,10 @@ def animate_clips(
     anim = animation.FuncAnimation(fig, draw, frames=t, interval=1000 / fps)
     html = anim.to_jshtml(default_mode="loop")
     plt.close(fig)
-    return html
+    named = f" ({', '.join(titles)})" if titles is not None else ""
+    text = f"Animation of {n} clips side by side{named}, {t} frames each, looping"
+    # the player's one <img> shows the frames; it gets the alt text
+    return html.replace("<img ", f'<img alt="{escape(text, quote=True)}" ', 1)
 
 
 def filmstrip(
@@ -56,6 +62,8 @@ def filmstrip(
     """Every frame of a few clips (N, T, C, H, W), one row per clip."""
     n, t = clips.shape[:2]
     fig, axes = plt.subplots(n, t, figsize=(scale * t, scale * n + 0.2), squeeze=False)
+    named = f": {', '.join(titles)}" if titles is not None else ""
+    set_alt(fig, f"Every frame of {n} clips, {t} frames a row, one row per clip{named}")
     for i in range(n):
         frames = frames_rgb(clips[i])
         for k in range(t):
@@ -100,6 +108,13 @@ def show_flow(
 ) -> Figure:
     """Two frames (C, H, W), the flow's colour coding, its u and v, and the wheel."""
     fig, ax = plt.subplots(1, 6, figsize=(11, 2.2))
+    set_alt(
+        fig,
+        (f"{title}: " if title else "")
+        + "optical flow between two frames: frame t, frame t+1, the flow coloured "
+        "by direction (hue) and speed (saturation), its horizontal component u and "
+        "vertical component v (red positive, blue negative), and the colour wheel",
+    )
     for a, img, name in ((ax[0], frame1, "frame t"), (ax[1], frame2, "frame t+1")):
         a.imshow(frames_rgb(img[None])[0], interpolation="nearest")
         a.set_title(name, fontsize=8)
@@ -129,8 +144,19 @@ def plot_timeline(
 ) -> plt.Axes:
     """Ground-truth segments (G, 3) above the ``top`` best detections (D, 4)."""
     if ax is None:
-        _, ax = plt.subplots(figsize=(9, 1.8))
-    cmap = plt.get_cmap("tab10")
+        fig, ax = plt.subplots(figsize=(9, 1.8))
+        truth = [classes[int(k)] for _, _, k in ground_truth.tolist() if k >= 0]
+        set_alt(
+            fig,
+            f"Timeline of {length} frames: the true action segments "
+            f"({', '.join(truth) or 'none'}) on the upper row, the {top} "
+            "highest-scoring detections below, darker for a higher score, "
+            "coloured by class",
+        )
+
+    def cmap(k: int) -> str:
+        return PALETTE[k % len(PALETTE)]
+
     for s, e, k in ground_truth.tolist():
         if k >= 0:
             ax.barh(1, e - s, left=s, color=cmap(int(k)), height=0.6)

@@ -15,6 +15,7 @@ import torch
 from IPython.display import display
 
 from coursework.gan.latent import lerp, slerp
+from coursework.plot.alttext import set_alt
 from coursework.plot.core import compare_rows, show_images
 
 Decode = Callable[[torch.Tensor], torch.Tensor]
@@ -72,6 +73,11 @@ class InterpolationScrubber:
             self.output.clear_output(wait=True)
             fig, ax = plt.subplots(figsize=(2.5, 2.5))
             show_images(img[None], nrow=1, ax=ax)
+            set_alt(
+                fig,
+                f"The image generated at t = {self.slider.value:.2f} on the "
+                f"{self.toggle.value} path between two latent codes",
+            )
             display(fig)
             plt.close(fig)
 

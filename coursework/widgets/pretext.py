@@ -13,6 +13,7 @@ import matplotlib.pyplot as plt
 import torch
 from IPython.display import display
 
+from coursework.plot.alttext import set_alt
 from coursework.plot.core import compare_rows, show_images
 from coursework.pretext.color import to_grey
 
@@ -67,6 +68,11 @@ class ColorizationExplorer:
             self.output.clear_output(wait=True)
             fig, ax = plt.subplots(figsize=(4, 1.6))
             show_images(panels, nrow=3, ax=ax, title="grey | coloured | truth")
+            set_alt(
+                fig,
+                "Three versions of one image side by side: the grey input, the "
+                "model's colouring of it, and its true colours",
+            )
             display(fig)
             plt.close(fig)
 

@@ -14,6 +14,7 @@ import matplotlib.pyplot as plt
 import torch
 from IPython.display import display
 
+from coursework.plot.alttext import set_alt
 from coursework.plot.core import show_images
 from coursework.plot.vae import Decode, plot_traversals
 
@@ -71,6 +72,10 @@ class LatentExplorer:
             self.output.clear_output(wait=True)
             fig, ax = plt.subplots(figsize=(2.5, 2.5))
             show_images(img[None], nrow=1, ax=ax)
+            values = ", ".join(
+                f"z[{d}] = {s.value:.1f}" for d, s in zip(self.dims, self.sliders)
+            )
+            set_alt(fig, f"The image decoded from the latent code with {values}")
             display(fig)
             plt.close(fig)
 

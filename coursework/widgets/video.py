@@ -11,6 +11,7 @@ from collections.abc import Sequence
 import matplotlib.pyplot as plt
 import torch
 
+from coursework.plot.alttext import set_alt
 from coursework.plot.core import frames_rgb
 from coursework.plot.video import filmstrip
 
@@ -21,6 +22,7 @@ def _draw(videos: torch.Tensor, index: int, frame: int, titles: Sequence[str] | 
     name = titles[index] if titles is not None else f"video {index}"
     ax.set_title(f"{name}: frame {frame}", fontsize=8)
     ax.set_axis_off()
+    set_alt(fig, f"Frame {frame} of {name}")
     plt.show()
 
 

@@ -15,8 +15,15 @@ What it does, in build order:
 2. ``env-updated``: copies the metrics each executed notebook just wrote into
    a store keyed by its cache hash, so a notebook served from the cache keeps
    exactly the figures of the run whose outputs the page shows.
-3. ``doctree-resolved``: fills the results page (one table per notebook) and
-   the home page's gallery (one figure per lecture) from those.
+3. ``doctree-resolved``: fills the results page (one table per notebook: each
+   metric in words with its unit and better direction, this build's value, and
+   the course's band from ``coursework/bands/<profile>.json``) and the home
+   page's gallery (one figure per lecture) from those.
+Every image output's alt text comes from its output metadata
+(``{"image/png": {"alt": ...}}``, which :mod:`coursework.plot.alttext` writes for
+each figure): myst-nb reads only width and height from there, so
+:func:`render_image_with_alt` wraps its image renderer.
+
 4. ``build-finished``: copies MathJax 2 from the ``jupyter-server-mathjax``
    wheel into ``_static/mathjax``, so no page loads anything from another host,
    and writes ``docs/_build/<profile>/executions.txt``: where the build's time
@@ -41,6 +48,8 @@ from docutils.parsers.rst import Directive
 from sphinx.application import Sphinx
 from sphinx.util import logging
 
+from coursework.bands import BANDS_DIR, fmt, load_bands
+from coursework.bands.descriptions import describe
 from coursework.build import BRANCH, REPOSITORY, SETUP_SOURCE
 from coursework.runtime import METRICS_ENV, PROFILE_ENV
 
@@ -91,9 +100,13 @@ def colab_url(path: str) -> str:
 
 
 def package_hash() -> str:
-    """SHA-256 of the package files a notebook can execute."""
+    """SHA-256 of the package files a notebook can execute or print.
+
+    The stored bands count: a summary cell prints a run beside them.
+    """
     digest = hashlib.sha256()
-    for path in sorted(PACKAGE.rglob("*.py")):
+    files = list(PACKAGE.rglob("*.py")) + list(BANDS_DIR.glob("*.json"))
+    for path in sorted(files):
         rel = path.relative_to(PACKAGE).as_posix()
         if rel.startswith(NOT_EXECUTED):
             continue
@@ -247,12 +260,22 @@ _WIDGET_VIEW = re.compile(
 _REMOTE_STYLESHEET = re.compile(r'<link rel="stylesheet"\s+href="https?://[^"]*">\s*')
 
 
+def output_alt(output_metadata: dict, mime: str) -> str | None:
+    """The alt text an image output carries in its metadata, if any."""
+    text = " ".join(str(output_metadata.get(mime, {}).get("alt") or "").split())
+    return text or None
+
+
 def _output_html(output: dict) -> str:
     """One saved output of an Output widget as HTML (figure, HTML or text)."""
     data = output.get("data", {})
     for mime in ("image/png", "image/jpeg"):
         if mime in data:
-            return f'<img src="data:{mime};base64,{data[mime].strip()}" alt="figure">'
+            text = output_alt(output.get("metadata", {}), mime) or ""
+            return (
+                f'<img src="data:{mime};base64,{data[mime].strip()}" '
+                f'alt="{html.escape(text, quote=True)}">'
+            )
     if "image/svg+xml" in data:
         return data["image/svg+xml"]
     if "text/html" in data:
@@ -400,6 +423,31 @@ def drop_stale_api_pages(generated: Path) -> list[str]:
     return removed
 
 
+def render_image_with_alt(original):
+    """myst-nb's ``render_image``, also setting the alt text from the output's
+    metadata (``{"image/png": {"alt": ...}}``) when the cell sets none."""
+
+    def render_image(self, data) -> list[nodes.Element]:
+        found = original(self, data)
+        text = output_alt(data.output_metadata, data.mime_type)
+        for node in found:
+            if isinstance(node, nodes.image) and text and not node.get("alt"):
+                node["alt"] = text
+        return found
+
+    render_image.coursework_alt = True
+    return render_image
+
+
+def patch_image_alt() -> None:
+    """Make myst-nb's image renderer carry each output's alt text (idempotent)."""
+    from myst_nb.core.render import NbElementRenderer
+
+    current = NbElementRenderer.render_image
+    if not getattr(current, "coursework_alt", False):
+        NbElementRenderer.render_image = render_image_with_alt(current)
+
+
 def on_config_inited(app: Sphinx, config) -> None:
     app.coursework_clock = {"start": time.monotonic()}
     drop_stale_api_pages(Path(app.srcdir) / "generated")
@@ -473,11 +521,13 @@ def _format(value: float) -> str:
     return f"{value:.4g}"
 
 
-def _table(rows: list[tuple[str, str]], header: tuple[str, str]) -> nodes.table:
+def _table(
+    rows: list[tuple[str, ...]], header: tuple[str, ...], widths: tuple[int, ...]
+) -> nodes.table:
     table = nodes.table(classes=["course-metrics"])
-    group = nodes.tgroup(cols=2)
+    group = nodes.tgroup(cols=len(header))
     table += group
-    group += [nodes.colspec(colwidth=3), nodes.colspec(colwidth=1)]
+    group += [nodes.colspec(colwidth=w) for w in widths]
     head, body = nodes.thead(), nodes.tbody()
     group += [head, body]
     for part, cells in ((head, [header]), (body, rows)):
@@ -494,9 +544,14 @@ def results_nodes(app: Sphinx, fromdocname: str) -> list[nodes.Node]:
     out: list[nodes.Node] = [
         nodes.paragraph(
             text=f"Profile: {profile}. Every figure below was computed by the "
-            "notebook on its page, in this profile, when the site was built."
+            "notebook on its page, in this profile, when the site was built, and "
+            "stands beside the course's band: the range the same notebook spans "
+            "over several seeds in this profile (coursework/bands). Units: a "
+            "fraction runs from 0 to 1; nats and bits are of the test data's "
+            "likelihood; s is seconds on the machine that built the page."
         )
     ]
+    bands = load_bands(profile)
     for stem, metrics in lecture_metrics(app).items():
         docname = f"{LECTURES}/{stem}"
         title = app.env.titles[docname].astext() if docname in app.env.titles else stem
@@ -515,10 +570,48 @@ def results_nodes(app: Sphinx, fromdocname: str) -> list[nodes.Node]:
             )
             section += nodes.paragraph(text="No metrics recorded.")
         else:
-            rows = [(name, _format(value)) for name, value in sorted(metrics.items())]
-            section += _table(rows, ("metric", profile))
+            entry = bands.get(stem)
+            section += nodes.paragraph(text=band_provenance(entry, profile))
+            rows = metric_rows(stem, metrics, entry)
+            header = ("metric", profile, "course band", "better", "recorded as")
+            section += _table(rows, header, (6, 2, 3, 2, 3))
         out.append(section)
     return out
+
+
+def band_provenance(entry: dict | None, profile: str) -> str:
+    """Where a notebook's bands come from, or that there are none."""
+    if entry is None:
+        return (
+            f"No band for the {profile} profile yet: the course has not run this "
+            "notebook over several seeds in it (make bench)."
+        )
+    seeds = ", ".join(map(str, entry["seeds"]))
+    return (
+        f"Course band: the lowest to the highest value over seeds {seeds} of "
+        f"benchmarks/run.py ({entry['machine']}, {entry['date']})."
+    )
+
+
+def metric_rows(
+    stem: str, metrics: dict[str, float], entry: dict | None
+) -> list[tuple[str, ...]]:
+    """One row per metric: words (unit), value, band, better direction, name."""
+    banded = (entry or {}).get("metrics", {})
+    rows = []
+    for name, value in sorted(metrics.items()):
+        info = describe(stem, name)
+        band = banded.get(name)
+        if band is None:
+            span = "no band yet"
+        elif fmt(band["low"]) == fmt(band["high"]):
+            span = fmt(band["low"])
+        else:
+            span = f"{fmt(band['low'])} to {fmt(band['high'])}"
+        if band is not None and info.timing:
+            span += " (a time: depends on the machine)"
+        rows.append((info.label, _format(value), span, info.direction, name))
+    return rows
 
 
 def _lecture_figure(doctree: nodes.document) -> nodes.image | None:
@@ -542,7 +635,7 @@ def gallery_nodes(app: Sphinx, fromdocname: str) -> list[nodes.Node]:
         image = _lecture_figure(env.get_doctree(docname))
         if image is not None:
             figure = image.deepcopy()
-            figure["alt"] = f"A figure from {title}"
+            figure["alt"] = f"{title}: {image.get('alt') or 'a figure'}"
             figure.attributes.pop("width", None)
             figure.attributes.pop("height", None)
             link = nodes.reference("", "", internal=True, refuri=uri)
@@ -623,6 +716,7 @@ def on_build_finished(app: Sphinx, exception: Exception | None) -> None:
 
 
 def setup(app: Sphinx) -> dict[str, object]:
+    patch_image_alt()
     app.add_config_value("coursework_profile", "cpu", "env")
     app.add_node(_Placeholder)
     app.add_directive("course-results", ResultsDirective)
