@@ -1282,7 +1282,7 @@ check("gan.frechet_distance", frechet_distance)
 # samples: the held-out test digits are the floor (what real data scores),
 # uniform noise the ceiling. The classifier, the reference digits and the
 # number of samples are the course's digit judge
-# (`coursework.classifier.digit_judge`), which 02, 03 and 07 use too, so
+# (`coursework.classifier.digit_judge`), which 03 and 07 use too, so
 # their figures in the same profile are on the same scale.
 
 # %%

@@ -105,14 +105,23 @@ NAMES: dict[str, str] = {
     "vt": "video + text",
     "vat": "video + audio + text",
     "attention": "cross-attention",
+    # 05, added
+    "mae": "masked autoencoder (75% masked)",
+    "mae_25": "masked autoencoder, 25% masked",
+    "mae_50": "masked autoencoder, 50% masked",
+    "mae_75": "masked autoencoder, 75% masked",
+    "random_vit": "random ViT",
+    "sorting": "temporal sorting",
+    "slowness": "slow and steady features",
     # 07
+    "reflow": "rectified flow (one reflow)",
     "diffusion": "diffusion (Fourier-feature MLP)",
     "diffusion_plain": "diffusion (plain MLP)",
     "flow": "flow matching",
     "ddpm": "DDPM",
 }
 
-SECTIONS: dict[str, dict[int, str]] = {
+SECTIONS: dict[str, dict[int | str, str]] = {
     "01_video": {
         3: "The single-frame baseline", 4: "Late fusion", 5: "Early fusion",
         6: "3D CNN (slow fusion)", 7: "C3D", 8: "Measuring motion: optical flow",
@@ -136,7 +145,9 @@ SECTIONS: dict[str, dict[int, str]] = {
     "05_pretext": {
         2: "Exemplar CNNs", 3: "Relative patch position", 4: "Jigsaw puzzles",
         5: "Rotation", 6: "Colourisation", 7: "Inpainting", 8: "DeepCluster",
-        9: "Contrastive learning", 10: "Video pretext tasks", 11: "Results",
+        9: "Contrastive learning", "9b": "Masked prediction",
+        10: "Video pretext tasks", "10b": "Sorting frames, and slowness",
+        11: "Results",
     },
     "06_multimodal": {
         2: "Audio-visual correspondence", 3: "Cross-modal contrastive learning",
@@ -146,8 +157,9 @@ SECTIONS: dict[str, dict[int, str]] = {
     },
     "07_diffusion": {
         2: "Learning to denoise (DDPM)", 3: "The 2-D mixtures of notebook 04",
-        4: "Likelihood", 5: "Faster sampling: DDIM", 6: "Flow matching",
-        7: "Classifier-free guidance",
+        4: "Likelihood", 5: "Faster sampling: DDIM",
+        6: "Flow matching and rectified flow", 7: "Classifier-free guidance",
+        8: "The scoreboard",
     },
 }
 
@@ -164,11 +176,13 @@ _SECTION_OF = {
         "exemplar": 2, "relpos": 3, "relpos_no_gap": 3, "jigsaw": 4,
         "jigsaw_random_perms": 4, "rotation": 5, "colorization": 6, "inpainting": 7,
         "deepcluster": 8, "simclr": 9, "simclr_paper_colour": 9, "moco": 9,
-        "arrow_of_time": 10, "odd_one_out": 10, "shuffle_learn": 10, "*": 11,
+        "arrow_of_time": 10, "odd_one_out": 10, "shuffle_learn": 10,
+        "mae": "9b", "mae_25": "9b", "mae_50": "9b", "mae_75": "9b",
+        "random_vit": "9b", "sorting": "10b", "slowness": "10b", "*": 11,
     },
 }
 # Methods that are baselines or ceilings, not something to improve.
-_REFERENCES = {"random", "supervised"}
+_REFERENCES = {"random", "random_vit", "supervised"}
 
 F, NATS = "fraction", "nats"
 # (notebook, pattern, words, unit, better, section number or "m" for the
@@ -225,7 +239,16 @@ PATTERNS: list[tuple[str, str, str, str, Better, int | str, bool]] = [
      "log p(x) = ELBO + KL", NATS, "lower", 6, False),
     ("03_vae", r"elbo_gap_nats", "Gap between log p(x) and the ELBO", NATS, "lower",
      6, False),
+    ("03_vae", r"fd_vae", "Fréchet distance of the VAE's samples (the course's "
+     "digit judge)", "", "lower", 12, False),
+    ("03_vae", r"precision_vae", "Precision of the VAE's samples", F, "higher", 12,
+     False),
+    ("03_vae", r"recall_vae", "Recall of the VAE's samples", F, "higher", 12, False),
+    ("03_vae", r"judge_samples", "Samples judged, for Fréchet distance, precision "
+     "and recall", "", "neither", 12, False),
     # 04 gan
+    ("04_gan", r"judge_samples", "Samples judged per model, for Fréchet distance, "
+     "precision and recall", "", "neither", 6, False),
     ("04_gan", r"grad_ratio_nonsat_vs_sat", "Generator gradient early in training, "
      "non-saturating over saturating loss", "×", "higher", 3, False),
     ("04_gan", r"fd_real", "Fréchet distance of held-out real digits (the floor)",
@@ -326,6 +349,23 @@ PATTERNS: list[tuple[str, str, str, str, Better, int | str, bool]] = [
      "guidance weight {w}", "", "lower", 7, False),
     ("07_diffusion", r"sampling_seconds_(?P<m>ddpm|ddim_10|flow_10)", "Sampling "
      "time, {m}", "s", "lower", 5, True),
+    ("07_diffusion", r"fd_best_diffusion", "Fréchet distance, the best "
+     "unconditional diffusion sampler (DDPM or DDIM)", "", "lower", 5, False),
+    ("07_diffusion", r"fd_reflow_(?P<k>\d+)", "Fréchet distance, rectified flow "
+     "after one reflow, {k} Euler steps", "", "lower", 6, False),
+    ("07_diffusion", r"precision_best", "Precision, the best diffusion sampler", F,
+     "higher", 5, False),
+    ("07_diffusion", r"recall_best", "Recall, the best diffusion sampler", F,
+     "higher", 5, False),
+    ("07_diffusion", r"cfg_precision_w(?P<w>[\d.]+)", "Precision of guided "
+     "samples, guidance weight {w}", F, "higher", 7, False),
+    ("07_diffusion", r"cfg_recall_w(?P<w>[\d.]+)", "Recall of guided samples "
+     "(diversity), guidance weight {w}", F, "higher", 7, False),
+    ("07_diffusion", r"straightness_(?P<m>flow|reflow)", "Straightness of the "
+     "paths, {m} (0 for straight lines; Liu et al. 2023, eq. 6)", "", "lower", 6,
+     False),
+    ("07_diffusion", r"judge_samples", "Samples judged per set, for Fréchet "
+     "distance, precision and recall", "", "neither", 5, False),
 ]
 
 
@@ -344,7 +384,8 @@ def _section(notebook: str, where: int | str, method: str | None) -> str:
     if where == "m":
         known = _SECTION_OF.get(notebook, {})
         number = known.get(method or "", known.get("*", 0))
-    title = SECTIONS.get(notebook, {}).get(int(number), "")
+    key = int(number) if str(number).isdigit() else number
+    title = SECTIONS.get(notebook, {}).get(key, "")
     return f"section {number} ({title})" if title else f"section {number}"
 
 
