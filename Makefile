@@ -35,7 +35,7 @@ check-build: $(STAMP)
 	$(PY) -m coursework build --check
 
 unit: $(STAMP)
-	COURSEWORK_PROFILE=ci $(PY) -m pytest -q tests --ignore=tests/browser
+	COURSEWORK_PROFILE=ci $(PY) -m pytest -q --durations=15 tests --ignore=tests/browser
 
 # nbval executes every solution notebook itself (a cell that writes to stderr
 # fails: solutions/conftest.py). The site's run of the same notebooks is kept
