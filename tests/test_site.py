@@ -168,6 +168,23 @@ def test_timing_report_says_where_the_build_time_went():
     assert lines[5].split() == ["05_e", "not", "executed"]
 
 
+def test_timing_report_tells_a_notebook_run_now_from_one_served_by_the_cache():
+    """In cache mode myst-nb says ``cache`` for both: the record's time decides."""
+    start = 1_000_000.0
+    text = coursesite.timing_report(
+        {"read": 50.0, "write": 5.0},
+        {
+            "01_a": {"method": "cache", "runtime": 12.0, "mtime": start + 3},
+            "02_b": {"method": "cache", "runtime": 40.0, "mtime": start - 86400},
+        },
+        since=start,
+    )
+    lines = text.splitlines()
+    assert "notebook executions 12 s" in lines[0]
+    assert lines[1].split()[:3] == ["01_a", "12.0", "s"] and "executed" in lines[1]
+    assert lines[2].split() == ["02_b", "40.0", "s", "from", "the", "cache"]
+
+
 def test_terminal_text_keeps_the_last_state_of_each_line():
     bars = "\rfit:   0%|  | 0/6\rfit:  50%|# | 3/6\rfit: 100%|##| 6/6\r"
     assert coursesite.terminal_text(bars + "\ndone\n") == "fit: 100%|##| 6/6\ndone\n"

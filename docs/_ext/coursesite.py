@@ -449,7 +449,7 @@ def patch_image_alt() -> None:
 
 
 def on_config_inited(app: Sphinx, config) -> None:
-    app.coursework_clock = {"start": time.monotonic()}
+    app.coursework_clock = {"start": time.monotonic(), "epoch": time.time()}
     drop_stale_api_pages(Path(app.srcdir) / "generated")
     profile = config.coursework_profile  # conf.py: $COURSEWORK_PROFILE or cpu
     os.environ[PROFILE_ENV] = profile
@@ -655,19 +655,29 @@ def on_doctree_resolved(app: Sphinx, doctree: nodes.document, docname: str) -> N
 
 
 def timing_report(
-    seconds: dict[str, float], executions: dict[str, dict | None]
+    seconds: dict[str, float],
+    executions: dict[str, dict | None],
+    since: float | None = None,
 ) -> str:
     """Where a build's time went: its phases, and each lecture's execution.
 
     ``seconds`` has ``read`` (parsing every page, executing the notebooks that
     are not cached, the API reference's imports) and ``write`` (HTML, images);
-    ``executions`` is myst-nb's record per lecture (``method`` ``cache`` when
-    the outputs were served from jupyter-cache, ``runtime`` in seconds).
+    ``executions`` is myst-nb's record per lecture (``runtime`` in seconds;
+    ``method`` is ``cache`` in cache mode whether the notebook ran now or its
+    outputs were served from jupyter-cache). ``since``, the build's start
+    (seconds since the epoch), tells the two apart: a record whose ``mtime``
+    is not older than it was executed by this build.
     """
-    ran = {
-        k: v for k, v in executions.items()
-        if v and v.get("method") not in ("cache", "unchanged")
-    }
+
+    def executed(v: dict) -> bool:
+        if v.get("method") == "unchanged":
+            return False
+        if v.get("method") == "cache":
+            return since is not None and (v.get("mtime") or 0.0) >= since
+        return True
+
+    ran = {k: v for k, v in executions.items() if v and executed(v)}
     run_time = sum((v or {}).get("runtime") or 0.0 for v in ran.values())
     total = seconds["read"] + seconds["write"]
     lines = [
@@ -679,8 +689,12 @@ def timing_report(
             lines.append(f"{stem:<22} not executed")
             continue
         runtime = data.get("runtime")
-        how = {"cache": "from the cache", "unchanged": "page not re-read"}.get(
-            data.get("method", ""), "executed"
+        how = (
+            "executed"
+            if executed(data)
+            else {"cache": "from the cache", "unchanged": "page not re-read"}.get(
+                data.get("method", ""), "executed"
+            )
         )
         took = f"{runtime:7.1f} s" if runtime is not None else "      ? s"
         lines.append(f"{stem:<22} {took}  {how}")
@@ -705,7 +719,7 @@ def on_build_finished(app: Sphinx, exception: Exception | None) -> None:
             "read": clock["read"] - clock["start"],
             "write": time.monotonic() - clock["read"],
         }
-        report = timing_report(seconds, executions)
+        report = timing_report(seconds, executions, clock.get("epoch"))
         (Path(app.outdir).parent / "executions.txt").write_text(report)
     import jupyter_server_mathjax
 
