@@ -16,6 +16,7 @@ from coursework.bands import (
     compare,
     compare_to_bands,
     comparison_line,
+    fmt,
     load_bands,
     write_bands,
 )
@@ -87,6 +88,10 @@ def test_classify_within_near_far_better_and_times():
     assert classify(30.0, 40.0, 48.0, fd) == "better"
     assert classify(52.0, 40.0, 48.0, fd) == "near"
     assert classify(70.0, 40.0, 48.0, fd) == "far"
+    # outside by less than the printed precision: what the reader sees is an edge
+    assert fmt(0.73512) == fmt(0.73494)
+    assert classify(0.73512, 0.448, 0.73494, fd) == "within"
+    assert classify(0.7362, 0.448, 0.73494, fd) == "near"
     acc = describe("01_video", "c3d_accuracy")  # higher is better
     assert classify(0.2, 0.5, 0.6, acc) == "far"
     assert classify(0.9, 0.5, 0.6, acc) == "better"

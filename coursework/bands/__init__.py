@@ -167,8 +167,11 @@ def classify(value: float, low: float, high: float, info: MetricInfo) -> str:
     Outside by at most the band's width (or 10% of its size, whichever is
     larger) is "near"; further out is "far", unless it is on the better side
     ("better") or the metric is a time, which depends on the machine ("near").
+    A value that prints the same as an edge of the band is within it: the
+    reader sees "yours 0.735, course 0.448 to 0.735", which must not say
+    "outside".
     """
-    if low <= value <= high:
+    if low <= value <= high or fmt(value) in (fmt(low), fmt(high)):
         return "within"
     above = value > high
     if (above and info.better == "higher") or (not above and info.better == "lower"):
