@@ -230,6 +230,11 @@ def pretrain(name, head, loss_fn, data=None, epochs=EPOCHS, lr=LR):
     """Train a fresh backbone with a pretext head; the same budget for every task."""
     seed_everything(0)
     model = PretextNet(Backbone(WIDTH), head).to(device)
+    return train_pretext(name, model, loss_fn, data, epochs, lr)
+
+
+def train_pretext(name, model, loss_fn, data=None, epochs=EPOCHS, lr=LR):
+    """Train ``model`` on its pretext task, keeping its history and time."""
     data = data if data is not None else (x_train,)
     start = time.perf_counter()
     histories[name] = fit(
@@ -1096,17 +1101,7 @@ for ratio in MASK_RATIOS:
     name = f"mae_{round(100 * ratio)}"
     seed_everything(0)
     mae = MaskedAutoencoder(vit_encoder(), ratio, masking=random_masking).to(device)
-    start = time.perf_counter()
-    histories[name] = fit(
-        mae,
-        TensorLoader(x_train, batch_size=BATCH, drop_last=True),
-        mae_loss,
-        torch.optim.Adam(mae.parameters(), lr=LR),
-        epochs=EPOCHS,
-        desc=name,
-    )
-    models[name] = mae
-    results[name] = {"train_s": time.perf_counter() - start}
+    train_pretext(name, mae, mae_loss)
     pretext_accuracy(name, mae_loss)
     transfer(name, mae.backbone)
 

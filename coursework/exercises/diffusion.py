@@ -26,16 +26,23 @@ _SHAPES = [((4, 2), torch.float32), ((3, 1, 4, 4), torch.float64)]
 # ---------------------------------------------------------------- q_sample
 
 
-def _q_cases(device: torch.device, seed: int = 0) -> list[Case]:
-    g = _gen(seed)
-    cases = []
+def _schedule_draws(g: torch.Generator, device: torch.device):
+    """Per shape of ``_SHAPES``, under a linear then a cosine schedule: a name,
+    two standard normal tensors, steps ``t`` and that schedule's alpha_bar."""
     for (shape, dtype), sched in zip(
         _SHAPES, [linear_schedule(50), cosine_schedule(20)]
     ):
-        x0, noise = (_randn(g, *shape, dtype=dtype, device=device) for _ in "ab")
+        a, b = (_randn(g, *shape, dtype=dtype, device=device) for _ in "ab")
         t = torch.randint(sched.T, (shape[0],), generator=g).to(device)
-        ab = sched.alpha_bar.to(device)
-        cases.append(Case(f"{sched.name}, x {shape}, {dtype}", (x0, t, noise, ab)))
+        yield f"{sched.name}, x {shape}, {dtype}", a, b, t, sched.alpha_bar.to(device)
+
+
+def _q_cases(device: torch.device, seed: int = 0) -> list[Case]:
+    g = _gen(seed)
+    cases = [
+        Case(name, (x0, t, noise, ab))
+        for name, x0, noise, t, ab in _schedule_draws(g, device)
+    ]
     x0 = _randn(g, 2, 3, dtype=torch.float32, device=device)
     sched = linear_schedule(10)
     t = torch.tensor([0, 9], device=device)
@@ -308,14 +315,8 @@ register_hidden("diffusion.cfg_combine", lambda device: _cfg_cases(device, seed=
 
 def _v_cases(device: torch.device, seed: int = 6) -> list[Case]:
     g = _gen(seed)
-    cases = []
-    for (shape, dtype), sched in zip(
-        _SHAPES, [linear_schedule(50), cosine_schedule(20)]
-    ):
-        a, b = (_randn(g, *shape, dtype=dtype, device=device) for _ in "ab")
-        t = torch.randint(sched.T, (shape[0],), generator=g).to(device)
-        ab = sched.alpha_bar.to(device)
-        cases.append(Case(f"{sched.name}, x {shape}, {dtype}", (a, b, t, ab)))
+    draws = _schedule_draws(g, device)
+    cases = [Case(name, (a, b, t, ab)) for name, a, b, t, ab in draws]
     a, b = (_randn(g, 2, 3, dtype=torch.float32, device=device) for _ in "ab")
     sched = linear_schedule(10)
     cases.append(
