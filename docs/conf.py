@@ -37,6 +37,10 @@ nb_execution_in_temp = True
 # bar's last state (myst-nb's merge turns each redraw into a line of its own).
 nb_merge_streams = False
 nb_ipywidgets_js = {}  # the widget manager would come from a CDN
+# A figure's output carries its PNG twice: as image/png and as an <img alt> in
+# text/html for JupyterLab (coursework.plot.alttext). The site draws the PNG,
+# which docs/_ext/coursesite.py gives the same alt text, as a real image node.
+nb_mime_priority_overrides = [("*", "image/png", 25)]
 myst_enable_extensions = ["dollarmath", "amsmath"]
 myst_update_mathjax = False
 myst_heading_anchors = 3

@@ -1,3 +1,6 @@
+import base64
+from functools import partial
+
 import matplotlib
 
 matplotlib.use("Agg")
@@ -11,6 +14,7 @@ from coursework.plot import (  # noqa: E402
     confusion_matrix,
     image_grid,
     plot_history,
+    set_alt,
     show_images,
 )
 from coursework.train import History  # noqa: E402
@@ -69,7 +73,13 @@ def test_frames_rgb_scales_uint8_and_repeats_grey() -> None:
 # --- alt text and the colour-blind safe style ---------------------------------
 
 PLOT_MODULES = [
-    "core", "video", "autoregressive", "vae", "pretext", "gan", "multimodal"
+    "core",
+    "video",
+    "autoregressive",
+    "vae",
+    "pretext",
+    "gan",
+    "multimodal",
 ]
 
 
@@ -113,7 +123,8 @@ def test_figures_made_by_the_plot_package_set_their_own_alt_text():
         for cname, cls in inspect.getmembers(module, inspect.isclass):
             if cls.__module__ == module.__name__:  # an explorer's redraw, say
                 functions += [
-                    (f"{cname}.{n}", f) for n, f in inspect.getmembers(cls)
+                    (f"{cname}.{n}", f)
+                    for n, f in inspect.getmembers(cls)
                     if inspect.isfunction(f) and f.__module__ == module.__name__
                 ]
         for fname, fn in functions:
@@ -138,23 +149,71 @@ def test_alt_text_says_what_a_chart_shows():
 
 
 def test_display_puts_the_alt_text_in_the_image_metadata():
-    """IPython's display of a figure carries {"image/png": {"alt": ...}}."""
+    """IPython's display of a figure carries {"image/png": {"alt": ...}}, and the
+    same PNG as an <img alt> in text/html, drawn once."""
+    import html as html_lib
+
     from IPython.core.formatters import DisplayFormatter
     from IPython.core.pylabtools import print_figure
     from matplotlib.figure import Figure
 
-    from coursework.plot.alttext import alt_metadata
+    from coursework.plot.alttext import _png_once, alt_bundle
+
+    drawn = []
+
+    def png_printer(fig):
+        drawn.append(fig)
+        return print_figure(fig, "png")
 
     formatter = DisplayFormatter()
-    formatter.formatters["image/png"].for_type(Figure, print_figure)
-    formatter.mimebundle_formatter.for_type(Figure, alt_metadata)
+    png = formatter.formatters["image/png"]
+    png.for_type(Figure, _png_once(png_printer))
+    formatter.mimebundle_formatter.for_type(Figure, partial(alt_bundle, png=png))
     ax = plot_history(History(train={"loss": [3.0, 2.0]}, val={"loss": [3.5, 2.5]}))
     data, metadata = formatter.format(ax.figure)
-    assert "image/png" in data
-    assert metadata["image/png"] == {
-        "alt": "Line chart of loss per epoch for one run: training as a solid "
+    text = (
+        "Line chart of loss per epoch for one run: training as a solid "
         "line, validation dashed"
-    }
+    )
+    assert metadata["image/png"] == {"alt": text}
+    assert len(drawn) == 1  # one drawing serves both outputs
+    encoded = data["image/png"]
+    if isinstance(encoded, bytes):
+        encoded = base64.b64encode(encoded).decode("ascii")
+    assert data["text/html"].startswith(f'<img src="data:image/png;base64,{encoded}"')
+    assert f'alt="{html_lib.escape(text, quote=True)}"' in data["text/html"]
+    # displayed again after a change: drawn afresh, not the earlier PNG
+    ax.set_title("changed")
+    data2, _ = formatter.format(ax.figure)
+    assert len(drawn) == 2 and data2["image/png"] != data["image/png"]
+
+
+def test_retina_metadata_keeps_the_alt_text_and_svg_figures_keep_metadata_only():
+    from IPython.core.formatters import DisplayFormatter
+    from IPython.core.pylabtools import retina_figure
+    from matplotlib.figure import Figure
+
+    from coursework.plot.alttext import _png_once, alt_bundle
+
+    fig, ax = plt.subplots()
+    ax.plot([0, 1, 2])
+    set_alt(fig, "A rising line")
+    formatter = DisplayFormatter()
+    png = formatter.formatters["image/png"]
+    png.for_type(Figure, _png_once(retina_figure))
+    formatter.mimebundle_formatter.for_type(Figure, partial(alt_bundle, png=png))
+    data, metadata = formatter.format(fig)
+    assert metadata["image/png"]["alt"] == "A rising line"
+    width = metadata["image/png"]["width"]
+    assert f'width="{width}"' in data["text/html"]
+    # no PNG printer for figures (the SVG format): metadata only, as before
+    plain = DisplayFormatter()
+    plain.mimebundle_formatter.for_type(
+        Figure, partial(alt_bundle, png=plain.formatters["image/png"])
+    )
+    data, metadata = plain.format(fig)
+    assert "text/html" not in data and metadata["image/png"] == {"alt": "A rising line"}
+    plt.close(fig)
 
 
 def test_a_notebook_output_carries_the_alt_text():
@@ -174,13 +233,19 @@ def test_a_notebook_output_carries_the_alt_text():
         )
     ]
     NotebookClient(nb, kernel_name="python3", timeout=120).execute()
-    alts = [
-        output.metadata["image/png"]["alt"]
+    images = [
+        output
         for cell in nb.cells
         for output in cell.outputs
         if "image/png" in output.get("data", {})
     ]
+    alts = [output.metadata["image/png"]["alt"] for output in images]
     assert alts == ["A line rising from 1 to 3", "Bar chart 'counts'", "Image"]
+    # what JupyterLab shows a live (trusted) notebook: the <img alt> in text/html
+    for output, text in zip(images, alts, strict=True):
+        page = output.data["text/html"]
+        assert f'alt="{text}"' in page.replace("&#x27;", "'")
+        assert output.data["image/png"][:64] in page
 
 
 def test_the_palette_is_colour_blind_safe_and_lines_differ_by_style():

@@ -9,12 +9,23 @@ the text in the output's metadata, ``{"image/png": {"alt": ...}}``, whichever
 way the figure is shown: ``plt.show()``, the figures flushed at the end of a
 cell, ``display(fig)`` or an interactive explorer's output. The course site
 (``docs/_ext/coursesite.py``) writes it into the page's ``<img alt>``.
+
+JupyterLab (4.6, its ``renderImage``), Colab and VS Code draw an ``image/png``
+output as an ``<img>`` with no ``alt``, whatever its metadata says. So the same
+output also carries the picture as ``text/html``, an ``<img alt=...>`` of the
+same PNG (drawn once): a live notebook, which is trusted, shows that one and a
+screen reader reads the text; an untrusted notebook falls back to the plain
+PNG, and the site prefers the PNG too (``nb_mime_priority_overrides``).
 """
 
 from __future__ import annotations
 
+import base64
+import html
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
+from functools import partial
+from typing import Any
 
 import numpy as np
 from matplotlib.axes import Axes
@@ -166,8 +177,78 @@ def alt_metadata(fig: Figure) -> tuple[dict, dict]:
     return {}, {mime: {"alt": text} for mime in IMAGE_MIMES}
 
 
+def image_html(png: bytes | str, text: str, width: int | None = None) -> str:
+    """An ``<img>`` of a PNG (raw bytes or base64) with ``text`` as its alt text.
+
+    The background is white, as the PNG renderer gives a figure that needs one
+    (the course's figures are drawn for a light page).
+    """
+    data = png if isinstance(png, str) else base64.b64encode(png).decode("ascii")
+    size = f' width="{int(width)}"' if width else ""
+    alt_attr = html.escape(text, quote=True)
+    return (
+        f'<img src="data:image/png;base64,{data}" alt="{alt_attr}"{size} '
+        'style="background-color: white">'
+    )
+
+
+_ONCE = "_coursework_png_once"
+
+
+def _png_once(original: Callable[[Figure], Any]) -> Callable[[Figure], Any]:
+    """Wrap the shell's PNG printer: reuse the PNG :func:`alt_bundle` just drew
+    (one drawing per display), and keep the alt text in retina metadata."""
+
+    def printer(fig: Figure) -> Any:
+        made = fig.__dict__.pop(_ONCE, None)
+        if made is None:
+            made = original(fig)
+        if isinstance(made, tuple):  # retina: (png, {"width": ..., "height": ...})
+            image, extra = made
+            return image, {**(extra or {}), "alt": figure_alt(fig)}
+        return made
+
+    printer.original = original  # type: ignore[attr-defined]
+    return printer
+
+
+def alt_bundle(fig: Figure, png: Any = None) -> tuple[dict, dict]:
+    """A mime-bundle printer: the alt text as metadata, and the figure as an
+    ``<img alt>`` in ``text/html``.
+
+    Args:
+        fig: the figure being displayed.
+        png: the shell's ``image/png`` formatter (it follows the inline
+            backend's settings, retina included). Without one, or without a
+            PNG printer for figures in it (e.g. the figure format is SVG), only
+            the metadata of :func:`alt_metadata` is returned.
+
+    Returns:
+        ``(data, metadata)``: ``{"text/html": "<img alt=...>"}`` and
+        ``{"image/png": {"alt": ...}}``; IPython adds the ``image/png`` itself,
+        from the same drawing where :func:`install` wrapped its printer.
+    """
+    data, metadata = alt_metadata(fig)
+    try:
+        printer = png.lookup(fig) if png is not None else None
+    except KeyError:
+        printer = None
+    if printer is None:
+        return data, metadata
+    made = getattr(printer, "original", printer)(fig)
+    if made is None:
+        return data, metadata
+    if hasattr(printer, "original"):
+        setattr(fig, _ONCE, made)  # the PNG printer, called next, reuses it
+    image, extra = made if isinstance(made, tuple) else (made, {})
+    text = metadata["image/png"]["alt"]
+    html_img = image_html(image, text, (extra or {}).get("width"))
+    return {"text/html": html_img}, metadata
+
+
 def install() -> bool:
-    """Register :func:`alt_metadata` for figures in the running IPython, if any.
+    """Register :func:`alt_bundle` for figures in the running IPython, if any,
+    and wrap its PNG printer for figures with :func:`_png_once`.
 
     Returns:
         Whether an IPython shell was found (nothing to do outside one).
@@ -179,5 +260,16 @@ def install() -> bool:
     shell = get_ipython()
     if shell is None:
         return False
-    shell.display_formatter.mimebundle_formatter.for_type(Figure, alt_metadata)
+    import matplotlib.pyplot  # noqa: F401  (the inline backend registers its printers)
+
+    formatter = shell.display_formatter
+    png = formatter.formatters.get("image/png")
+    if png is not None:
+        try:
+            original = png.lookup_by_type(Figure)
+        except KeyError:
+            original = None
+        if original is not None and not hasattr(original, "original"):
+            png.for_type(Figure, _png_once(original))
+    formatter.mimebundle_formatter.for_type(Figure, partial(alt_bundle, png=png))
     return True
