@@ -99,8 +99,12 @@ class Limits:
         cpu_seconds: CPU-time limit per student process.
         memory_mb: resident memory cap per student process tree.
         file_mb: largest file a student process may write.
-        disk_mb: what a job may store in all in its scratch folder (a tmpfs
-            of that size, where the grader may mount one: root).
+        disk_mb: what a job may store in all in its scratch folder (with
+            ``disk_quota``).
+        disk_quota: the job's scratch folder is a tmpfs of ``disk_mb`` (set
+            from the probe): mounted by a root worker, or by an ordinary
+            user's worker in user and mount namespaces of the job's own
+            (:func:`~coursework.grading.oscalls.quota_namespace_command`).
         open_files: most file descriptors a student process may hold.
         process_margin: extra tasks the user may start (``None``: no limit).
         output_kb: captured notebook output kept per submission.
@@ -125,6 +129,7 @@ class Limits:
     memory_mb: int = 4096
     file_mb: int = 64
     disk_mb: int = 1024
+    disk_quota: bool = False
     open_files: int = 1024
     process_margin: int | None = 512
     output_kb: int = 512
