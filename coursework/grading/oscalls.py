@@ -503,7 +503,23 @@ def unmount(folder: Path) -> None:
 # An ordinary user may not mount anything; as root of a user namespace of its
 # own, with a mount namespace that the user namespace owns, it may mount a
 # tmpfs there. Mounts made inside never propagate out (private).
-QUOTA_NAMESPACE_FLAGS = ("--user", "--map-root-user", "--mount", "--propagation", "private")
+QUOTA_NAMESPACE_FLAGS = (
+    "--user",
+    "--map-root-user",
+    "--mount",
+    "--propagation",
+    "private",
+)
+
+
+def in_user_namespace() -> bool:
+    """Whether this process lives in a user namespace other than the machine's
+    (whose map covers every id: ``0 0 4294967295``)."""
+    try:
+        rows = Path("/proc/self/uid_map").read_text().split()
+    except OSError:
+        return False
+    return rows != ["0", "0", "4294967295"]
 
 
 def quota_namespace_command() -> list[str] | None:

@@ -333,7 +333,10 @@ def _quota_works() -> tuple[str, str]:
     prefix: list[str] | None = []
     how = "a tmpfs"
     if os.geteuid() != 0:
-        prefix, how = quota_namespace_command(), "a tmpfs in a user namespace of its own"
+        prefix, how = (
+            quota_namespace_command(),
+            "a tmpfs in a user namespace of its own",
+        )
         if prefix is None:
             return "", "disk quota: no unshare (util-linux) here"
     env = {

@@ -427,7 +427,9 @@ def main(argv: list[str] | None = None) -> None:
             opts.landlock,
             opts.uid,
             opts.gpu,
-            drop=opts.inner,
+            # root of a user namespace (the inner run, or the worker's own
+            # for the quota, which must not be unmounted or resized)
+            drop=opts.inner or oscalls.in_user_namespace(),
             network=opts.network,
         )
         if opts.chdir is not None:  # the job's folder, now that every layer is on

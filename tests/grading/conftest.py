@@ -49,9 +49,15 @@ def python_roots() -> list[Path]:
     return [Path(r).resolve() for r in roots if Path(r).exists()]
 
 
-def opening_script(needed: list[Path], hidden: Path, home: Path) -> str:
+def opening_script(
+    needed: list[Path], hidden: Path, home: Path, tools: dict[str, str]
+) -> str:
     """Shell commands, for a private mount namespace, that make ``needed``
-    reachable by others and then run ``"$@"`` as :data:`NOBODY`."""
+    reachable by others and then run ``"$@"`` as :data:`NOBODY` (``tools``:
+    where ``mkdir``, ``mount`` and ``setpriv`` are, whatever ``PATH`` says)."""
+    mkdir, mount, setpriv = (
+        shlex.quote(tools[t]) for t in ("mkdir", "mount", "setpriv")
+    )
     needed = sorted({p.resolve() for p in needed})
     # a folder inside another one that is bound back comes with it
     needed = [p for p in needed if not any(q in p.parents for q in needed)]
@@ -65,18 +71,18 @@ def opening_script(needed: list[Path], hidden: Path, home: Path) -> str:
             keep = hidden / str(len(opened))
             opened[top] = keep
             lines += [
-                f"mkdir -p {shlex.quote(str(keep))}",
-                f"mount --bind {shlex.quote(str(top))} {shlex.quote(str(keep))}",
-                f"mount -t tmpfs -o mode=0755 tmpfs {shlex.quote(str(top))}",
+                f"{mkdir} -p {shlex.quote(str(keep))}",
+                f"{mount} --bind {shlex.quote(str(top))} {shlex.quote(str(keep))}",
+                f"{mount} -t tmpfs -o mode=0755 tmpfs {shlex.quote(str(top))}",
             ]
         real = opened[top] / path.relative_to(top)
         lines += [
-            f"mkdir -p {shlex.quote(str(path))}",
-            f"mount --bind {shlex.quote(str(real))} {shlex.quote(str(path))}",
+            f"{mkdir} -p {shlex.quote(str(path))}",
+            f"{mount} --bind {shlex.quote(str(real))} {shlex.quote(str(path))}",
         ]
     lines += [
         f"export HOME={shlex.quote(str(home))}",
-        f'exec setpriv --reuid={NOBODY} --regid={NOBODY} --clear-groups -- "$@"',
+        f'exec {setpriv} --reuid={NOBODY} --regid={NOBODY} --clear-groups -- "$@"',
     ]
     return "\n".join(lines)
 
@@ -90,18 +96,20 @@ def as_nobody() -> Iterator[Callable[[list[Path], Path], list[str]]]:
 
     if os.geteuid() != 0:
         pytest.skip("the tests already run as an unprivileged user")
-    tools = {t: shutil.which(t) for t in ("unshare", "setpriv", "mount")}
+    tools = {t: shutil.which(t) for t in ("unshare", "setpriv", "mount", "mkdir", "sh")}
     missing = [t for t, found in tools.items() if found is None]
     if missing:
-        pytest.skip(f"{', '.join(missing)} (util-linux) not installed")
+        pytest.skip(f"{', '.join(missing)} not installed (util-linux, coreutils)")
     hidden = Path(tempfile.mkdtemp(prefix="coursework-hidden-"))  # root's, 0700
     home = Path(tempfile.mkdtemp(prefix="coursework-nobody-home-"))
     os.chown(home, NOBODY, NOBODY)
 
+    found = {t: str(path) for t, path in tools.items()}
+
     def prefix(needed: list[Path], home: Path = home) -> list[str]:
-        script = opening_script([*python_roots(), *needed], hidden, home)
-        unshare = [str(tools["unshare"]), "--mount", "--propagation", "private"]
-        return [*unshare, "--", "sh", "-c", script, "sh"]
+        script = opening_script([*python_roots(), *needed], hidden, home, found)
+        unshare = [found["unshare"], "--mount", "--propagation", "private"]
+        return [*unshare, "--", found["sh"], "-c", script, "sh"]
 
     again = (  # the grader starts this interpreter again, as the same installation
         "import subprocess, sys\n"
