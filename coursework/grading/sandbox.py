@@ -36,6 +36,11 @@ installation and the package, write only their scratch folder, and, from
 Linux 6.12, signal only their own processes. Where neither works, the grader
 says "isolation: process only" on screen and in every feedback file.
 
+A sandbox that runs as root of a user namespace (an ordinary user's worker
+is, to mount the job's disk quota there) empties its bounding set before
+the command, as root does, so student code keeps none of that root's
+capabilities and cannot unmount or resize the quota.
+
 With namespaces (:func:`~coursework.grading.oscalls.unshare_command`) the
 command also runs as the init of user, process and network namespaces of its
 own, so the network is closed, ``/proc`` shows only the job, and every
