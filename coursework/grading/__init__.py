@@ -80,10 +80,16 @@ What each layer stops (issue 28's cases in brackets):
   not bind root, so as root a pids cgroup per job as well); a memory watch
   kills a job whose processes together pass its cap. Statement limits in
   the checks child count CPU seconds, so a busy machine changes no grade.
-  As root, the job's scratch folder is a tmpfs of ``--disk-mb``: many files
-  below the per-file limit fail there, in that job alone, with a message
-  (5); as an ordinary user only the per-file limit holds, and the
-  isolation line says so.
+  The job's scratch folder is a tmpfs of ``--disk-mb``, which the worker
+  mounts: as root directly, as an ordinary user as root of user and mount
+  namespaces of the job's own that the batch starts it in
+  (:func:`~coursework.grading.oscalls.quota_namespace_command`; root there
+  only, and the student processes it starts keep none of that root's
+  capabilities, so they cannot unmount or resize it). Many files below the
+  per-file limit then fail, in that job alone, with the message "stored
+  more than N MB on disk, the job's quota" (5). The probe mounts one by
+  use; where it fails (no ``unshare``, user namespaces refused) only the
+  per-file limit holds, and the isolation line says so.
 - Namespaces (:func:`~coursework.grading.oscalls.unshare_command`): each
   kernel and checks child is the init of user, process, IPC and network
   namespaces of its own. No network: a classmate's kernel, the grader's
@@ -126,10 +132,34 @@ What each layer stops (issue 28's cases in brackets):
   the loopback device only; without the keys nothing can submit work to it
   (6). A ``--scheduler`` cluster is the instructor's to secure.
 
-Root is not needed: run as an ordinary user, the grader gets the namespaces
-and Landlock, and that is the recommended deployment. Root adds a user id
-per job, the pids cgroup and the disk quota; the processes that run student
+Root is not needed: run as an ordinary user, the grader gets the namespaces,
+Landlock and the disk quota, and that is the recommended deployment. Root
+adds a user id per job and the pids cgroup; the processes that run student
 code keep no capability either way.
+
+Issue 28's cases, and what stops each as an ordinary user (the recommended
+deployment: Landlock, namespaces of the job's own, the quota in a user
+namespace) and as root (the same, plus a user of its own per job and a pids
+cgroup); the hostile battery runs both ways (``tests/grading``):
+
+1. code in the job's folder run by a grader-side Python: isolated
+   interpreters and the import check, the same either way;
+2. the reference under another name: the identity check and the run-time
+   watch in the checks child, the same either way;
+3. a reply that balloons: :func:`~coursework.grading.remote.checked_reply`
+   and the checker's address-space cap, the same either way;
+4. two students, one id: :mod:`~coursework.grading.submissions`, the same;
+5. SysV memory: the job's IPC namespace (either way); disk: the job's
+   tmpfs, mounted by the root worker, or by the ordinary user's worker in
+   its own user namespace;
+6. Dask with ``--network``: refused, either way (``--network`` grades one
+   job at a time, without Dask), and a local cluster speaks TLS on the
+   loopback device;
+7. a classmate's sockets with ``--network``: there is no classmate running
+   (one job at a time), either way; without ``--network`` the job's network
+   namespace hides them, and Landlock (as root also the job's own user id)
+   keeps a job out of a classmate's folder;
+8. hidden checks left on disk: removed on every path, either way.
 
 What is left: with process-only isolation (no namespaces, no Landlock, no
 root) student code can read and write what the grader can, and only the
@@ -141,7 +171,10 @@ identity check; a unix socket is reachable by any process that knows its
 path and may pass through its folders, so a job's ipc sockets are guarded
 only by their folder's random, unlistable name (and, with a user of its
 own, its permissions); as an ordinary user a job's disk use is bounded
-per file only; the grader's own processes that run as root (the worker,
-the coordinator) keep root's capabilities, which they use to hand folders
-to a job's user, mount its quota and kill its processes.
+per file only where no tmpfs can be mounted (the isolation line says so),
+and a tmpfs is memory (and swap) of the machine, not counted in the job's
+memory cap, so ``--jobs`` times ``--disk-mb`` must fit in memory; the
+grader's own processes that run as root keep capabilities: the coordinator
+all of root's, the worker those it uses to hand folders to a job's user,
+mount its quota and kill its processes.
 """

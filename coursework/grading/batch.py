@@ -6,7 +6,10 @@ nothing done to the original changes what is graded; the copy is deleted as
 soon as that submission is done. It starts one worker process per submission
 (:mod:`coursework.grading.worker`) with a fresh secret on its standard input,
 waits for it within a budget, and accepts its result only if the HMAC under
-that secret matches. Around every worker it checks the integrity baseline
+that secret matches. With a disk quota, an ordinary user's worker starts as
+root of user and mount namespaces of its own, where it mounts the job's
+tmpfs (:func:`~coursework.grading.oscalls.quota_namespace_command`). Around
+every worker it checks the integrity baseline
 (:mod:`coursework.grading.integrity`): on a change it stops the batch, marks
 the submission(s) that ran last ``tampered`` and starts no other worker.
 :class:`StateStore` keeps finished results in ``RESULTS/.state``, signed with
@@ -30,7 +33,12 @@ from pathlib import Path
 
 from coursework.exercises.registry import get_exercise
 from coursework.grading.integrity import Baseline, Tampered
-from coursework.grading.oscalls import kill_cgroup, make_pids_cgroup, pick_uid
+from coursework.grading.oscalls import (
+    kill_cgroup,
+    make_pids_cgroup,
+    pick_uid,
+    quota_namespace_command,
+)
 from coursework.grading.records import ExerciseResult, Record, Status
 from coursework.grading.sandbox import Limits, grader_environment, kill_tree, python
 from coursework.grading.signing import read_signed, write_atomic, write_signed
@@ -204,8 +212,11 @@ class Runner:
             + len(self.exercises) * (self.limits.exercise_seconds + 20)
             + 180
         )
+        command = python("-m", "coursework.grading.worker", str(job_path))
+        if limits.disk_quota and os.geteuid() != 0:  # where it may mount a tmpfs
+            command = [*(quota_namespace_command() or []), *command]
         proc = subprocess.Popen(  # isolated mode, outside every job's folder
-            python("-m", "coursework.grading.worker", str(job_path)),
+            command,
             cwd=self.private,
             env=grader_environment(),
             stdin=subprocess.PIPE,

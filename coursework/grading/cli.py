@@ -146,8 +146,9 @@ def build_parser() -> argparse.ArgumentParser:
         "--disk-mb",
         type=int,
         default=d.disk_mb,
-        help="what one submission may store on disk in all (a tmpfs per job "
-        f"where the grader may mount one, i.e. as root; default {d.disk_mb})",
+        help="what one submission may store on disk in all (a tmpfs per job, "
+        "mounted as root or, for an ordinary user, in a user namespace of the "
+        f"job's own, where the machine allows; default {d.disk_mb})",
     )
     p.add_argument(
         "--cpu-seconds",
@@ -277,7 +278,10 @@ def _main(argv: list[str], temporary: list[Path]) -> int:
         print(f"grade: {exc}", file=sys.stderr)
         return 1
     limits = dataclasses.replace(
-        limits, isolation=isolation.mode, namespaces=isolation.namespaces
+        limits,
+        isolation=isolation.mode,
+        namespaces=isolation.namespaces,
+        disk_quota=bool(isolation.disk_quota),
     )
     _announce(isolation)
     if isolation.mode == "user":  # only file permissions keep the checks hidden
@@ -394,6 +398,10 @@ def _main(argv: list[str], temporary: list[Path]) -> int:
 def _announce(isolation: Any) -> None:
     """Say which isolation is in force; loudly when there is none."""
     print(f"grade: {isolation.describe()}", file=sys.stderr)
+    if not isolation.disk_quota and isolation.mode != "process":
+        for note in isolation.notes:
+            if note.startswith("disk quota"):
+                print(f"grade:   not used: {note}", file=sys.stderr)
     if isolation.mode == "process":
         for note in isolation.notes:
             print(f"grade:   not used: {note}", file=sys.stderr)

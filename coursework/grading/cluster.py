@@ -213,9 +213,17 @@ def _isolation_problem(limits: Limits) -> str:
         if key not in _probed:
             try:
                 found = probe(limits.isolation, network=limits.network)
-                lacking = limits.namespaces and not found.namespaces
+                lacking = [
+                    what
+                    for what, wanted, here in [
+                        ("namespaces", limits.namespaces, found.namespaces),
+                        ("a disk quota", limits.disk_quota, bool(found.disk_quota)),
+                    ]
+                    if wanted and not here
+                ]
                 _probed[key] = (
-                    "namespaces, which the coordinator announced, are refused here"
+                    f"the coordinator announced {' and '.join(lacking)}, "
+                    "which this machine refuses"
                     if lacking
                     else ""
                 )

@@ -479,7 +479,9 @@ MNT_DETACH = 2
 
 
 def mount_quota(folder: Path, size_mb: int) -> bool:
-    """Mount a tmpfs of ``size_mb`` on ``folder`` (root); False where refused.
+    """Mount a tmpfs of ``size_mb`` on ``folder`` (root, or root of a user
+    namespace that owns this mount namespace: :func:`quota_namespace_command`);
+    False where refused.
 
     The job's scratch folder then holds at most ``size_mb``: a write past it
     fails with ``ENOSPC`` in that job alone, however many files it spreads
@@ -496,3 +498,43 @@ def mount_quota(folder: Path, size_mb: int) -> bool:
 def unmount(folder: Path) -> None:
     """Detach a :func:`mount_quota` mount (its memory is freed with it)."""
     _libc().umount2(str(folder).encode(), MNT_DETACH)
+
+
+# An ordinary user may not mount anything; as root of a user namespace of its
+# own, with a mount namespace that the user namespace owns, it may mount a
+# tmpfs there. Mounts made inside never propagate out (private).
+QUOTA_NAMESPACE_FLAGS = (
+    "--user",
+    "--map-root-user",
+    "--mount",
+    "--propagation",
+    "private",
+)
+
+
+def in_user_namespace() -> bool:
+    """Whether this process lives in a user namespace other than the machine's
+    (whose map covers every id: ``0 0 4294967295``)."""
+    try:
+        rows = Path("/proc/self/uid_map").read_text().split()
+    except OSError:
+        return False
+    return rows != ["0", "0", "4294967295"]
+
+
+def quota_namespace_command() -> list[str] | None:
+    """The ``unshare`` prefix that runs an ordinary user's worker where it may
+    mount the job's quota; None where ``unshare`` is missing.
+
+    The worker runs as root of user and mount namespaces of its own: root
+    only there (its files are the grader's user's outside, and it can do
+    nothing to the machine that user cannot), so :func:`mount_quota` works
+    and the tmpfs is seen by the worker and every process it starts (the
+    kernel binds its sockets in it, the grader connects to them) and by no
+    one outside; it goes when the job's last process does. Without
+    ``--fork``, ``unshare`` becomes the worker: the same process id.
+    """
+    binary = shutil.which("unshare")
+    if binary is None:
+        return None
+    return [binary, *QUOTA_NAMESPACE_FLAGS, "--"]

@@ -27,7 +27,14 @@ unless ``--network``, network) are tried the same way and kept only if the
 probe then sees no other process and cannot reach a socket the grader
 listens on. Where they are refused, Landlock from ABI 4 (Linux 6.7) still
 refuses every TCP connection unless ``--network``; the isolation line says
-which of the two closed the network, or that it is open. A folder that
+which of the two closed the network, or that it is open.
+
+The disk quota is tried the same way (:func:`_quota_works`): a child mounts
+a tmpfs of 1 MB as a job's worker would (as root, or, for an ordinary user,
+as root of user and mount namespaces of its own) and must fail to store
+1.2 MB in three files. The isolation line says "a disk quota per
+submission (a tmpfs ...)" and how, or "no disk quota (per-file limit
+only ...)", and the grader says why on screen. A folder that
 student code may read (the package, the Python installation) must not hold
 the hidden checks.
 """
@@ -48,10 +55,9 @@ from coursework.grading.oscalls import (
     IsolationError,
     give_to,
     landlock_abi,
-    mount_quota,
     package_dir,
     pick_uid,
-    unmount,
+    quota_namespace_command,
 )
 from coursework.grading.sandbox import Limits, python, wrap
 
@@ -100,7 +106,7 @@ class Isolation:
     namespaces: bool = False
     network: bool = False
     tcp_closed: bool = False
-    disk_quota: bool = False
+    disk_quota: str = ""  # how each job's scratch folder is capped ("": it is not)
 
     def describe(self) -> str:
         """One line for the screen and the feedback header."""
@@ -108,9 +114,9 @@ class Isolation:
         if not (self.network or self.namespaces or self.tcp_closed):
             net = "; network open (no network namespace here)"
         disk = (
-            "; a disk quota per submission (tmpfs)"
+            f"; a disk quota per submission ({self.disk_quota})"
             if self.disk_quota
-            else "; no disk quota (per-file limit only; a quota needs root)"
+            else "; no disk quota (per-file limit only: no tmpfs could be mounted)"
         )
         net = disk + net
         if self.mode == "process" and not self.namespaces:
@@ -204,14 +210,14 @@ def probe(wanted: str = "auto", network: bool = False) -> Isolation:
     Raises:
         IsolationError: ``wanted`` names a mode that does not work here.
     """
-    quota = _quota_works()
+    quota, refused = _quota_works()
+    notes: list[str] = [refused] if refused else []
     if wanted == "process":
-        why = ("asked for process only",)
+        why = ("asked for process only", *notes)
         return Isolation(
             "process", landlock_abi(), False, why, network=network, disk_quota=quota
         )
     abi = landlock_abi()
-    notes: list[str] = []
     candidates = [m for m in MODES if m != "process"] if wanted == "auto" else [wanted]
     with (
         tempfile.TemporaryDirectory(prefix="coursework-probe-") as tmp,
@@ -293,12 +299,66 @@ def probe(wanted: str = "auto", network: bool = False) -> Isolation:
         )
 
 
-def _quota_works() -> bool:
-    """Whether a job's scratch folder can be a size-limited tmpfs (root only)."""
+_QUOTA_PROBE = """
+import errno, sys
+from pathlib import Path
+from coursework.grading.oscalls import mount_quota, unmount
+folder = Path(sys.argv[1])
+if not mount_quota(folder, 1):
+    print("the mount was refused")
+    raise SystemExit(0)
+wrote, why = 0, "three files of 400 kB all fit in 1 MB"
+try:
+    for i in range(3):
+        (folder / f"f{i}").write_bytes(b"x" * 400_000)
+        wrote += 1
+except OSError as exc:
+    why = "holds" if exc.errno == errno.ENOSPC and wrote else repr(exc)
+finally:
+    unmount(folder)
+print(why)
+"""
+
+
+def _quota_works() -> tuple[str, str]:
+    """Whether a job's scratch folder can be a size-limited tmpfs, tried by use.
+
+    A child mounts a tmpfs of 1 MB, as the worker would (as root, or as root
+    of user and mount namespaces of its own:
+    :func:`~coursework.grading.oscalls.quota_namespace_command`), and writes
+    three files of 400 kB into it: the third must fail with ``ENOSPC``.
+    Returns how the quota is mounted ("" where it does not hold) and, where
+    it does not, why.
+    """
+    prefix: list[str] | None = []
+    how = "a tmpfs"
     if os.geteuid() != 0:
-        return False
+        prefix, how = (
+            quota_namespace_command(),
+            "a tmpfs in a user namespace of its own",
+        )
+        if prefix is None:
+            return "", "disk quota: no unshare (util-linux) here"
+    env = {
+        "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
+        "PYTHONPATH": str(package_dir().parent),
+        "PYTHONNOUSERSITE": "1",
+    }
     with tempfile.TemporaryDirectory(prefix="coursework-probe-") as tmp:
-        if not mount_quota(Path(tmp), 1):
-            return False
-        unmount(Path(tmp))
-        return True
+        try:
+            done = subprocess.run(
+                [*prefix, *python("-c", _QUOTA_PROBE, tmp)],
+                capture_output=True,
+                text=True,
+                env=env,
+                cwd="/",
+                timeout=120,
+            )
+        except (OSError, subprocess.TimeoutExpired) as exc:
+            return "", f"disk quota ({how}): {type(exc).__name__}: {exc}"
+    said = (done.stdout.strip().splitlines() or [""])[-1]
+    if done.returncode == 0 and said == "holds":
+        return how, ""
+    if not said:
+        said = (done.stderr.strip().splitlines() or ["no output"])[-1][:200]
+    return "", f"disk quota: {how} failed ({said})"

@@ -36,6 +36,11 @@ installation and the package, write only their scratch folder, and, from
 Linux 6.12, signal only their own processes. Where neither works, the grader
 says "isolation: process only" on screen and in every feedback file.
 
+A sandbox that runs as root of a user namespace (an ordinary user's worker
+is, to mount the job's disk quota there) empties its bounding set before
+the command, as root does, so student code keeps none of that root's
+capabilities and cannot unmount or resize the quota.
+
 With namespaces (:func:`~coursework.grading.oscalls.unshare_command`) the
 command also runs as the init of user, process and network namespaces of its
 own, so the network is closed, ``/proc`` shows only the job, and every
@@ -99,8 +104,12 @@ class Limits:
         cpu_seconds: CPU-time limit per student process.
         memory_mb: resident memory cap per student process tree.
         file_mb: largest file a student process may write.
-        disk_mb: what a job may store in all in its scratch folder (a tmpfs
-            of that size, where the grader may mount one: root).
+        disk_mb: what a job may store in all in its scratch folder (with
+            ``disk_quota``).
+        disk_quota: the job's scratch folder is a tmpfs of ``disk_mb`` (set
+            from the probe): mounted by a root worker, or by an ordinary
+            user's worker in user and mount namespaces of the job's own
+            (:func:`~coursework.grading.oscalls.quota_namespace_command`).
         open_files: most file descriptors a student process may hold.
         process_margin: extra tasks the user may start (``None``: no limit).
         output_kb: captured notebook output kept per submission.
@@ -125,6 +134,7 @@ class Limits:
     memory_mb: int = 4096
     file_mb: int = 64
     disk_mb: int = 1024
+    disk_quota: bool = False
     open_files: int = 1024
     process_margin: int | None = 512
     output_kb: int = 512
@@ -422,7 +432,9 @@ def main(argv: list[str] | None = None) -> None:
             opts.landlock,
             opts.uid,
             opts.gpu,
-            drop=opts.inner,
+            # root of a user namespace (the inner run, or the worker's own
+            # for the quota, which must not be unmounted or resized)
+            drop=opts.inner or oscalls.in_user_namespace(),
             network=opts.network,
         )
         if opts.chdir is not None:  # the job's folder, now that every layer is on

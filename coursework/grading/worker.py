@@ -11,7 +11,12 @@ file named in the job, signed with that secret (HMAC-SHA256), so nothing the
 student's code prints or writes can pass for a result.
 
 The job names the isolation and, for ``user`` modes, the job's own user id:
-the scratch folder is handed to that user. Run as root, the batch also puts
+the scratch folder is handed to that user. With ``Limits.disk_quota`` the
+scratch folder is a tmpfs of ``--disk-mb``, mounted by this worker: as root,
+or, for an ordinary user, as root of the user and mount namespaces the
+batch started it in (root there only), so the kernel, which binds its
+sockets there, and every checks child see the same folder, and nothing
+outside sees it. Run as root, the batch also puts
 the job's processes in a pids cgroup of their own (the process cap); every
 process still in it, or running as the job's user, is killed when the job
 ends (with namespaces they have already died with their init). In every
@@ -100,8 +105,13 @@ def grade_submission(job: dict[str, Any]) -> Record:
     keep_capabilities(WORKER_CAPABILITIES)
     become_subreaper()  # orphans of the job stay below this worker
     workdir = Path(tempfile.mkdtemp(prefix="coursework-grade-"))
-    # the job's disk quota: a tmpfs of its own (root); else the per-file limit
-    quota = os.geteuid() == 0 and mount_quota(workdir, limits.disk_mb)
+    # the job's disk quota: a tmpfs of its own, mounted as root or as root of
+    # the job's own user and mount namespaces (the batch started this worker
+    # in them); without, the per-file limit only
+    quota = limits.disk_quota and mount_quota(workdir, limits.disk_mb)
+    if limits.disk_quota and not quota:  # announced in every feedback file
+        os.rmdir(workdir)
+        raise RuntimeError(f"cannot mount the job's disk quota on {workdir}")
     cgroup = Path(limits.cgroup) if limits.cgroup else None  # made by the batch
     try:
         if job.get("folder"):

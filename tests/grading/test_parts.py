@@ -948,3 +948,106 @@ def test_a_root_worker_keeps_only_the_capabilities_it_uses() -> None:
         )
         == want
     )
+
+
+QUOTA = (
+    "import json\n"
+    "from coursework.grading.probe import _quota_works\n"
+    "print(json.dumps(_quota_works()))\n"
+)
+
+
+def test_the_disk_quota_is_probed_by_use_as_root_and_as_an_ordinary_user(
+    request: pytest.FixtureRequest,
+) -> None:
+    """Issue 28 (5): a tmpfs of 1 MB refuses a third file of 400 kB, mounted as
+    root or, for user 65534, as root of its own user and mount namespaces (as
+    a job's worker then is); without ``unshare`` the grader says why."""
+    import json
+
+    from coursework.grading.oscalls import package_dir
+    from coursework.grading.probe import _quota_works
+
+    if os.geteuid() != 0:  # the tests run as an ordinary user
+        how, why = _quota_works()
+        assert (how, why) == ("a tmpfs in a user namespace of its own", "") or (
+            how == "" and why.startswith("disk quota")
+        )
+        return
+    assert _quota_works() == ("a tmpfs", "")
+    as_nobody = request.getfixturevalue("as_nobody")
+    package = package_dir().parent
+    seen = {}
+    for path in (os.environ["PATH"], "/nonexistent"):
+        done = subprocess.run(
+            [*as_nobody([package]), sys.executable, "-P", "-s", "-c", QUOTA],
+            env={**os.environ, "PYTHONPATH": str(package), "PATH": path},
+            cwd="/",
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+        assert done.returncode == 0, done.stderr
+        seen[path] = json.loads(done.stdout.strip().splitlines()[-1])
+    assert seen[os.environ["PATH"]] == ["a tmpfs in a user namespace of its own", ""]
+    assert seen["/nonexistent"] == ["", "disk quota: no unshare (util-linux) here"]
+
+
+def test_the_disk_quota_is_announced() -> None:
+    from coursework.grading.probe import Isolation
+
+    held = Isolation("landlock", 7, True, disk_quota="a tmpfs in a user namespace")
+    assert "; a disk quota per submission (a tmpfs in a user namespace)" in (
+        held.describe()
+    )
+    assert "no disk quota (per-file limit only" in Isolation("landlock", 7).describe()
+
+
+UNDO_QUOTA = """
+import ctypes, os, subprocess, sys
+from pathlib import Path
+from coursework.grading.oscalls import mount_quota
+from coursework.grading.sandbox import Limits, python, wrap
+folder = Path(sys.argv[1])
+assert mount_quota(folder, 1)
+student = (
+    "import ctypes, os\\n"
+    "libc = ctypes.CDLL(None, use_errno=True)\\n"
+    "caps = [l for l in open('/proc/self/status') if l.startswith('CapEff')]\\n"
+    "print(caps[0].split()[1])\\n"
+    "print(libc.umount2(os.getcwd().encode(), 2), ctypes.get_errno())\\n"
+    "print(libc.mount(b'tmpfs', os.getcwd().encode(), b'tmpfs', 32, b'size=1g'))\\n"
+)
+command = wrap(python("-c", student), Limits(process_margin=None), folder)
+done = subprocess.run(command, capture_output=True, text=True, cwd="/")
+print(done.stdout + done.stderr)
+"""
+
+
+def test_student_code_cannot_undo_a_quota_mounted_in_a_user_namespace(
+    tmp_path: Path,
+) -> None:
+    """An ordinary user's worker is root of its own user namespace (to mount
+    the quota); a student process it starts, even without namespaces of its
+    own (``--isolation process``), keeps none of that root's capabilities,
+    so it can neither unmount nor resize the tmpfs (MS_REMOUNT = 32)."""
+    from coursework.grading.oscalls import package_dir, quota_namespace_command
+
+    prefix = quota_namespace_command()
+    if prefix is None:
+        pytest.skip("no unshare (util-linux) here")
+    package = package_dir().parent
+    done = subprocess.run(
+        [*prefix, sys.executable, "-P", "-s", "-c", UNDO_QUOTA, str(tmp_path)],
+        env={**os.environ, "PYTHONPATH": str(package)},
+        cwd="/",
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    if done.returncode != 0 and "unshare" in done.stderr:
+        pytest.skip(f"no user namespace here: {done.stderr.strip()[-200:]}")
+    assert done.returncode == 0, done.stderr
+    caps, unmounted, remounted = done.stdout.splitlines()[:3]
+    assert int(caps, 16) == 0, done.stdout
+    assert unmounted == "-1 1" and remounted == "-1", done.stdout  # EPERM
