@@ -14,7 +14,9 @@ frames) at a profile's sizes and measures what could explain it:
   shuffle & learn, 1/12 for sorting), at the notebook's frame stride and a
   larger one (frames 2 apart differ by about one pixel of motion);
 - **the budget**: the probe after 1, 2 and 4 times the notebook's budget;
-- **frame prediction** (``coursework.pretext.prediction``) beside them.
+- **frame prediction** (``coursework.pretext.prediction``) beside them;
+- **a larger probe training set** (``--probe-videos 4``: four times the
+  labelled videos for the probe, the pretext tasks unchanged).
 
 Every number comes from seed 0; the figures go to ``--out`` as JSON and are
 printed.
@@ -66,6 +68,13 @@ def main() -> None:
     parser.add_argument("--strides", default="2,6")
     parser.add_argument("--rounds", type=int, default=4, help="budget multiples")
     parser.add_argument("--tasks", default="shuffle_learn,sorting,frame_prediction")
+    parser.add_argument(
+        "--probe-videos",
+        type=int,
+        default=1,
+        help="train the probe on this many times the profile's videos (the "
+        "pretext tasks keep the profile's)",
+    )
     parser.add_argument("--out", default=None)
     args = parser.parse_args()
     set_threads()
@@ -83,6 +92,15 @@ def main() -> None:
         max(4, profile.n_videos // 2), length, profile.frame_size, seed=1, device=device
     )
     p_train, p_test = spaced_frames(v_train, 4), spaced_frames(v_test, 4)
+    if args.probe_videos > 1:  # more labelled videos for the probe only
+        v_more, y_train = make_actions(
+            profile.n_videos * args.probe_videos,
+            length,
+            profile.frame_size,
+            seed=2,
+            device=device,
+        )
+        p_train = spaced_frames(v_more, 4)
     out: dict[str, float] = {}
 
     def probe(name: str, f_train: torch.Tensor, f_test: torch.Tensor) -> None:
