@@ -1481,10 +1481,13 @@ def slow_steady_loss(
 # %%
 check("pretext.slow_steady_loss", slow_steady_loss)
 MARGIN, STEADY, EMBED = 1.0, 1.0, 32  # unit vectors are at most 2 apart
+# Slowness asks neighbouring frames to be close (Goroshin et al. take
+# consecutive frames), so its frames stay 2 apart, not STRIDE.
+SLOW_STRIDE = 2
 
 
 def slowness_loss(model, batch):
-    z = model(slowness_batch(batch[0], STRIDE)).float()  # (B, 6, EMBED)
+    z = model(slowness_batch(batch[0], SLOW_STRIDE)).float()  # (B, 6, EMBED)
     seq, neg = z[:, :3], z[:, 3:]  # three frames in order, three random frames
     near = (seq[:, 1] - seq[:, 0]).norm(dim=-1) < (neg[:, 1] - neg[:, 0]).norm(dim=-1)
     return {
