@@ -1197,9 +1197,9 @@ def reverse_clips(clips: torch.Tensor, reverse: torch.Tensor) -> torch.Tensor:
 # %%
 check("pretext.reverse_clips", reverse_clips)
 T_CLIP, T_PROBE = 4, 4
-# Frames a quarter of a video apart: 2 apart, a disk moves about a pixel and
-# the order of the frames is barely visible (see "Why the video tasks do not
-# beat a random backbone" in section 10c).
+# Frames a quarter of a video apart: 2 apart (in `cpu`'s 24-frame videos) a
+# disk moves about a pixel and the order of the frames is hard to see (see
+# "Why do the video tasks not beat a random backbone?" in section 10c).
 STRIDE = max(2, LENGTH // 4)
 N_CLIPS, T_ODD = 3, 3
 
@@ -1728,10 +1728,10 @@ set_alt(
     f"Rows of {len(first)} test clips of a disk that rests, then rolls left or "
     "right: the last resting frame, the true next frame, the frame had it gone "
     "the other way, the prediction of a network trained with the squared "
-    "error, and the average of the two futures. The prediction shows the disk "
-    "faintly at both places, like the average; its mean squared error to the "
-    f"average is {float(fork_errors['open: to the mean of both'].mean()):.4f} and "
-    f"to the true frame {float(fork_errors['open: to the true next frame'].mean()):.4f}.",
+    "error, and the average of the two futures. The prediction's mean squared "
+    f"error to the average is {float(fork_errors['open: to the mean of both'].mean()):.4f}, "
+    f"to the true frame {float(fork_errors['open: to the true next frame'].mean()):.4f} "
+    f"and to the other way {float(fork_errors['open: to the other way'].mean()):.4f}.",
 )
 plt.show()
 
@@ -1755,10 +1755,11 @@ plt.show()
 #    more of where the object is).
 # 2. **Did the pretext task learn?** Each task's accuracy on test videos
 #    against its chance level. The first version of this notebook took
-#    frames `2` apart; at that stride a disk moves about one pixel between
-#    frames and a growing one grows by a few percent, so the order of the
-#    frames is barely visible. We train shuffle & learn once more at that
-#    stride, with the same budget, to compare with the table's stride.
+#    frames 2 apart; at that stride, in the `cpu` profile's 24-frame videos,
+#    a disk moves about one pixel between frames and a growing shape grows
+#    by less than a tenth (only the rotations turn visibly), so the order
+#    of the frames is hard to see. We train shuffle & learn once more at
+#    that stride, with the same budget, to compare with the table's stride.
 
 
 # %%
