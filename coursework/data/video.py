@@ -188,6 +188,58 @@ def make_actions(
     return videos, labels.to(device)
 
 
+def make_forks(
+    n: int,
+    length: int,
+    wait: int,
+    frame_size: int = 32,
+    speed: float = 0.08,
+    seed: int = 0,
+    device: torch.device | str | None = None,
+    direction: torch.Tensor | None = None,
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """A disk that rests, then rolls left or right: a future that may go either way.
+
+    For frames ``0 .. wait - 1`` the disk stands still; from frame ``wait``
+    on it moves ``speed`` of the width per frame, to the left or to the
+    right with equal chance. The rest shows nothing of the direction, so a
+    predictor that sees only resting frames cannot know it (the blurry mean
+    of Mathieu, Couprie & LeCun, ICLR 2016, arXiv:1511.05440).
+
+    ``direction`` (N,) of 0s and 1s, when given, replaces the random
+    directions and keeps everything else of the clips (the same seed draws
+    the same disks): the clips as they would have gone the other way.
+
+    Returns:
+        ``(videos, direction)``: uint8 (N, L, 3, S, S) and long (N,), 0 for
+        left and 1 for right.
+    """
+    if not 1 <= wait < length:
+        raise ValueError(f"wait must be in [1, length - 1]; got {wait} of {length}")
+    g = torch.Generator().manual_seed(seed)
+    drawn = torch.randint(0, 2, (n,), generator=g)
+    if direction is not None:
+        if direction.shape != (n,) or not ((direction == 0) | (direction == 1)).all():
+            raise ValueError("direction must be (n,) of 0s (left) and 1s (right)")
+        drawn = direction.cpu().long()
+    direction = drawn
+    colour = PALETTE[torch.randint(len(PALETTE), (n,), generator=g)]
+    x0 = 0.45 + 0.1 * torch.rand(n, 1, generator=g)
+    y = 0.3 + 0.4 * torch.rand(n, 1, generator=g)
+    radius = 0.12 + 0.03 * torch.rand(n, 1, generator=g)
+    moved = (torch.arange(length).view(1, length) - wait + 1).clamp(min=0)  # (1, L)
+    x = x0 + (2 * direction.view(n, 1) - 1) * speed * moved  # (N, L)
+    s = frame_size
+    coords = (torch.arange(s, dtype=torch.float32) + 0.5) / s
+    dx = coords.view(1, 1, 1, s) - x.view(n, length, 1, 1)
+    dy = coords.view(1, 1, s, 1) - y.view(n, 1, 1, 1)
+    dist = torch.sqrt(dx**2 + dy**2) / radius.view(n, 1, 1, 1)
+    alpha = ((1.0 - dist) * radius.view(n, 1, 1, 1) * s + 0.5).clamp(0.0, 1.0)
+    rgb = alpha.unsqueeze(2) * colour.view(n, 1, 3, 1, 1)
+    videos = (rgb * 255).round().to(torch.uint8)
+    return videos.to(device), direction.to(device)
+
+
 def make_moving_digits(
     n: int,
     length: int,

@@ -16,6 +16,7 @@ from coursework.pretext.color import quantize_ab
 from coursework.pretext.contrastive import enqueue, nt_xent
 from coursework.pretext.masked import masked_patch_loss, random_masking
 from coursework.pretext.permutations import all_permutations, greedy_permutations
+from coursework.pretext.prediction import next_frame_pairs
 from coursework.pretext.rotation import rotate_batch
 from coursework.pretext.slowness import slow_steady_loss
 from coursework.pretext.sorting import sorting_class
@@ -620,6 +621,56 @@ register_hidden(
                 1.5,
                 0.5,
             ),
+        )
+    ],
+)
+
+# ---------------------------------------------------------- next_frame_pairs
+
+
+def _pairs_cases(device: torch.device) -> list[Case]:
+    g = _gen(12)
+    clips8 = (torch.rand(2, 5, 1, 2, 3, generator=g) * 255).to(torch.uint8)
+    return [
+        Case("float32, B=3, T=4, past 2", (_rand(g, 3, 4, 3, 2, 2, device=device), 2)),
+        Case("uint8 frames, B=2, T=5, past 3", (clips8.to(device), 3)),
+        Case(
+            "float64, B=2, T=6, past 1",
+            (_rand(g, 2, 6, 2, 3, 2, dtype=torch.float64, device=device), 1),
+        ),
+        Case(
+            "edge: one window per clip, T=3, past 2",
+            (_rand(g, 4, 3, 1, 2, 2, device=device), 2),
+        ),
+    ]
+
+
+register(
+    Exercise(
+        id="pretext.next_frame_pairs",
+        points=2,
+        reference=next_frame_pairs,
+        cases=_pairs_cases,
+        hint=(
+            "A clip of T frames holds T - past windows: the predictor sees `past` "
+            "frames in a row and must draw the one right after them. List the "
+            "windows of clip 0 first, each in time order.",
+            "Tensor.unfold(1, past + 1, 1) slides a window of past + 1 frames along "
+            "time; it puts the window's frames on a new last dimension, so move that "
+            "dimension back next to the window index (permute), merge the batch and "
+            "window dimensions (flatten(0, 1)) and split each window into its first "
+            "`past` frames and its last one.",
+            "`w = clips.unfold(1, past + 1, 1).permute(0, 1, 5, 2, 3, "
+            "4).flatten(0, 1)`; return `w[:, :past], w[:, past]`.",
+        ),
+    )
+)
+register_hidden(
+    "pretext.next_frame_pairs",
+    lambda device: [
+        Case(
+            "hidden: B=3, T=7, past 4",
+            (_rand(_gen(115), 3, 7, 2, 2, 1, device=device), 4),
         )
     ],
 )

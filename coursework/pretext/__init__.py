@@ -11,8 +11,8 @@ jigsaw), ``permutations`` (Hamming permutation sets), ``rotation``,
 (DeepCluster's k-means), ``contrastive`` (NT-Xent, MoCo), ``masked`` (a
 masked autoencoder on a small ViT), ``video`` (shuffle & learn, odd-one-out,
 arrow of time), ``sorting`` (temporal sorting), ``slowness`` (slow and steady
-features). The classification loss every task trains
-with is the shared :func:`coursework.classifier.classification_loss`.
+features), ``prediction`` (next-frame prediction). The classification loss
+every task trains with is the shared :func:`coursework.classifier.classification_loss`.
 """
 
 from coursework.pretext.augment import augment, color_jitter, grey, random_resized_crop
@@ -74,6 +74,12 @@ from coursework.pretext.permutations import (
     min_hamming,
     random_permutation_set,
 )
+from coursework.pretext.prediction import (
+    FramePredictor,
+    next_frame_batch,
+    next_frame_loss,
+    next_frame_pairs,
+)
 from coursework.pretext.rotation import rotate_batch
 from coursework.pretext.slowness import (
     second_difference,
@@ -120,6 +126,7 @@ __all__ = [
     "ConvBlock",
     "Decoder",
     "DenseHead",
+    "FramePredictor",
     "LinearHead",
     "LinearProbe",
     "MLPHead",
@@ -161,6 +168,9 @@ __all__ = [
     "maximal_hamming_set",
     "min_hamming",
     "moco_logits",
+    "next_frame_batch",
+    "next_frame_loss",
+    "next_frame_pairs",
     "nt_xent",
     "nt_xent_logits",
     "odd_one_out_batch",

@@ -82,6 +82,12 @@ def wrong_slow_steady_loss(z, z_neg, margin=1.0, steady=1.0):
     return (slow + steady * first).mean()
 
 
+def wrong_next_frame_pairs(clips, past):
+    # the window's first frames, but the target is the last past frame, not the next
+    w = clips.unfold(1, past + 1, 1).permute(0, 1, 5, 2, 3, 4).flatten(0, 1)
+    return w[:, :past], w[:, past - 1]
+
+
 WRONG = {
     "pretext.rotate_batch": (wrong_rotate, "differ"),
     "pretext.shuffle_tiles": (wrong_shuffle, "differ"),
@@ -94,4 +100,5 @@ WRONG = {
     "pretext.masked_patch_loss": (wrong_masked_patch_loss, "differ"),
     "pretext.sorting_class": (wrong_sorting_class, "differ"),
     "pretext.slow_steady_loss": (wrong_slow_steady_loss, "differ"),
+    "pretext.next_frame_pairs": (wrong_next_frame_pairs, "differ"),
 }
