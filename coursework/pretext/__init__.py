@@ -11,7 +11,8 @@ jigsaw), ``permutations`` (Hamming permutation sets), ``rotation``,
 (DeepCluster's k-means), ``contrastive`` (NT-Xent, MoCo), ``masked`` (a
 masked autoencoder on a small ViT), ``video`` (shuffle & learn, odd-one-out,
 arrow of time), ``sorting`` (temporal sorting), ``slowness`` (slow and steady
-features). The classification loss every task trains
+features), ``tracking`` (colourisation by copying, and tracking with it; import
+it as ``coursework.pretext.tracking``). The classification loss every task trains
 with is the shared :func:`coursework.classifier.classification_loss`.
 """
 

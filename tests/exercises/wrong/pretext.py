@@ -82,6 +82,11 @@ def wrong_slow_steady_loss(z, z_neg, margin=1.0, steady=1.0):
     return (slow + steady * first).mean()
 
 
+def wrong_copy_labels(target, reference, labels, temperature):
+    # softmax over the target axis instead of the reference positions
+    return (target @ reference.transpose(1, 2) / temperature).softmax(1) @ labels
+
+
 WRONG = {
     "pretext.rotate_batch": (wrong_rotate, "differ"),
     "pretext.shuffle_tiles": (wrong_shuffle, "differ"),
@@ -94,4 +99,5 @@ WRONG = {
     "pretext.masked_patch_loss": (wrong_masked_patch_loss, "differ"),
     "pretext.sorting_class": (wrong_sorting_class, "differ"),
     "pretext.slow_steady_loss": (wrong_slow_steady_loss, "differ"),
+    "pretext.copy_labels": (wrong_copy_labels, "differ"),
 }
