@@ -1642,8 +1642,7 @@ print(
 # (its main row, with the training temperature); the table below also
 # copies **frame to frame** (from the previous frame's copied mask), at a
 # lower temperature, and with the pointer restricted to a **local window**
-# (a prior that objects move little between frames, which the paper's
-# pointer does not have).
+# (a prior that objects move little between frames: four pixels here).
 
 # %%
 first_labels = track_truth[:, 0]

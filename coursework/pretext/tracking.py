@@ -77,9 +77,9 @@ def local_window(
 ) -> torch.Tensor:
     """(HW, HW) bool: position i may point at j when both offsets are <= radius.
 
-    The paper's pointer looks at the whole reference frame; restricting it to
-    a window around the same place is a prior that objects move little
-    between frames (tested here as a remedy, not the paper's setting).
+    Restricting the pointer to a window around the same place is a prior
+    that objects move little between frames; notebook 05 measures it beside
+    the pointer over the whole reference frame.
     """
     if radius < 0:
         raise ValueError(f"radius must be >= 0; got {radius}")

@@ -232,3 +232,16 @@ def test_one_hot_maps_put_labels_on_the_channel_axis():
     got = one_hot_maps(lab, 3)
     assert got.shape == (1, 3, 2, 2)
     assert torch.equal(got.argmax(1), lab)
+
+
+def test_grey_frames_and_the_embedding_shapes():
+    g = torch.Generator().manual_seed(5)
+    frames = torch.randint(0, 256, (2, 4, 3, 8, 8), generator=g).to(torch.uint8)
+    grey = grey_frames(frames)
+    assert grey.shape == (2, 4, 1, 8, 8)
+    want = frames.float().mean(2, keepdim=True) / 255
+    torch.testing.assert_close(grey, want)
+    torch.testing.assert_close(grey_frames(frames.float() / 255), want)
+    net = ColourEmbedding(width=4, dim=6)
+    assert net(grey[:, 0]).shape == (2, 6, 4, 4)
+    assert net.stride == 2
