@@ -1572,6 +1572,7 @@ from coursework.pretext.tracking import (
     colour_copy_loss,
     label_iou,
     local_window,
+    one_hot_maps,
     propagate_by_copying,
     propagate_by_flow,
     tracking_pairs,
@@ -1581,7 +1582,7 @@ N_OBJECTS = 2
 TRACK_LENGTH = profile.frames  # frames per clip; masks are carried over all of them
 TRACK_STEPS = profile.steps // 10  # training steps of the colouriser
 TRACK_BATCH, MAX_GAP, TRACK_T = 32, 4, 1.0  # pairs per step, largest gap, temperature
-track_train, _ = make_tracking_clips(  # the training masks are never used
+track_train, train_truth = make_tracking_clips(  # masks: only to set flow's knobs
     profile.n_videos, TRACK_LENGTH, profile.frame_size, N_OBJECTS, seed=0, device=device
 )
 track_test, track_truth = make_tracking_clips(
@@ -1609,15 +1610,28 @@ colouriser = ColourEmbedding(width=16, dim=32).to(device)
 track_loader = TensorLoader(
     track_train, batch_size=min(TRACK_BATCH, len(track_train)), drop_last=True
 )
+TRACK_ROUNDS = 3  # train in rounds, to see whether more steps would help
+track_opt = torch.optim.Adam(colouriser.parameters(), lr=LR)
+round_epochs = max(1, TRACK_STEPS // len(track_loader) // TRACK_ROUNDS)
+track_budget = []  # (steps so far, mean IoU of copying from frame 0 on test clips)
 start = time.perf_counter()
-histories["colour_tracking"] = fit(
-    colouriser,
-    track_loader,
-    colour_copy,
-    torch.optim.Adam(colouriser.parameters(), lr=LR),
-    epochs=max(1, TRACK_STEPS // len(track_loader)),
-    desc="colour copying",
-)
+for r in range(TRACK_ROUNDS):
+    histories["colour_tracking"] = fit(
+        colouriser,
+        track_loader,
+        colour_copy,
+        track_opt,
+        epochs=round_epochs,
+        desc=f"colour copying {r + 1}/{TRACK_ROUNDS}",
+        history=histories.get("colour_tracking"),
+    )
+    colouriser.eval()
+    copied = propagate_by_copying(
+        colouriser, track_test, track_truth[:, 0], N_OBJECTS + 1, TRACK_T
+    )
+    iou = float(label_iou(copied, track_truth, N_OBJECTS)[:, 1:].mean())
+    track_budget.append(((r + 1) * round_epochs * len(track_loader), iou))
+    colouriser.train()
 track_train_s = time.perf_counter() - start
 seed_everything(1)
 colour_acc = evaluate(
@@ -1629,6 +1643,10 @@ print(
     f"colour copying on test pairs: {colour_acc:.3f} of the object pixels get their "
     f"colour code right ({track_train_s:.1f} s of training)"
 )
+print(
+    "tracking IoU (copying from frame 0) after "
+    + ", ".join(f"{n} steps: {v:.3f}" for n, v in track_budget)
+)
 
 # %% [markdown]
 # **Tracking.** Each method gets the true label map of frame 0 and must
@@ -1638,7 +1656,11 @@ print(
 # where it was, **flow** carries it along Horn-Schunck optical flow
 # (notebook 01's estimator, now in `coursework.data.flow`) from frame to
 # frame, sampling the previous mask where the backward flow says each pixel
-# came from. Our colouriser copies **from the first frame** to each frame
+# came from. Its smoothness weight $\alpha$ and pre-blur $\sigma$ were set
+# for notebook 01's moving digits; so that a weak setting does not flatter
+# the colouriser, we also pick them for these clips, by the IoU on a few
+# **training** clips (their masks are used for nothing else), and compare
+# with both. Our colouriser copies **from the first frame** to each frame
 # (its main row, with the training temperature); the table below also
 # copies **frame to frame** (from the previous frame's copied mask), at a
 # lower temperature, and with the pointer restricted to a **local window**
@@ -1646,10 +1668,33 @@ print(
 
 # %%
 first_labels = track_truth[:, 0]
+n_val = min(16, len(track_train))  # training clips that choose flow's settings
+flow_grid = [(a, s) for a in (0.5, 0.2, 0.05) for s in (1.0, 0.5)]
+flow_val = {
+    (a, s): float(
+        label_iou(
+            propagate_by_flow(
+                track_train[:n_val], train_truth[:n_val, 0], N_OBJECTS + 1, a, 100, s
+            ),
+            train_truth[:n_val],
+            N_OBJECTS,
+        )[:, 1:].mean()
+    )
+    for a, s in flow_grid
+}
+flow_alpha, flow_sigma = max(flow_val, key=flow_val.get)
+print(
+    "flow settings on training clips (mean IoU): "
+    + ", ".join(f"alpha {a} sigma {s}: {v:.3f}" for (a, s), v in flow_val.items())
+    + f"; chosen alpha {flow_alpha}, sigma {flow_sigma}"
+)
 colouriser.eval()
 tracks = {
     "identity": first_labels[:, None].expand_as(track_truth),
-    "flow": propagate_by_flow(track_test, first_labels, N_OBJECTS + 1),
+    "flow": propagate_by_flow(track_test, first_labels, N_OBJECTS + 1),  # 01's
+    "flow, chosen settings": propagate_by_flow(
+        track_test, first_labels, N_OBJECTS + 1, flow_alpha, 100, flow_sigma
+    ),
     "colour": propagate_by_copying(
         colouriser, track_test, first_labels, N_OBJECTS + 1, TRACK_T, "first"
     ),
@@ -1674,37 +1719,54 @@ tracking_iou = {m: float(c[1:].mean()) for m, c in iou_curves.items()}
 print(f"{'method':<32}{'mean IoU, frames 1+':>20}{'IoU, last frame':>17}")
 for m, c in iou_curves.items():
     print(f"{m:<32}{tracking_iou[m]:>20.3f}{float(c[-1]):>17.3f}")
-plot_tracking_iou({m: iou_curves[m] for m in ("identity", "flow", "colour")})
+plot_tracking_iou(
+    {m: iou_curves[m] for m in ("identity", "flow", "flow, chosen settings", "colour")}
+)
 plt.show()
 steps = sorted({0, TRACK_LENGTH // 3, 2 * TRACK_LENGTH // 3, TRACK_LENGTH - 1})
 show_tracked_masks(
     track_test[0],
     {
         "truth": track_truth[0],
-        **{m: tracks[m][0] for m in ("identity", "flow", "colour")},
+        **{m: tracks[m][0] for m in ("identity", "flow, chosen settings", "colour")},
     },
     steps,
 )
 plt.show()
-verdict = {
-    base: "beats" if tracking_iou["colour"] > tracking_iou[base] else "does not beat"
-    for base in ("identity", "flow")
-}
+# the best any pointer can do at the embedding's resolution: the true masks,
+# averaged over each cell and upsampled as the copied ones are
+cells = F.avg_pool2d(
+    one_hot_maps(track_truth.flatten(0, 1), N_OBJECTS + 1), colouriser.stride
+)
+coarse = F.interpolate(cells, size=track_truth.shape[-2:], mode="bilinear")
+coarse = coarse.argmax(1).view_as(track_truth)
+resolution_ceiling = float(label_iou(coarse, track_truth, N_OBJECTS)[:, 1:].mean())
+print(f"ceiling of copying at half resolution (true masks): {resolution_ceiling:.3f}")
+for base in ("identity", "flow", "flow, chosen settings"):
+    verdict = "beats" if tracking_iou["colour"] > tracking_iou[base] else "does not beat"
+    print(
+        f"colour tracking (first frame, T={TRACK_T}, mean IoU "
+        f"{tracking_iou['colour']:.3f}) {verdict} {base} ({tracking_iou[base]:.3f})"
+    )
+best_colour = max((m for m in tracking_iou if m.startswith("colour")), key=tracking_iou.get)
 print(
-    f"colour tracking (first frame, T={TRACK_T}) {verdict['identity']} identity and "
-    f"{verdict['flow']} optical flow on mean IoU: {tracking_iou['colour']:.3f} vs "
-    f"{tracking_iou['identity']:.3f} and {tracking_iou['flow']:.3f}"
+    f"best colour variant on the test clips: {best_colour} ({tracking_iou[best_colour]:.3f}"
+    "; picked after seeing the test clips, so an optimistic figure)"
 )
 
 # %% [markdown]
 # What holds here, and what does not: the lines above say whether copying
-# colours taught a pointer that tracks better than standing still and than
-# optical flow on these clips. Flow on them has a known weakness: inside
+# colours taught a pointer that tracks better than standing still, and than
+# optical flow with notebook 01's settings and with settings chosen for these
+# clips; the paper's claim, that tracking emerges from colourisation and
+# beats flow, holds here only as far as those lines say. Flow on these clips
+# has a known weakness: inside
 # an object of one flat colour the brightness does not change, so
 # Horn-Schunck only sees motion at the edges and fills the inside in by
 # smoothness, and its frame-to-frame errors add up. The colouriser copies
 # at half resolution, so its masks have coarse edges even when it points at
-# the right object; copying from the first frame does not accumulate
+# the right object (the ceiling line above is what a perfect pointer would
+# score at that resolution); copying from the first frame does not accumulate
 # errors, copying frame to frame can follow an object whose shape changes
 # as it spins or is covered, at the price of drift. These are small,
 # generated clips with two flat-coloured shapes, not the paper's Kinetics
@@ -2068,12 +2130,18 @@ metrics["chroma_regression"] = chromas["L2 regression"]
 metrics["chroma_truth"] = chromas["truth"]
 metrics["tracking_iou_colour"] = tracking_iou["colour"]
 metrics["tracking_iou_identity"] = tracking_iou["identity"]
-metrics["tracking_iou_flow"] = tracking_iou["flow"]
-for m in ("identity", "flow", "colour"):
+metrics["tracking_iou_flow"] = tracking_iou["flow, chosen settings"]
+metrics["tracking_iou_flow_01_settings"] = tracking_iou["flow"]
+metrics["tracking_flow_alpha"] = flow_alpha
+metrics["tracking_flow_sigma"] = flow_sigma
+for m in ("identity", "colour"):
     metrics[f"tracking_iou_{m}_last"] = float(iou_curves[m][-1])
+metrics["tracking_iou_flow_last"] = float(iou_curves["flow, chosen settings"][-1])
 metrics["tracking_iou_colour_frame_to_frame"] = tracking_iou["colour, frame to frame"]
 metrics["tracking_iou_colour_window"] = tracking_iou["colour, first frame, window"]
 metrics["tracking_colour_acc"] = colour_acc
+metrics["tracking_iou_half_resolution_ceiling"] = resolution_ceiling
+metrics["tracking_iou_colour_first_round"] = track_budget[0][1]
 record_metrics("05_pretext", **metrics)
 
 # %%
