@@ -240,6 +240,105 @@ def make_forks(
     return videos.to(device), direction.to(device)
 
 
+def make_tracking_clips(
+    n: int,
+    length: int,
+    frame_size: int = 32,
+    n_objects: int = 2,
+    seed: int = 0,
+    device: torch.device | str | None = None,
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """Several coloured shapes drifting, spinning and bouncing, with their masks.
+
+    For tracking by colourisation (Vondrick et al., "Tracking Emerges by
+    Colorizing Videos", ECCV 2018, arXiv:1806.09594): each object of a clip
+    has its own colour from :data:`PALETTE` and its own shape, so telling
+    which object a grey pixel belongs to is what copying its colour asks. An
+    object moves at a constant velocity (0.5 to 1 pixel per frame at side 32,
+    in proportion otherwise), reflected at the borders, and spins at a
+    constant rate; later objects are drawn over earlier ones.
+
+    Args:
+        n: number of clips.
+        length: frames per clip ``L``.
+        frame_size: side ``S``.
+        n_objects: objects per clip ``K``, at most ``len(PALETTE)`` (distinct
+            colours).
+        seed: seed of the generator; the same seed gives the same clips.
+        device: where to render and keep the tensors.
+
+    Returns:
+        ``(videos, masks)``: uint8 videos (N, L, 3, S, S) and long label maps
+        (N, L, S, S): 0 for the background, ``k + 1`` where object ``k`` is
+        the one most visible, among pixels that objects cover at least half of.
+    """
+    if not 1 <= n_objects <= len(PALETTE):
+        raise ValueError(
+            f"n_objects must be between 1 and {len(PALETTE)} (one palette colour "
+            f"each); got {n_objects}"
+        )
+    if n < 1 or length < 1:
+        raise ValueError(f"need n >= 1 and length >= 1; got n={n}, length={length}")
+    g = torch.Generator().manual_seed(seed)
+    k, s = n_objects, frame_size
+    shapes = torch.randint(5, (n, k), generator=g)
+    colours = torch.stack(
+        [torch.randperm(len(PALETTE), generator=g)[:k] for _ in range(n)]
+    )
+    u = torch.rand(n, k, 7, generator=g)
+    radius = (0.13 + 0.04 * u[..., 0]).view(n, 1, k)
+    heading = 2 * math.pi * u[..., 1]
+    speed = (0.5 + 0.5 * u[..., 2]) / 32  # of the width per frame
+    lo, hi = 0.18, 0.82  # where a centre may go
+    t = torch.arange(length, dtype=torch.float32).view(1, length, 1)
+    free_x = (
+        lo
+        + (hi - lo) * u[..., 3].unsqueeze(1)
+        + (speed * torch.cos(heading)).unsqueeze(1) * t
+    )
+    free_y = (
+        lo
+        + (hi - lo) * u[..., 4].unsqueeze(1)
+        + (speed * torch.sin(heading)).unsqueeze(1) * t
+    )
+
+    def reflect(z: torch.Tensor) -> torch.Tensor:  # a triangle wave into [lo, hi]
+        phase = torch.remainder(z - lo, 2 * (hi - lo))
+        return lo + torch.where(phase > hi - lo, 2 * (hi - lo) - phase, phase)
+
+    x, y = reflect(free_x), reflect(free_y)  # (N, L, K)
+    spin = (u[..., 5] - 0.5) * 0.3  # radians per frame
+    angle = 2 * math.pi * u[..., 6].unsqueeze(1) + spin.unsqueeze(1) * t
+    coords = (torch.arange(s, dtype=torch.float32) + 0.5) / s
+    py, px = torch.meshgrid(coords, coords, indexing="ij")
+    dx = px - x[..., None, None]  # (N, L, K, S, S)
+    dy = py - y[..., None, None]
+    theta = angle[..., None, None]
+    r = radius[..., None, None]
+    cu = (torch.cos(theta) * dx + torch.sin(theta) * dy) / r
+    cv = (-torch.sin(theta) * dx + torch.cos(theta) * dy) / r
+    level = torch.full_like(cu, 2.0)
+    which_shape = shapes.view(n, 1, k).expand(n, length, k)
+    for shape in range(5):
+        rows = which_shape == shape  # (N, L, K): only these objects are drawn so
+        if rows.any():
+            level[rows] = _levels(shape, cu[rows], cv[rows])
+    alpha = ((1.0 - level) * r * s + 0.5).clamp(0.0, 1.0)  # (N, L, K, S, S)
+    # painter's order: what object k shows is its alpha times what covers it
+    above = torch.ones_like(alpha[:, :, :1])
+    visible = []
+    for j in reversed(range(k)):
+        visible.append(alpha[:, :, j : j + 1] * above)
+        above = above * (1 - alpha[:, :, j : j + 1])
+    visible = torch.cat(visible[::-1], 2)  # (N, L, K, S, S)
+    rgb = (visible.unsqueeze(3) * PALETTE[colours].view(n, 1, k, 3, 1, 1)).sum(2)
+    videos = (rgb.clamp(0, 1) * 255).round().to(torch.uint8)
+    which = visible.argmax(2)  # the object most of a pixel shows
+    covered = visible.sum(2) >= 0.5
+    masks = torch.where(covered, which + 1, torch.zeros_like(which))
+    return videos.to(device), masks.to(device)
+
+
 def make_moving_digits(
     n: int,
     length: int,

@@ -21,6 +21,7 @@ from coursework.pretext.rotation import rotate_batch
 from coursework.pretext.slowness import slow_steady_loss
 from coursework.pretext.sorting import sorting_class
 from coursework.pretext.tiles import shuffle_tiles
+from coursework.pretext.tracking import copy_labels
 from coursework.pretext.video import reverse_clips
 
 
@@ -671,6 +672,73 @@ register_hidden(
         Case(
             "hidden: B=3, T=7, past 4",
             (_rand(_gen(115), 3, 7, 2, 2, 1, device=device), 4),
+        )
+    ],
+)
+
+# ---------------------------------------------------------------- copy_labels
+
+
+def _copy_cases(device: torch.device) -> list[Case]:
+    g = _gen(12)
+
+    def r(*shape, dtype=torch.float32):
+        return torch.randn(*shape, generator=g, dtype=dtype).to(device)
+
+    onehot = torch.nn.functional.one_hot(torch.randint(3, (2, 7), generator=g), 3)
+    return [
+        Case(
+            "float32, B=2, 5 targets, 7 references, D=4, one-hot labels, T=1",
+            (r(2, 5, 4), r(2, 7, 4), onehot.float().to(device), 1.0),
+        ),
+        Case(
+            "float64, B=1, 6 targets, 4 references, D=3, soft labels, T=0.3",
+            (
+                r(1, 6, 3, dtype=torch.float64),
+                r(1, 4, 3, dtype=torch.float64),
+                torch.rand(1, 4, 2, generator=g, dtype=torch.float64).to(device),
+                0.3,
+            ),
+        ),
+        Case(
+            "edge: large similarities (a stable softmax), T=0.05",
+            (10 * r(1, 3, 2), 10 * r(1, 3, 2), onehot[:1, :3].float().to(device), 0.05),
+        ),
+    ]
+
+
+register(
+    Exercise(
+        id="pretext.copy_labels",
+        points=2,
+        reference=copy_labels,
+        cases=_copy_cases,
+        hint=(
+            "Each target position points at the reference positions that look "
+            "like it: compare it with every reference position, turn the "
+            "comparisons into weights that sum to one, and copy the labels with "
+            "those weights.",
+            "The comparisons are dot products of embeddings, one batched matrix "
+            "product (B, N, D) x (B, D, M), divided by the temperature; a softmax "
+            "over the reference axis (the last) gives the weights, and another "
+            "batched matrix product with the labels (B, M, C) the copies.",
+            "return `(target @ reference.transpose(1, 2) / temperature)"
+            ".softmax(-1) @ labels`.",
+        ),
+        grad=True,
+    )
+)
+register_hidden(
+    "pretext.copy_labels",
+    lambda device: [
+        Case(
+            "hidden: B=3, 8 targets, 9 references, D=5, T=0.5",
+            (
+                torch.randn(3, 8, 5, generator=_gen(115)).to(device),
+                torch.randn(3, 9, 5, generator=_gen(116)).to(device),
+                torch.rand(3, 9, 4, generator=_gen(117)).to(device),
+                0.5,
+            ),
         )
     ],
 )

@@ -1,4 +1,4 @@
-"""Figures of notebook 05: tiles and patches, ab bins, the results table, neighbours."""
+"""Figures of notebook 05: tiles, ab bins, the results table, neighbours, tracking."""
 
 from __future__ import annotations
 
@@ -154,3 +154,73 @@ def show_neighbours(
     if title:
         ax.set_title(title, fontsize=9)
     return ax
+
+
+def plot_tracking_iou(
+    curves: Mapping[str, torch.Tensor], ax: Axes | None = None
+) -> Axes:
+    """Mask IoU against frame index, one line per tracking method.
+
+    Args:
+        curves: method -> (L,) mean IoU per frame (frame 0 is the given mask).
+    """
+    if ax is None:
+        fig, ax = plt.subplots(figsize=(6.5, 3.6))
+        set_alt(
+            fig,
+            "Line chart of the mean mask IoU against the frame index for "
+            + ", ".join(curves)
+            + "; at the last frame: "
+            + "; ".join(f"{m} {float(c[-1]):.2f}" for m, c in curves.items()),
+        )
+    markers = "osd^v"
+    for i, (name, curve) in enumerate(curves.items()):
+        ax.plot(curve.cpu().numpy(), marker=markers[i % 5], ms=3, label=name)
+    ax.set_xlabel("frame")
+    ax.set_ylabel("mask IoU (mean over objects and clips)")
+    ax.set_ylim(0, 1.02)
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=8)
+    return ax
+
+
+def show_tracked_masks(
+    frames: torch.Tensor,
+    masks: Mapping[str, torch.Tensor],
+    steps: Sequence[int],
+) -> Figure:
+    """One row per method: frames ``steps`` of a clip with the mask outlines.
+
+    Args:
+        frames: (L, 3, H, W) one clip, uint8 or in [0, 1].
+        masks: method -> (L, H, W) long label maps (0 background).
+        steps: the frame indices to show.
+    """
+    x = frames.float() / 255 if frames.dtype == torch.uint8 else frames.float()
+    rows, cols = len(masks), len(steps)
+    fig, axes = plt.subplots(
+        rows, cols, figsize=(1.3 * cols + 0.8, 1.3 * rows + 0.3), squeeze=False
+    )
+    set_alt(
+        fig,
+        f"A grid of frames {', '.join(map(str, steps))} of one generated clip, one "
+        f"row per method ({', '.join(masks)}), each frame with the outlines of the "
+        "object masks that method carried from frame 0",
+    )
+    for r, (name, lab) in enumerate(masks.items()):
+        n_objects = int(max(lab.max(), 1))
+        for c, t in enumerate(steps):
+            ax = axes[r, c]
+            ax.imshow(x[t].permute(1, 2, 0).cpu().numpy())
+            for k in range(1, n_objects + 1):
+                m = (lab[t] == k).float().cpu().numpy()
+                if m.any() and not m.all():
+                    ax.contour(m, levels=[0.5], colors=[f"C{k % 10}"], linewidths=1.2)
+            ax.set_xticks([])
+            ax.set_yticks([])
+            if r == 0:
+                ax.set_title(f"frame {t}", fontsize=8)
+            if c == 0:
+                ax.set_ylabel(name, fontsize=8)
+    fig.tight_layout()
+    return fig

@@ -11,8 +11,10 @@ jigsaw), ``permutations`` (Hamming permutation sets), ``rotation``,
 (DeepCluster's k-means), ``contrastive`` (NT-Xent, MoCo), ``masked`` (a
 masked autoencoder on a small ViT), ``video`` (shuffle & learn, odd-one-out,
 arrow of time), ``sorting`` (temporal sorting), ``slowness`` (slow and steady
-features), ``prediction`` (next-frame prediction). The classification loss
-every task trains with is the shared :func:`coursework.classifier.classification_loss`.
+features), ``prediction`` (next-frame prediction), ``tracking`` (colourisation
+by copying, and tracking with it; import it as ``coursework.pretext.tracking``).
+The classification loss every task trains with is the shared
+:func:`coursework.classifier.classification_loss`.
 """
 
 from coursework.pretext.augment import augment, color_jitter, grey, random_resized_crop

@@ -139,3 +139,62 @@ def test_untrimmed_segments_match_content():
 def test_untrimmed_too_short_is_a_clear_error():
     with pytest.raises(ValueError, match="too short"):
         make_untrimmed(2, 12, 16, max_segments=3, min_segment=8)
+
+
+def test_tracking_clips_masks_match_the_pixels_and_move():
+    from coursework.data.video import PALETTE, make_tracking_clips
+
+    videos, masks = make_tracking_clips(6, 10, 32, n_objects=2, seed=0)
+    assert videos.shape == (6, 10, 3, 32, 32) and videos.dtype == torch.uint8
+    assert masks.shape == (6, 10, 32, 32) and masks.dtype == torch.long
+    assert set(masks.unique().tolist()) <= {0, 1, 2}
+    again, masks_again = make_tracking_clips(6, 10, 32, n_objects=2, seed=0)
+    other, _ = make_tracking_clips(6, 10, 32, n_objects=2, seed=1)
+    assert torch.equal(videos, again) and torch.equal(masks, masks_again)
+    assert not torch.equal(videos, other)
+    rgb = videos.float().permute(0, 1, 3, 4, 2) / 255  # (N, L, H, W, 3)
+    # background pixels are at most half covered; each object's pixels carry
+    # one palette colour (where two objects' edges meet, a blend)
+    assert float(rgb[masks == 0].max()) <= 0.5 + 1 / 255
+    for i in range(6):
+        seen = []
+        for k in (1, 2):
+            px = rgb[i][masks[i] == k]  # (P, 3)
+            assert px.shape[0] > 0, "every object is visible somewhere in its clip"
+            direction = px / px.norm(dim=1, keepdim=True)
+            colour = torch.nn.functional.normalize(PALETTE, dim=1)
+            best = (direction @ colour.T).argmax(1)
+            main = int(best.mode().values)  # one colour per object, blends at edges
+            assert float((best == main).float().mean()) > 0.8
+            seen.append(main)
+        assert seen[0] != seen[1]  # two objects, two colours
+    # objects move: each object's mask centre changes between the first and last frame
+    ys, xs = torch.meshgrid(torch.arange(32.0), torch.arange(32.0), indexing="ij")
+    for i in range(6):
+        for k in (1, 2):
+            m = (masks[i] == k).float()  # (L, H, W)
+            present = m.sum((1, 2)) > 0
+            if present[0] and present[-1]:
+                cx = (m * xs).sum((1, 2)) / m.sum((1, 2)).clamp(min=1)
+                cy = (m * ys).sum((1, 2)) / m.sum((1, 2)).clamp(min=1)
+                moved = (cx[-1] - cx[0]) ** 2 + (cy[-1] - cy[0]) ** 2
+                assert float(moved) > 0.5
+
+
+def test_tracking_clips_bad_sizes_are_clear_errors():
+    from coursework.data.video import make_tracking_clips
+
+    with pytest.raises(ValueError, match="n_objects"):
+        make_tracking_clips(2, 4, 16, n_objects=5)
+    with pytest.raises(ValueError, match="n >= 1"):
+        make_tracking_clips(0, 4, 16)
+
+
+def test_flow_moved_to_the_shared_layer_is_the_same_estimator():
+    import coursework.data.flow as shared
+    import coursework.video as video
+    import coursework.video.flow as topic
+
+    for name in ("horn_schunck", "horn_schunck_step", "shift", "clip_flow", "grey"):
+        assert getattr(topic, name) is getattr(shared, name)
+        assert getattr(video, name) is getattr(shared, name)

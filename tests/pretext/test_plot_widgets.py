@@ -46,3 +46,19 @@ def test_figures_draw() -> None:
     results = {m: {"probe": 0.5, "finetune": 0.4} for m in ("random", "rotation")}
     assert plot_results(results, ["random", "rotation"], chance=0.1).patches
     assert show_neighbours(x[:2], x[None].expand(2, -1, -1, -1, -1)).images
+
+
+def test_tracking_figures_draw_with_alt_text() -> None:
+    from coursework.plot.alttext import ALT_ATTR
+    from coursework.plot.pretext import plot_tracking_iou, show_tracked_masks
+
+    curves = {"identity": torch.linspace(1, 0.2, 5), "colour": torch.ones(5)}
+    ax = plot_tracking_iou(curves)
+    assert len(ax.lines) == 2
+    assert "colour 1.00" in getattr(ax.figure, ALT_ATTR)
+    frames = torch.rand(5, 3, 8, 8)
+    lab = torch.zeros(5, 8, 8, dtype=torch.long)
+    lab[:, 2:5, 2:5] = 1
+    fig = show_tracked_masks(frames, {"truth": lab, "flow": lab}, [0, 4])
+    assert len(fig.axes) == 4
+    assert "frames 0, 4" in getattr(fig, ALT_ATTR)

@@ -88,6 +88,11 @@ def wrong_next_frame_pairs(clips, past):
     return w[:, :past], w[:, past - 1]
 
 
+def wrong_copy_labels(target, reference, labels, temperature):
+    # softmax over the target axis instead of the reference positions
+    return (target @ reference.transpose(1, 2) / temperature).softmax(1) @ labels
+
+
 WRONG = {
     "pretext.rotate_batch": (wrong_rotate, "differ"),
     "pretext.shuffle_tiles": (wrong_shuffle, "differ"),
@@ -101,4 +106,5 @@ WRONG = {
     "pretext.sorting_class": (wrong_sorting_class, "differ"),
     "pretext.slow_steady_loss": (wrong_slow_steady_loss, "differ"),
     "pretext.next_frame_pairs": (wrong_next_frame_pairs, "differ"),
+    "pretext.copy_labels": (wrong_copy_labels, "differ"),
 }
