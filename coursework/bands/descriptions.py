@@ -147,6 +147,7 @@ SECTIONS: dict[str, dict[int | str, str]] = {
         5: "Rotation", 6: "Colourisation", 7: "Inpainting", 8: "DeepCluster",
         9: "Contrastive learning", "9b": "Masked prediction",
         10: "Video pretext tasks", "10b": "Sorting frames, and slowness",
+        "10c": "Predicting the next frame", "10d": "Colour as tracking",
         11: "Results",
     },
     "06_multimodal": {
@@ -178,7 +179,8 @@ _SECTION_OF = {
         "deepcluster": 8, "simclr": 9, "simclr_paper_colour": 9, "moco": 9,
         "arrow_of_time": 10, "odd_one_out": 10, "shuffle_learn": 10,
         "mae": "9b", "mae_25": "9b", "mae_50": "9b", "mae_75": "9b",
-        "random_vit": "9b", "sorting": "10b", "slowness": "10b", "*": 11,
+        "random_vit": "9b", "sorting": "10b", "slowness": "10b",
+        "shuffle_learn_stride2": 10, "frame_prediction": "10c", "*": 11,
     },
 }
 # Methods that are baselines or ceilings, not something to improve.
@@ -263,6 +265,25 @@ PATTERNS: list[tuple[str, str, str, str, Better, int | str, bool]] = [
     ("04_gan", r"ring_hq_(?P<m>.+)", "High-quality samples on the ring, {m}", F,
      "higher", 5, False),
     # 05 pretext
+    ("05_pretext", r"frame_prediction_mse", "Next-frame prediction, test squared "
+     "error", "", "lower", "10c", False),
+    ("05_pretext", r"frame_prediction_copy_last_mse", "Copying the last frame, test "
+     "squared error (the baseline)", "", "neither", "10c", False),
+    ("05_pretext", r"fork_mse_(?P<m>.+)", "Next frame of a fork clip, squared error "
+     "of the prediction, {m}", "", "neither", "10c", False),
+    ("05_pretext", r"tracking_iou_half_resolution_ceiling", "Best mask IoU a "
+     "perfect copier reaches at half resolution (the ceiling)", F, "neither", "10d",
+     False),
+    ("05_pretext", r"tracking_iou_(?P<m>.+)_last", "Mask IoU at the last frame, "
+     "{m}", F, "higher", "10d", False),
+    ("05_pretext", r"tracking_iou_(?P<m>.+)", "Mean mask IoU over the propagated "
+     "frames, {m}", F, "higher", "10d", False),
+    ("05_pretext", r"tracking_colour_acc", "Colour codes copied right on test "
+     "frame pairs (object pixels)", F, "higher", "10d", False),
+    ("05_pretext", r"tracking_flow_alpha", "Horn-Schunck smoothness weight picked "
+     "for tracking on training clips", "", "neither", "10d", False),
+    ("05_pretext", r"tracking_flow_sigma", "Horn-Schunck blur picked for tracking "
+     "on training clips", "pixels", "neither", "10d", False),
     ("05_pretext", r"probe_(?P<m>.+)_x4_budget", "Linear-probe accuracy, {m}, four "
      "times the pretraining", F, "higher", 11, False),
     ("05_pretext", r"probe_(?P<m>.+)", "Linear-probe accuracy, {m}", F, "higher",
