@@ -267,3 +267,48 @@ def digit_judge(
     )
     n = min(int(x_test.shape[0]), JUDGE_MAX_SAMPLES)
     return DigitJudge(model, x_train, n, history.val["acc"][-1])
+
+
+def judged_alike(
+    recorded: dict[str, float], n_samples: int, fd_real: float, rtol: float = 0.02
+) -> str | None:
+    """Whether another notebook's recorded figures were judged as ours were.
+
+    Two sets of figures are comparable only when the same judge scored the
+    same number of samples (:class:`DigitJudge`). The count is recorded as
+    ``judge_samples``; the judge itself is checked by a fingerprint: the
+    Fréchet distance it gives the grey held-out digits, ``fd_real``, which
+    depends on nothing but the judge's weights, the digits and the count.
+    The same recipe in the same profile gives it up to floating-point noise
+    (thread counts change the order of sums in training), hence ``rtol``; a
+    judge trained otherwise (other epochs, width or data) moves it far more.
+
+    Args:
+        recorded: the other notebook's figures (``recorded_metrics``).
+        n_samples: our judge's ``n_samples``.
+        fd_real: our judge's Fréchet distance of the held-out digits.
+        rtol: relative tolerance on ``fd_real``.
+
+    Returns:
+        ``None`` when judged alike, otherwise a sentence saying why not.
+    """
+    if n_samples < 1 or not fd_real > 0:
+        raise ValueError(
+            f"n_samples must be positive and fd_real a positive distance; got "
+            f"{n_samples} and {fd_real} (pass judge.n_samples and the judge's "
+            "report on the held-out digits)"
+        )
+    count = recorded.get("judge_samples")
+    if count is None:
+        return "it recorded no judged sample count"
+    if int(count) != n_samples:
+        return f"its samples were judged with {int(count)} samples, not {n_samples}"
+    theirs = recorded.get("fd_real")
+    if theirs is None:
+        return "it recorded no Fréchet distance of the held-out digits (fd_real)"
+    if abs(theirs - fd_real) > rtol * fd_real:
+        return (
+            f"its judge gives the held-out digits a Fréchet distance of "
+            f"{theirs:.4g}, ours {fd_real:.4g}: another judge"
+        )
+    return None

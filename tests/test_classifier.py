@@ -126,3 +126,60 @@ def test_digit_judge_is_one_recipe_with_a_fixed_sample_count() -> None:
     _, pred = embed(judge.classifier, fake)
     hits = sum(int(p == y) for p, y in zip(pred.tolist(), labels.tolist()))
     assert judge.class_accuracy(fake, labels) == pytest.approx(hits / 12)
+
+
+def _slow_judged_alike(recorded, n_samples, fd_real, rtol):
+    """The rule spelled out: a count, then the fingerprint, each compared plainly."""
+    if "judge_samples" not in recorded:
+        return False
+    if recorded["judge_samples"] != n_samples:
+        return False
+    if "fd_real" not in recorded:
+        return False
+    lowest, highest = fd_real * (1 - rtol), fd_real * (1 + rtol)
+    return lowest <= recorded["fd_real"] <= highest
+
+
+def test_judged_alike_agrees_with_the_rule_spelled_out() -> None:
+    from coursework.classifier import judged_alike
+
+    cases = [{}, {"fd_real": 12.3}, {"judge_samples": 397.0}]
+    for count in (200.0, 397.0):
+        for fd in (11.9, 12.05, 12.288, 12.5, 12.6, 40.0):
+            cases.append({"judge_samples": count, "fd_real": fd, "fd_x": 1.0})
+    for recorded in cases:
+        why = judged_alike(recorded, 397, 12.288, rtol=0.02)
+        assert (why is None) == _slow_judged_alike(recorded, 397, 12.288, 0.02)
+        if why is not None:
+            assert isinstance(why, str) and why
+    assert "200 samples, not 397" in judged_alike(
+        {"judge_samples": 200.0, "fd_real": 12.288}, 397, 12.288
+    )
+    assert "another judge" in judged_alike(
+        {"judge_samples": 397.0, "fd_real": 40.0}, 397, 12.288
+    )
+    with pytest.raises(ValueError, match="judge.n_samples"):
+        judged_alike({}, 0, 12.0)
+
+
+def test_the_judges_fingerprint_tells_recipes_apart() -> None:
+    """fd_real is the same for the same recipe and moves for another one."""
+    from coursework.classifier import digit_judge, judged_alike
+    from coursework.data import load_images
+    from coursework.runtime import get_profile
+
+    profile = get_profile("ci")
+    x_train, y_train = load_images(profile, "train")
+    x_test, y_test = load_images(profile, "test")
+
+    def fingerprint(prof):
+        judge = digit_judge(prof, x_train, y_train, x_test, y_test, progress=False)
+        return judge(x_test[: judge.n_samples]).fd, judge.n_samples
+
+    fd, n = fingerprint(profile)
+    again, _ = fingerprint(profile)
+    other, _ = fingerprint(profile.replace(epochs=profile.epochs + 2))
+    assert judged_alike({"judge_samples": n, "fd_real": again}, n, fd) is None
+    assert "another judge" in judged_alike(
+        {"judge_samples": n, "fd_real": other}, n, fd
+    )

@@ -216,9 +216,26 @@ PATTERNS: list[tuple[str, str, str, str, Better, int | str, bool]] = [
     ("02_autoregressive", r"blind_spot_pixels_(?P<m>plain|gated)", "Pixels in the "
      "blind spot, {m}", "pixels", "lower", 5, False),
     ("02_autoregressive", r"class_samples_read_correctly", "Class-conditional "
-     "samples that a classifier reads as their class", F, "higher", 7, False),
+     "samples that the course's digit judge reads as their class", F, "higher", 7,
+     False),
     ("02_autoregressive", r"bayes_classifier_accuracy", "Test accuracy of the "
      "conditional PixelCNN as a classifier (Bayes' rule)", F, "higher", 7, False),
+    ("02_autoregressive", r"judge_samples", "Samples judged, for Fréchet distance, "
+     "precision and recall", "", "neither", 7, False),
+    ("02_autoregressive", r"fd_real", "Fréchet distance of held-out grey digits "
+     "(the judge's floor)", "", "neither", 7, False),
+    ("02_autoregressive", r"fd_real_binarised", "Fréchet distance of binarised "
+     "held-out digits (the floor of binary samples)", "", "neither", 7, False),
+    ("02_autoregressive", r"precision_real_binarised", "Precision of binarised "
+     "held-out digits", F, "neither", 7, False),
+    ("02_autoregressive", r"recall_real_binarised", "Recall of binarised held-out "
+     "digits", F, "neither", 7, False),
+    ("02_autoregressive", r"fd_(?P<m>.+)", "Fréchet distance of the samples, {m}",
+     "", "lower", "m", False),
+    ("02_autoregressive", r"precision_(?P<m>.+)", "Precision of the samples, {m}", F,
+     "higher", "m", False),
+    ("02_autoregressive", r"recall_(?P<m>.+)", "Recall of the samples, {m}", F,
+     "higher", "m", False),
     # 03 vae
     ("03_vae", r"neg_elbo", "Negative ELBO on test digits", NATS, "lower", 5, False),
     ("03_vae", r"iwae(?P<k>\d+)", "Negative importance-weighted bound, k = {k}",
@@ -241,6 +258,8 @@ PATTERNS: list[tuple[str, str, str, str, Better, int | str, bool]] = [
      "log p(x) = ELBO + KL", NATS, "lower", 6, False),
     ("03_vae", r"elbo_gap_nats", "Gap between log p(x) and the ELBO", NATS, "lower",
      6, False),
+    ("03_vae", r"fd_real", "Fréchet distance of held-out real digits (the floor)",
+     "", "neither", 12, False),
     ("03_vae", r"fd_vae", "Fréchet distance of the VAE's samples (the course's "
      "digit judge)", "", "lower", 12, False),
     ("03_vae", r"precision_vae", "Precision of the VAE's samples", F, "higher", 12,
