@@ -244,6 +244,9 @@ def _store_bands(
             torch_version=torch_version,
             machine=machine,
         )
+        if not found:  # nothing of this profile among the runs: leave its file be
+            print(f"bands: no run of {profile} with two seeds or more; nothing written")
+            continue
         path = write_bands(profile, found)
         print(f"bands: {len(found)} notebook(s) of {profile} -> {path}")
         failed = [

@@ -98,3 +98,26 @@ def test_no_budget_table_without_the_cpu_profile(bench, monkeypatch, tmp_path, c
     monkeypatch.setattr(bench, "run_notebook", fake)
     assert bench.main(["--profiles", "ci", "--out", str(tmp_path)]) == 0
     assert "budget of" not in capsys.readouterr().out
+
+
+def test_bands_from_runs_of_one_profile_leave_the_other_profiles_file_alone(
+    bench, tmp_path, monkeypatch, capsys
+):
+    import coursework.bands as bands
+
+    monkeypatch.setattr(bands, "BANDS_DIR", tmp_path)
+    rows = [
+        {
+            "notebook": "01_video",
+            "profile": "ci",
+            "seed": seed,
+            "seconds": 9.0,
+            "status": "ok",
+            "metrics": {"flow_epe": 0.2 + seed / 100},
+        }
+        for seed in (0, 1, 2)
+    ]
+    bench._store_bands(rows, ["ci", "cpu"], "2.14.1", "test machine")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["ci.json"]
+    assert bands.load_bands("ci")["01_video"]["metrics"]["flow_epe"]["high"] == 0.22
+    assert "no run of cpu" in capsys.readouterr().out
