@@ -38,7 +38,11 @@ from coursework.plot.multimodal import (  # noqa: E402
     plot_similarity,
     show_clip,
 )
-from coursework.plot.pretext import plot_tiles, show_neighbours  # noqa: E402
+from coursework.plot.pretext import (  # noqa: E402
+    plot_tiles,
+    show_neighbours,
+    show_tracked_masks,
+)
 from coursework.plot.vae import (  # noqa: E402
     plot_factor_heatmap,
     plot_manifold,
@@ -203,6 +207,18 @@ CASES = [
             rand(6, 3, 28, 28), rand(6, 5, 3, 28, 28), title="rotation: nearest"
         ),
         28,
+    ),
+    (
+        "pretext.show_tracked_masks: 4 methods x 5 frames",
+        lambda: show_tracked_masks(
+            rand(16, 3, 32, 32),
+            {
+                m: torch.randint(0, 3, (16, 32, 32), generator=g)
+                for m in ("truth", "identity", "flow", "colour")
+            },
+            [0, 3, 7, 11, 15],
+        ),
+        None,
     ),
     (
         "multimodal.show_clip: 16 frames",
