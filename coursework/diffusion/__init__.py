@@ -6,7 +6,8 @@ arXiv:2006.11239); Song, Meng & Ermon, "Denoising Diffusion Implicit Models"
 Diffusion Probabilistic Models" (ICML 2021, arXiv:2102.09672); Lipman et al.,
 "Flow Matching for Generative Modeling" (ICLR 2023, arXiv:2210.02747); Liu,
 Gong & Liu, "Flow Straight and Fast" (ICLR 2023, arXiv:2209.03003); Ho &
-Salimans, "Classifier-Free Diffusion Guidance" (2022, arXiv:2207.12598).
+Salimans, "Classifier-Free Diffusion Guidance" (2022, arXiv:2207.12598); Lu et
+al., "DPM-Solver++" (2022, arXiv:2211.01095).
 """
 
 from coursework.diffusion.flow import euler_sample, flow_interpolant, flow_matching_loss
@@ -45,6 +46,8 @@ from coursework.diffusion.sampling import (
     ddim_timesteps,
     ddpm_sample,
     ddpm_step,
+    dpm_solver_2m_sample,
+    extrapolate_x0,
 )
 from coursework.diffusion.schedules import (
     Schedule,
@@ -82,6 +85,8 @@ __all__ = [
     "cfg_combine",
     "cosine_schedule",
     "ddim_sample",
+    "dpm_solver_2m_sample",
+    "extrapolate_x0",
     "ddim_step",
     "ddim_timesteps",
     "ddpm_sample",

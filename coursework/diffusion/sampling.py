@@ -12,6 +12,15 @@ arXiv:2010.02502), eq. 12: predict ``x_0``, then step to any earlier time
 + sigma z``, with ``sigma = eta sqrt((1 - ab_t') / (1 - ab_t)) sqrt(1 - ab_t /
 ab_t')``; ``eta = 0`` is deterministic, ``eta = 1`` is DDPM's step (eq. 16).
 
+Lu, Zhou, Bao, Chen, Li & Zhu, "DPM-Solver++: Fast Solver for Guided Sampling
+of Diffusion Probabilistic Models" (arXiv:2211.01095), Algorithm 2
+("multistep second-order", 2M): DDIM with ``eta = 0`` is the first-order
+solver of the same ODE in ``lambda = log(sqrt(ab) / sqrt(1 - ab))`` (their
+section 4); the 2M step is DDIM's step taken with an ``x_0`` extrapolated
+from this step's and the previous step's predictions,
+``D = x0 + (x0 - x0_prev) / (2 r)``, ``r = h_prev / h``, ``h`` the step in
+``lambda``: second order for the same network evaluations.
+
 A *predictor* is any ``(x, time) -> eps`` with ``time`` in [0, 1) of shape
 (B,), e.g. :class:`coursework.diffusion.guidance.Predictor`. Samplers loop over
 Python integers only, so the loop never waits on the device.
@@ -150,4 +159,53 @@ def ddim_sample(
                 x.shape, generator=generator, device=x.device, dtype=x.dtype
             )
         x = ddim_step(x, eps, t, t_prev, schedule, eta, z)
+    return x
+
+
+def extrapolate_x0(
+    x0: torch.Tensor, x0_prev: torch.Tensor, h: float, h_prev: float
+) -> torch.Tensor:
+    """DPM-Solver++(2M)'s ``D = (1 + 1/(2r)) x0 - 1/(2r) x0_prev``, ``r = h_prev / h``.
+
+    ``h`` and ``h_prev`` are this step's and the previous step's sizes in
+    ``lambda`` (half the log signal-to-noise ratio); both must be positive.
+    """
+    if h <= 0 or h_prev <= 0:
+        raise ValueError(
+            f"steps in lambda must be positive; got h={h}, h_prev={h_prev}"
+        )
+    r = h_prev / h
+    return x0 + (x0 - x0_prev) / (2 * r)
+
+
+@torch.no_grad()
+def dpm_solver_2m_sample(
+    predict: PredictFn,
+    x_T: torch.Tensor,  # noqa: N803
+    schedule: Schedule,
+    steps: int,
+    progress: bool = False,
+) -> torch.Tensor:
+    """DPM-Solver++(2M) over DDIM's ``steps`` indices: ``steps`` network evaluations.
+
+    The first step and the last (to the clean data) are DDIM's; every other
+    step is DDIM's step with the extrapolated ``x_0`` of :func:`extrapolate_x0`.
+    The step sizes in ``lambda`` come from the schedule once, before the loop.
+    """
+    taus = ddim_timesteps(schedule.T, steps)
+    ab = schedule.alpha_bar.detach().cpu().double()
+    lam = (0.5 * (ab / (1 - ab)).log()).tolist()
+    x, x0_prev, h_prev = x_T, None, None
+    for i, t in enumerate(tqdm(taus, desc=f"2M-{steps}", disable=not progress)):
+        t_prev = taus[i + 1] if i + 1 < len(taus) else -1
+        eps = predict(x, _time(x, t, schedule.T))
+        x0 = predict_x0(x, eps, t, schedule.alpha_bar)
+        if t_prev < 0:  # the last step: DDIM's, to the predicted clean data
+            return x0
+        h = lam[t_prev] - lam[t]
+        d = x0 if x0_prev is None else extrapolate_x0(x0, x0_prev, h, h_prev)
+        ab_t = at(schedule.alpha_bar, t, x)
+        eps_d = (x - ab_t.sqrt() * d) / (1 - ab_t).sqrt()  # the noise that goes with D
+        x = ddim_step(x, eps_d, t, t_prev, schedule)
+        x0_prev, h_prev = x0, h
     return x
