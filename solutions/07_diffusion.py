@@ -72,6 +72,7 @@ from coursework.diffusion import (
     bits_per_dim,
     cosine_schedule,
     ddim_timesteps,
+    dpm_solver_2m_sample,
     drop_labels,
     euler_path,
     euler_sample,
@@ -961,6 +962,132 @@ plt.tight_layout()
 plt.show()
 
 # %% [markdown]
+# ### Where DDIM's gap comes from
+#
+# DDIM's gap to DDPM has parts we can measure one by one:
+#
+# - **the noise of the figure itself**: DDPM again, with other noise. A
+#   Fréchet distance on a few hundred samples moves between two draws of the
+#   same sampler, and a ratio of two of them moves more;
+# - **the ODE's own limit**: DDIM ($\eta = 0$) with all $T$ steps. With
+#   enough steps every deterministic sampler lands here, on the samples of
+#   the model's probability-flow ODE. What separates this limit from DDPM is
+#   the network's error, which DDPM's fresh noise at every step partly
+#   corrects and the ODE carries to the end (Karras et al., *Elucidating the
+#   Design Space of Diffusion-Based Generative Models*, NeurIPS 2022,
+#   section 4); a better-trained network narrows it;
+# - **the discretisation**: DDIM with 10, 25 and 50 steps against that
+#   limit. DDIM is the first-order solver of this ODE (Lu et al.,
+#   *DPM-Solver*, NeurIPS 2022). Their second-order multistep solver,
+#   DPM-Solver++(2M) (Lu et al. 2022, arXiv:2211.01095, Algorithm 2), takes
+#   DDIM's step with an $\hat x_0$ extrapolated from this step's and the
+#   previous step's predictions, with the same number of network
+#   evaluations: $D = \hat x_0 + (\hat x_0 - \hat x_0^{\text{prev}})/(2r)$, where
+#   $r = h_{\text{prev}}/h$ and $h$ is the step in
+#   $\lambda = \log\big(\sqrt{\bar\alpha_t}/\sqrt{1-\bar\alpha_t}\big)$
+#   (`coursework.diffusion.dpm_solver_2m_sample`).
+
+# %%
+seed_everything(1)
+redraw = judge(to_unit(ancestral_sample(uncond, torch.randn_like(z_judge))))
+ode_limit = judge(to_unit(implicit_sample(uncond, z_judge, T)))
+for k in step_counts:
+    samples[f"2M-{k}"] = to_unit(dpm_solver_2m_sample(uncond, z_judge, schedule, k))
+    reports[f"2M-{k}"] = judge(samples[f"2M-{k}"])
+seconds["2M-10"] = seconds_for_64(
+    lambda z: dpm_solver_2m_sample(uncond, z, schedule, min(10, T))
+)
+ddpm_fd = reports["DDPM"].fd
+print(f"{n_judge} samples each; Fréchet distance, and its ratio to DDPM's")
+print(
+    f"{'sampler':<30}{'steps':>6}{'Fréchet':>9}{'/ DDPM':>8}{'precision':>11}{'recall':>8}"
+)
+gap_rows = [
+    ("DDPM", T, reports["DDPM"]),
+    ("DDPM, other noise", T, redraw),
+    ("DDIM, all T steps (ODE limit)", T, ode_limit),
+    *[(f"DDIM-{k}", k, reports[f"DDIM-{k}"]) for k in step_counts],
+    *[(f"DPM-Solver++(2M)-{k}", k, reports[f"2M-{k}"]) for k in step_counts],
+]
+for name, n_steps, r in gap_rows:
+    print(
+        f"{name:<30}{n_steps:>6}{r.fd:>9.2f}{r.fd / ddpm_fd:>8.2f}"
+        f"{r.precision:>11.3f}{r.recall:>8.3f}"
+    )
+k_lo, k_hi = step_counts[0], step_counts[-1]
+print(
+    f"two draws of DDPM differ by {abs(redraw.fd - ddpm_fd) / ddpm_fd:.0%}; the ODE's "
+    f"limit is {ode_limit.fd / ddpm_fd:.2f}x DDPM; DDIM-{k_hi} is "
+    f"{reports[f'DDIM-{k_hi}'].fd / ode_limit.fd:.2f}x that limit, DDIM-{k_lo} "
+    f"{reports[f'DDIM-{k_lo}'].fd / ode_limit.fd:.2f}x, 2M-{k_lo} "
+    f"{reports[f'2M-{k_lo}'].fd / ode_limit.fd:.2f}x"
+)
+for name, limit in (
+    (f"DDIM-{k_hi}", 1.25),
+    (f"DDIM-{k_lo}", 2.0),
+    (f"2M-{k_hi}", 1.25),
+    (f"2M-{k_lo}", 2.0),
+):
+    ratio = reports[name].fd / ddpm_fd
+    verdict = "within" if ratio <= limit else "not within"
+    print(f"{name}: {ratio:.2f}x DDPM, {verdict} {limit:g}x")
+fig, axes = plt.subplots(1, 2, figsize=(10, 3.6))
+axes[0].plot(
+    step_counts, [reports[f"DDIM-{k}"].fd for k in step_counts], "o-", label="DDIM"
+)
+axes[0].plot(
+    step_counts,
+    [reports[f"2M-{k}"].fd for k in step_counts],
+    "s--",
+    label="DPM-Solver++(2M)",
+)
+axes[0].axhspan(
+    min(ddpm_fd, redraw.fd),
+    max(ddpm_fd, redraw.fd),
+    color="k",
+    alpha=0.15,
+    label=f"DDPM, two draws ({T} steps)",
+)
+axes[0].axhline(ode_limit.fd, color="C3", ls="-.", label=f"DDIM, all {T} steps")
+axes[0].axhline(
+    reports["real (held out)"].fd, color="g", ls=":", label="held-out digits"
+)
+axes[0].set(
+    xscale="log",
+    xlabel="network evaluations",
+    ylabel="Fréchet distance",
+    title="first- and second-order ODE steps",
+)
+axes[0].legend(fontsize=8)
+show_images(
+    samples[f"2M-{k_lo}"][:16],
+    nrow=4,
+    ax=axes[1],
+    title=f"DPM-Solver++(2M), {k_lo} steps",
+)
+set_alt(
+    fig,
+    "Left, Fréchet distance against network evaluations for DDIM ("
+    + "; ".join(f"{k}: {reports[f'DDIM-{k}'].fd:.1f}" for k in step_counts)
+    + ") and DPM-Solver++(2M) ("
+    + "; ".join(f"{k}: {reports[f'2M-{k}'].fd:.1f}" for k in step_counts)
+    + f"), beside a band between two draws of DDPM ({ddpm_fd:.1f} and "
+    f"{redraw.fd:.1f}), DDIM with all {T} steps ({ode_limit.fd:.1f}) and the "
+    f"held-out digits ({reports['real (held out)'].fd:.1f}). Right, 16 samples of "
+    f"DPM-Solver++(2M) with {k_lo} steps, the same noise as the DDIM grid above",
+)
+plt.tight_layout()
+plt.show()
+
+# %% [markdown]
+# How to read it: where the ODE's limit sits above DDPM, no deterministic
+# sampler, however many steps it takes, reaches DDPM on this network; the
+# first-order DDIM needs many steps to reach that limit, and the second-order
+# step gets there with far fewer. Where the two draws of DDPM differ by as
+# much as a target's margin, one run cannot say whether a sampler is within
+# it: the benchmark's bands over seeds can.
+
+# %% [markdown]
 # ### What each recipe bought
 #
 # Each ingredient was measured on its own by `benchmarks/diffusion_recipes.py`:
@@ -1362,7 +1489,9 @@ for nb, values in recorded.items():
         continue
     why = judged_alike(values, n_judge, fd_real_ours)
     if why is not None:
-        not_alike.append(f"{nb}: not judged as here ({why}); rerun it to put its rows here")
+        not_alike.append(
+            f"{nb}: not judged as here ({why}); rerun it to put its rows here"
+        )
         continue
     for name in judged:
         label = labels_02.get(name, name) if nb.startswith("02") else name
@@ -1377,7 +1506,9 @@ for nb, values in recorded.items():
                 nan,
             )
         )
-diffusion_samplers = ["DDPM"] + [f"DDIM-{k}" for k in step_counts]
+diffusion_samplers = ["DDPM"] + [
+    f"{m}-{k}" for m in ("DDIM", "2M") for k in step_counts
+]
 best_sampler = min(diffusion_samplers, key=lambda k: reports[k].fd)
 best = reports[best_sampler]
 
@@ -1396,6 +1527,9 @@ rows += [
     ),
     sample_row("07 DDIM-10", reports[f"DDIM-{step_counts[0]}"], seconds["DDIM-10"]),
     sample_row(f"07 DDIM-{step_counts[-1]}", reports[f"DDIM-{step_counts[-1]}"]),
+    sample_row(
+        "07 DPM-Solver++(2M)-10", reports[f"2M-{step_counts[0]}"], seconds["2M-10"]
+    ),
     sample_row(
         "07 flow, 10 Euler steps", reports[f"flow-{step_counts[0]}"], seconds["flow-10"]
     ),
@@ -1510,9 +1644,10 @@ if gans:
 # The figures the benchmark reports: modes covered on the ring and grid (means
 # over seeds) for diffusion (with Fourier features, and the plain MLP) and
 # flow matching; the diffusion bound in bits/dim on every test digit; the
-# number of samples every set was judged with; Fréchet distances for DDPM,
-# DDIM with 10, 25 and 50 steps (or at most $T$) and the flow with 10, 25
-# and 50 Euler steps, the best diffusion sampler's with its precision and
+# number of samples every set was judged with; Fréchet distances for DDPM
+# (and DDPM again with other noise), DDIM with 10, 25 and 50 steps (or at
+# most $T$) and with all $T$, DPM-Solver++(2M) with 10, 25 and 50 steps, and
+# the flow with 10, 25 and 50 Euler steps, the best diffusion sampler's with its precision and
 # recall; the flow and its reflow with 1, 2 and 4 Euler steps and their
 # straightness; class accuracy and Fréchet distance under guidance weights
 # 0, 1, 3, 5; and seconds for 64 samples on the run's device.
@@ -1541,7 +1676,10 @@ record_metrics(
     precision_ddpm=reports["DDPM"].precision,
     recall_ddpm=reports["DDPM"].recall,
     fd_real=reports["real (held out)"].fd,
+    fd_ddpm_redraw=redraw.fd,
+    fd_ddim_all_steps=ode_limit.fd,
     **{f"fd_ddim_{k}": reports[f"DDIM-{k}"].fd for k in step_counts},
+    **{f"fd_dpm_solver_2m_{k}": reports[f"2M-{k}"].fd for k in step_counts},
     **{f"fd_flow_{k}": reports[f"flow-{k}"].fd for k in step_counts},
     **{f"fd_flow_{k}": reports[f"flow-{k}"].fd for k in reflow_steps},
     **{f"fd_reflow_{k}": reports[f"reflow-{k}"].fd for k in reflow_steps},
@@ -1553,6 +1691,7 @@ record_metrics(
     **{f"cfg_recall_w{w:g}": r.recall for w, r in cfg_reports.items()},
     sampling_seconds_ddpm=seconds["DDPM"],
     sampling_seconds_ddim_10=seconds["DDIM-10"],
+    sampling_seconds_dpm_solver_2m_10=seconds["2M-10"],
     sampling_seconds_flow_10=seconds["flow-10"],
 )
 

@@ -379,6 +379,12 @@ PATTERNS: list[tuple[str, str, str, str, Better, int | str, bool]] = [
      "lower", 2, False),
     ("07_diffusion", r"fd_ddim_(?P<k>\d+)", "Fréchet distance, DDIM with {k} steps",
      "", "lower", 5, False),
+    ("07_diffusion", r"fd_ddim_all_steps", "Fréchet distance, DDIM with all T "
+     "steps (the probability-flow ODE's limit)", "", "lower", 5, False),
+    ("07_diffusion", r"fd_ddpm_redraw", "Fréchet distance, DDPM again with other "
+     "noise (how far two draws differ)", "", "lower", 5, False),
+    ("07_diffusion", r"fd_dpm_solver_2m_(?P<k>\d+)", "Fréchet distance, "
+     "DPM-Solver++(2M) with {k} steps", "", "lower", 5, False),
     ("07_diffusion", r"fd_flow_(?P<k>\d+)", "Fréchet distance, flow matching with "
      "{k} Euler steps", "", "lower", 6, False),
     ("07_diffusion", r"precision_ddpm", "Precision, DDPM", F, "higher", 5, False),
@@ -387,10 +393,11 @@ PATTERNS: list[tuple[str, str, str, str, Better, int | str, bool]] = [
      "samples, guidance weight {w}", F, "higher", 7, False),
     ("07_diffusion", r"cfg_fd_w(?P<w>[\d.]+)", "Fréchet distance of guided samples, "
      "guidance weight {w}", "", "lower", 7, False),
-    ("07_diffusion", r"sampling_seconds_(?P<m>ddpm|ddim_10|flow_10)", "Sampling "
-     "time, {m}", "s", "lower", 5, True),
+    ("07_diffusion", r"sampling_seconds_(?P<m>ddpm|ddim_10|dpm_solver_2m_10|flow_10)",
+     "Sampling time, {m}", "s", "lower", 5, True),
     ("07_diffusion", r"fd_best_diffusion", "Fréchet distance, the best "
-     "unconditional diffusion sampler (DDPM or DDIM)", "", "lower", 5, False),
+     "unconditional diffusion sampler (DDPM, DDIM or DPM-Solver++(2M))", "",
+     "lower", 5, False),
     ("07_diffusion", r"fd_reflow_(?P<k>\d+)", "Fréchet distance, rectified flow "
      "after one reflow, {k} Euler steps", "", "lower", 6, False),
     ("07_diffusion", r"precision_best", "Precision, the best diffusion sampler", F,
