@@ -1,22 +1,25 @@
 """How far DDIM falls behind the full DDPM chain in notebook 07, seed by seed.
 
-Trains notebook 07's digit model (its recipe: v prediction, a moving average
-of the weights, a warm-up, 8 x 8 digits, ``profile.diffusion_steps`` steps)
-once per seed, keeps several moving averages at once, and judges samplers of
-the DDIM family (Song, Meng & Ermon, ICLR 2021) against DDPM's ancestral
-chain with the course's digit judge, the same noise for every sampler:
+Trains notebook 07's digit model with its recipe (v prediction, the moving
+average, the warm-up, 8 x 8 digits, ``profile.diffusion_steps`` steps; or
+``--steps``) once per seed, then judges samplers of the same network with the
+course's digit judge, every one from the same noise:
 
-- the spacing of DDIM's sub-sequence: ``linear`` (evenly spread) or
-  ``quadratic`` (their appendix D.2, used for CIFAR-10: denser at low noise);
-- ``eta`` (0: deterministic; 1: DDPM's variance on the sub-sequence);
-- clipping the predicted ``x0`` or not;
-- the moving average's decay.
+- DDPM's ancestral chain, twice (the second with other noise: how far two
+  draws of one sampler differ);
+- DDIM (Song, Meng & Ermon, ICLR 2021) with 10, 25, 50 and all ``T`` steps
+  (the last is the probability-flow ODE's limit), with the sub-sequence
+  spread evenly (``linear``), quadratically (their appendix D.2, used for
+  CIFAR-10), or ``trailing`` (Lin et al., "Common Diffusion Noise Schedules
+  and Sample Steps Are Flawed", WACV 2024: no evaluation at the last index);
+- DDIM's ``eta`` (0 deterministic, 1 DDPM's variance on the sub-sequence);
+- DPM-Solver++(2M) (Lu et al. 2022, arXiv:2211.01095), the second-order
+  multistep step, with the same spacings.
 
-A second draw of DDPM with other noise says how much Fréchet distance moves
-between two sets of the same size from the same model (the ratio's noise).
+Every line is JSON (``--out`` appends). Models are cached in ``--cache``.
 
     .venv/bin/python benchmarks/ddim_gap.py --profile cpu --seeds 0 1 2 \\
-        --out /tmp/ddim_gap.jsonl
+        --threads 1 --out /tmp/ddim_gap.jsonl
 """
 
 from __future__ import annotations
@@ -29,6 +32,7 @@ import time
 from pathlib import Path
 
 import torch
+import torch.nn.functional as F
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -49,25 +53,42 @@ from coursework.diffusion.recipes import (  # noqa: E402
     NoisePrediction,
     attach_recipes,
 )
+from coursework.diffusion.sampling import extrapolate_x0  # noqa: E402
+from coursework.diffusion.schedules import predict_x0  # noqa: E402
 from coursework.runtime import get_profile, seed_everything, set_threads  # noqa: E402
 from coursework.train import TensorLoader, fit  # noqa: E402
 
-DECAYS = (0.999,)
+SPACINGS = ("linear", "quadratic", "trailing")
+# (sampler, spacing, steps, eta); steps None means all T
+VARIANTS = [
+    ("ddim", "linear", None, 0.0),
+    *[("ddim", s, k, 0.0) for s in SPACINGS for k in (10, 25, 50)],
+    *[
+        ("ddim", s, k, e)
+        for s in ("linear", "quadratic")
+        for k in (10, 50)
+        for e in (0.5, 1.0)
+    ],
+    *[("2m", s, k, 0.0) for s in SPACINGS for k in (10, 25, 50)],
+]
 
 
 def spacing(T: int, steps: int, kind: str) -> list[int]:  # noqa: N803
-    """DDIM's sub-sequence, last first: evenly spread or quadratic in the index."""
+    """A sub-sequence of 0 .. T-1, last first."""
     if kind == "linear":
-        taus = torch.linspace(0, T - 1, steps)
+        taus = torch.linspace(0, T - 1, steps).round().long().tolist()
     elif kind == "quadratic":
-        taus = torch.linspace(0, math.sqrt(T - 1), steps) ** 2
+        taus = (torch.linspace(0, math.sqrt(T - 1), steps) ** 2).round().long().tolist()
+    elif kind == "trailing":
+        taus = [round(T - i * T / steps) - 1 for i in range(steps)]
     else:
-        raise ValueError(kind)
-    return sorted(set(taus.round().long().tolist()), reverse=True)
+        raise ValueError(f"spacing must be one of {SPACINGS}; got {kind!r}")
+    return sorted(set(taus), reverse=True)
 
 
 @torch.no_grad()
 def ddim(predict, z, sched, taus, eta=0.0, seed=7):
+    """DDIM over an explicit sub-sequence (the package's spreads it evenly)."""
     g = torch.Generator().manual_seed(seed)
     x = z
     for i, t in enumerate(taus):
@@ -78,14 +99,44 @@ def ddim(predict, z, sched, taus, eta=0.0, seed=7):
     return x
 
 
-def train(seed: int, profile, cache: Path) -> dict:
-    steps = profile.diffusion_steps
-    path = cache / f"{profile.name}_seed{seed}.pt"
-    if steps != 5000:
-        path = cache / f"{profile.name}_seed{seed}_steps{steps}.pt"
+@torch.no_grad()
+def second_order(predict, z, sched, taus):
+    """DPM-Solver++(2M) over an explicit sub-sequence (as the package's)."""
+    ab = sched.alpha_bar.double()
+    lam = (0.5 * (ab / (1 - ab)).log()).tolist()
+    x, x0_prev, h_prev = z, None, None
+    for i, t in enumerate(taus):
+        t_prev = taus[i + 1] if i + 1 < len(taus) else -1
+        eps = predict(x, torch.full((x.shape[0],), t / sched.T))
+        x0 = predict_x0(x, eps, t, sched.alpha_bar)
+        if t_prev < 0:
+            return x0
+        h = lam[t_prev] - lam[t]
+        d = x0 if x0_prev is None else extrapolate_x0(x0, x0_prev, h, h_prev)
+        a = float(ab[t])
+        x = ddim_step(x, (x - a**0.5 * d) / (1 - a) ** 0.5, t, t_prev, sched)
+        x0_prev, h_prev = x0, h
+    return x
+
+
+def samplers(predict, z, sched):
+    """(name, samples) for DDPM twice and every variant, from the noise z."""
+    yield "ddpm", ddpm_sample(predict, z, sched)
+    yield "ddpm other noise", ddpm_sample(predict, torch.randn_like(z), sched)
+    for kind, space, k, eta in VARIANTS:
+        taus = spacing(sched.T, k or sched.T, space)
+        name = f"{kind} {space} {k or 'T'} eta {eta:g}"
+        if kind == "ddim":
+            yield name, ddim(predict, z, sched, taus, eta)
+        else:
+            yield name, second_order(predict, z, sched, taus)
+
+
+def train(seed: int, profile, cache: Path):
+    """Notebook 07's digit model and its moving average (cached per seed)."""
+    path = cache / f"{profile.name}_seed{seed}_steps{profile.diffusion_steps}.pt"
     if path.exists():
         return torch.load(path, weights_only=False)
-    seed_everything(seed)
     small, y = load_images(profile, "train", image_size=8)
     data = to_symmetric(torch.round(small.clamp(0, 1) * 255), 256)
     sched = linear_schedule(profile.diffusion_T)
@@ -94,18 +145,12 @@ def train(seed: int, profile, cache: Path) -> dict:
     loader = TensorLoader(data, y, batch_size=profile.batch_size)
     epochs = max(4, math.ceil(profile.diffusion_steps / len(loader)))
     opt = torch.optim.Adam(net.parameters(), lr=1e-3)
-    emas = {d: EMA(net, d) for d in DECAYS}
-    attach_recipes(opt, net, emas[DECAYS[0]], 100)
-    for d in DECAYS[1:]:
-        attach_recipes(opt, net, emas[d], 0)
+    ema = EMA(net, 0.999)
+    attach_recipes(opt, net, ema, 100)
     objective = DenoisingObjective(sched, "v", None, net.null_label, 0.2)
     start = time.perf_counter()
     fit(net, loader, objective, opt, epochs, grad_clip=1.0, progress=False)
-    out = {
-        "seconds": time.perf_counter() - start,
-        "live": net.eval(),
-        **{d: e.model for d, e in emas.items()},
-    }
+    out = {"seconds": time.perf_counter() - start, "model": ema.model}
     torch.save(out, path)
     return out
 
@@ -114,10 +159,10 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--profile", default="cpu")
     parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
+    parser.add_argument("--steps", type=int, default=None, help="training steps")
     parser.add_argument("--out", default=None)
     parser.add_argument("--threads", default=None)
     parser.add_argument("--cache", default="/tmp/ddim_gap")
-    parser.add_argument("--steps", type=int, default=None)
     args = parser.parse_args()
     set_threads(args.threads)
     profile = get_profile(args.profile)
@@ -128,68 +173,46 @@ def main() -> None:
     x_tr, y_tr = load_images(profile, "train")
     x_te, y_te = load_images(profile, "test")
     judge = digit_judge(profile, x_tr, y_tr, x_te, y_te, progress=False)
-    n = judge.n_samples
-    size = profile.image_size
+    n, size = judge.n_samples, profile.image_size
 
     def unit(x):
         x = ((x + 1) / 2).clamp(0, 1)
-        x = torch.nn.functional.interpolate(
-            x, size=(size, size), mode="bilinear", align_corners=False
-        )
+        x = F.interpolate(x, size=(size, size), mode="bilinear", align_corners=False)
         return x.clamp(0, 1)
 
-    def emit(rec):
-        line = json.dumps(rec)
+    def emit(record):
+        line = json.dumps(record)
         print(line, flush=True)
         if args.out:
             with open(args.out, "a") as f:
                 f.write(line + "\n")
 
-    emit({"seed": None, "sampler": "real", "fd": round(judge(x_te[:n]).fd, 2)})
+    emit({"sampler": "real (held out)", "fd": round(judge(x_te[:n]).fd, 2), "n": n})
+    sched = linear_schedule(profile.diffusion_T)
     for seed in args.seeds:
-        models = train(seed, profile, cache)
-        sched = linear_schedule(profile.diffusion_T)
-        T = sched.T  # noqa: N806
-        for decay in DECAYS:
-            model = models[decay]
-            for clip in (True,):
-                predict = NoisePrediction(
-                    Predictor(model, null_label=model.null_label), sched, "v", clip
-                )
-                seed_everything(seed)
-                z = torch.randn(n, 1, 8, 8)
-                runs = {}
-                runs["ddpm"] = lambda: ddpm_sample(predict, z, sched)
-                runs["ddpm_other_noise"] = lambda: ddpm_sample(
-                    predict, torch.randn(n, 1, 8, 8), sched
-                )
-                for kind, k, eta in [
-                    ("linear", 10, 0.0), ("linear", 25, 0.0), ("linear", 50, 0.0),
-                    ("linear", T, 0.0), ("quadratic", 10, 0.0),
-                    ("quadratic", 50, 0.5), ("quadratic", 25, 0.5),
-                    ("quadratic", 10, 0.5), ("linear", 50, 0.2),
-                    ("linear", 50, 0.3), ("quadratic", 50, 0.3),
-                ]:
-                    if True:
-                            runs[f"ddim{k}_{kind}_eta{eta}"] = (
-                                lambda k=k, kind=kind, eta=eta: ddim(
-                                    predict, z, sched, spacing(T, k, kind), eta
-                                )
-                            )
-                for name, fn in runs.items():
-                    r = judge(unit(fn()))
-                    emit(
-                        {
-                            "seed": seed,
-                            "decay": decay,
-                            "clip": clip,
-                            "sampler": name,
-                            "steps": profile.diffusion_steps,
-                            "fd": round(r.fd, 2),
-                            "p": round(r.precision, 3),
-                            "r": round(r.recall, 3),
-                        }
-                    )
+        trained = train(seed, profile, cache)
+        model = trained["model"]
+        predict = NoisePrediction(
+            Predictor(model, null_label=model.null_label), sched, "v", clip=True
+        )
+        seed_everything(seed)
+        z = torch.randn(n, 1, 8, 8)
+        base = None
+        for name, x in samplers(predict, z, sched):
+            r = judge(unit(x))
+            base = base or r.fd
+            emit(
+                {
+                    "seed": seed,
+                    "train_steps": profile.diffusion_steps,
+                    "train_s": round(trained["seconds"], 1),
+                    "sampler": name,
+                    "fd": round(r.fd, 2),
+                    "vs_ddpm": round(r.fd / base, 3),
+                    "precision": round(r.precision, 3),
+                    "recall": round(r.recall, 3),
+                }
+            )
 
 
 if __name__ == "__main__":
