@@ -71,6 +71,7 @@ from coursework.diffusion import (
     attach_recipes,
     bits_per_dim,
     cosine_schedule,
+    ddim_sample,
     ddim_timesteps,
     dpm_solver_2m_sample,
     drop_labels,
@@ -985,7 +986,12 @@ plt.show()
 #   evaluations: $D = \hat x_0 + (\hat x_0 - \hat x_0^{\text{prev}})/(2r)$, where
 #   $r = h_{\text{prev}}/h$ and $h$ is the step in
 #   $\lambda = \log\big(\sqrt{\bar\alpha_t}/\sqrt{1-\bar\alpha_t}\big)$
-#   (`coursework.diffusion.dpm_solver_2m_sample`).
+#   (`coursework.diffusion.dpm_solver_2m_sample`);
+# - **fresh noise on the sub-sequence**: DDIM's $\eta$ between 0 and 1 adds
+#   noise at every step as DDPM does, and so corrects errors too. We take
+#   $\eta = 0.5$ with the quadratic sub-sequence the DDIM paper uses for
+#   CIFAR-10 (its appendix D.2; denser at low noise, where a digit's strokes
+#   are drawn): `ddim_sample(..., eta=0.5, spacing="quadratic")`.
 
 # %%
 seed_everything(1)
@@ -994,6 +1000,11 @@ ode_limit = judge(to_unit(implicit_sample(uncond, z_judge, T)))
 for k in step_counts:
     samples[f"2M-{k}"] = to_unit(dpm_solver_2m_sample(uncond, z_judge, schedule, k))
     reports[f"2M-{k}"] = judge(samples[f"2M-{k}"])
+stochastic = f"DDIM-{step_counts[-1]}, eta 0.5"
+samples[stochastic] = to_unit(
+    ddim_sample(uncond, z_judge, schedule, step_counts[-1], 0.5, spacing="quadratic")
+)
+reports[stochastic] = judge(samples[stochastic])
 seconds["2M-10"] = seconds_for_64(
     lambda z: dpm_solver_2m_sample(uncond, z, schedule, min(10, T))
 )
@@ -1008,6 +1019,7 @@ gap_rows = [
     ("DDIM, all T steps (ODE limit)", T, ode_limit),
     *[(f"DDIM-{k}", k, reports[f"DDIM-{k}"]) for k in step_counts],
     *[(f"DPM-Solver++(2M)-{k}", k, reports[f"2M-{k}"]) for k in step_counts],
+    ("DDIM, eta 0.5, quadratic", step_counts[-1], reports[stochastic]),
 ]
 for name, n_steps, r in gap_rows:
     print(
@@ -1027,6 +1039,7 @@ for name, limit in (
     (f"DDIM-{k_lo}", 2.0),
     (f"2M-{k_hi}", 1.25),
     (f"2M-{k_lo}", 2.0),
+    (stochastic, 1.25),
 ):
     ratio = reports[name].fd / ddpm_fd
     verdict = "within" if ratio <= limit else "not within"
@@ -1047,6 +1060,13 @@ axes[0].axhspan(
     color="k",
     alpha=0.15,
     label=f"DDPM, two draws ({T} steps)",
+)
+axes[0].plot(
+    [step_counts[-1]],
+    [reports[stochastic].fd],
+    "^",
+    ms=9,
+    label="DDIM, eta 0.5, quadratic",
 )
 axes[0].axhline(ode_limit.fd, color="C3", ls="-.", label=f"DDIM, all {T} steps")
 axes[0].axhline(
@@ -1071,7 +1091,8 @@ set_alt(
     + "; ".join(f"{k}: {reports[f'DDIM-{k}'].fd:.1f}" for k in step_counts)
     + ") and DPM-Solver++(2M) ("
     + "; ".join(f"{k}: {reports[f'2M-{k}'].fd:.1f}" for k in step_counts)
-    + f"), beside a band between two draws of DDPM ({ddpm_fd:.1f} and "
+    + f"), a triangle for DDIM with eta 0.5 and {step_counts[-1]} quadratic steps "
+    f"({reports[stochastic].fd:.1f}), beside a band between two draws of DDPM ({ddpm_fd:.1f} and "
     f"{redraw.fd:.1f}), DDIM with all {T} steps ({ode_limit.fd:.1f}) and the "
     f"held-out digits ({reports['real (held out)'].fd:.1f}). Right, 16 samples of "
     f"DPM-Solver++(2M) with {k_lo} steps, the same noise as the DDIM grid above",
@@ -1083,7 +1104,8 @@ plt.show()
 # How to read it: where the ODE's limit sits above DDPM, no deterministic
 # sampler, however many steps it takes, reaches DDPM on this network; the
 # first-order DDIM needs many steps to reach that limit, and the second-order
-# step gets there with far fewer. Where the two draws of DDPM differ by as
+# step gets there with far fewer. Fresh noise ($\eta > 0$) is what lets a
+# sampler with few steps fall below the ODE's limit, as DDPM does. Where the two draws of DDPM differ by as
 # much as a target's margin, one run cannot say whether a sampler is within
 # it: the benchmark's bands over seeds can.
 
@@ -1506,8 +1528,10 @@ for nb, values in recorded.items():
                 nan,
             )
         )
-diffusion_samplers = ["DDPM"] + [
-    f"{m}-{k}" for m in ("DDIM", "2M") for k in step_counts
+diffusion_samplers = [
+    "DDPM",
+    stochastic,
+    *[f"{m}-{k}" for m in ("DDIM", "2M") for k in step_counts],
 ]
 best_sampler = min(diffusion_samplers, key=lambda k: reports[k].fd)
 best = reports[best_sampler]
@@ -1646,7 +1670,8 @@ if gans:
 # flow matching; the diffusion bound in bits/dim on every test digit; the
 # number of samples every set was judged with; Fréchet distances for DDPM
 # (and DDPM again with other noise), DDIM with 10, 25 and 50 steps (or at
-# most $T$) and with all $T$, DPM-Solver++(2M) with 10, 25 and 50 steps, and
+# most $T$) and with all $T$, DDIM with $\eta = 0.5$ and 50 quadratic
+# steps, DPM-Solver++(2M) with 10, 25 and 50 steps, and
 # the flow with 10, 25 and 50 Euler steps, the best diffusion sampler's with its precision and
 # recall; the flow and its reflow with 1, 2 and 4 Euler steps and their
 # straightness; class accuracy and Fréchet distance under guidance weights
@@ -1680,6 +1705,7 @@ record_metrics(
     fd_ddim_all_steps=ode_limit.fd,
     **{f"fd_ddim_{k}": reports[f"DDIM-{k}"].fd for k in step_counts},
     **{f"fd_dpm_solver_2m_{k}": reports[f"2M-{k}"].fd for k in step_counts},
+    **{f"fd_ddim_stochastic_{step_counts[-1]}": reports[stochastic].fd},
     **{f"fd_flow_{k}": reports[f"flow-{k}"].fd for k in step_counts},
     **{f"fd_flow_{k}": reports[f"flow-{k}"].fd for k in reflow_steps},
     **{f"fd_reflow_{k}": reports[f"reflow-{k}"].fd for k in reflow_steps},

@@ -381,6 +381,8 @@ PATTERNS: list[tuple[str, str, str, str, Better, int | str, bool]] = [
      "", "lower", 5, False),
     ("07_diffusion", r"fd_ddim_all_steps", "Fréchet distance, DDIM with all T "
      "steps (the probability-flow ODE's limit)", "", "lower", 5, False),
+    ("07_diffusion", r"fd_ddim_stochastic_(?P<k>\d+)", "Fréchet distance, DDIM "
+     "with eta 0.5 and {k} quadratic steps", "", "lower", 5, False),
     ("07_diffusion", r"fd_ddpm_redraw", "Fréchet distance, DDPM again with other "
      "noise (how far two draws differ)", "", "lower", 5, False),
     ("07_diffusion", r"fd_dpm_solver_2m_(?P<k>\d+)", "Fréchet distance, "

@@ -129,11 +129,29 @@ def ddpm_sample(
     return x
 
 
-def ddim_timesteps(T: int, steps: int) -> list[int]:  # noqa: N803
-    """``steps`` indices spread evenly over 0 .. T-1, last first (DDIM's tau)."""
+SPACINGS = ("linear", "quadratic")
+
+
+def ddim_timesteps(T: int, steps: int, spacing: str = "linear") -> list[int]:  # noqa: N803
+    """``steps`` indices from 0 to T-1, last first (DDIM's sub-sequence tau).
+
+    ``"linear"`` spreads them evenly; ``"quadratic"`` puts index ``i`` at
+    ``(T - 1) (i / (steps - 1))^2``, denser at low noise (the DDIM paper's
+    appendix D.2 uses a quadratic sequence for CIFAR-10), each at least one
+    above the previous so that there are exactly ``steps`` of them.
+    """
     if not 1 <= steps <= T:
         raise ValueError(f"DDIM needs 1 <= steps <= T={T}; got steps={steps}")
-    taus = torch.linspace(0, T - 1, steps).round().long().unique().tolist()
+    if spacing == "linear":
+        taus = torch.linspace(0, T - 1, steps).round().long().unique().tolist()
+    elif spacing == "quadratic":
+        taus = []
+        for i in range(steps):
+            q = round((T - 1) * (i / max(steps - 1, 1)) ** 2)
+            taus.append(max(q, taus[-1] + 1) if taus else q)
+        taus[-1] = T - 1  # the last index stays the noisiest
+    else:
+        raise ValueError(f"spacing must be one of {SPACINGS}; got {spacing!r}")
     return taus[::-1]
 
 
@@ -146,9 +164,14 @@ def ddim_sample(
     eta: float = 0.0,
     generator: torch.Generator | None = None,
     progress: bool = False,
+    spacing: str = "linear",
 ) -> torch.Tensor:
-    """DDIM with ``steps`` network evaluations from the noise ``x_T`` (B, ...)."""
-    taus = ddim_timesteps(schedule.T, steps)
+    """DDIM with ``steps`` network evaluations from the noise ``x_T`` (B, ...).
+
+    ``spacing`` picks the sub-sequence (:func:`ddim_timesteps`); ``eta > 0``
+    draws ``z`` with ``generator`` (the global one when ``None``).
+    """
+    taus = ddim_timesteps(schedule.T, steps, spacing)
     x = x_T
     for i, t in enumerate(tqdm(taus, desc=f"DDIM-{steps}", disable=not progress)):
         t_prev = taus[i + 1] if i + 1 < len(taus) else -1

@@ -108,6 +108,27 @@ def test_few_ddim_steps_shrink_the_spread():
     assert std[10] < std[50] < std[T] < s * 1.02
 
 
+@pytest.mark.parametrize(
+    "T,steps", [(200, 50), (200, 10), (1000, 25), (10, 10), (5, 2)]
+)
+def test_quadratic_ddim_timesteps_are_exact_in_count_and_denser_at_low_noise(T, steps):  # noqa: N803
+    taus = ddim_timesteps(T, steps, "quadratic")[::-1]  # first first
+    assert len(taus) == steps and taus[0] == 0 and taus[-1] == T - 1
+    gaps = [b - a for a, b in zip(taus, taus[1:])]
+    assert min(gaps) >= 1
+    if steps < T:  # denser near 0: the first half of the gaps is the smaller
+        assert sum(gaps[: len(gaps) // 2]) < sum(gaps[len(gaps) // 2 :])
+    # the plain formula, wherever it is above the index before it
+    plain = [round((T - 1) * (i / (steps - 1)) ** 2) for i in range(steps)]
+    for i in range(1, steps):
+        if plain[i] > taus[i - 1]:
+            assert taus[i] == plain[i]
+        else:
+            assert taus[i] == taus[i - 1] + 1
+    with pytest.raises(ValueError, match="spacing"):
+        ddim_timesteps(T, steps, "cubic")
+
+
 def test_ddim_timesteps_cover_the_range_last_first():
     assert ddim_timesteps(1000, 10)[0] == 999 and ddim_timesteps(1000, 10)[-1] == 0
     assert ddim_timesteps(10, 10) == list(range(9, -1, -1))
