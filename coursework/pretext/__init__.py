@@ -41,6 +41,7 @@ from coursework.pretext.color import (
 from coursework.pretext.contrastive import (
     MoCo,
     enqueue,
+    grouped_forward,
     moco_logits,
     nt_xent,
     nt_xent_logits,
@@ -162,6 +163,7 @@ __all__ = [
     "hamming",
     "inpainting_batch",
     "jigsaw_batch",
+    "grouped_forward",
     "kmeans",
     "lab_to_rgb",
     "largest_tile",
