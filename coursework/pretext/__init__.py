@@ -112,6 +112,7 @@ from coursework.pretext.transfer import (
     finetune,
     frozen_features,
     linear_probe,
+    probe_as_linear,
 )
 from coursework.pretext.video import (
     arrow_of_time_batch,
@@ -179,6 +180,7 @@ __all__ = [
     "nt_xent_logits",
     "odd_one_out_batch",
     "prepare_features",
+    "probe_as_linear",
     "quantize_ab",
     "random_clips",
     "random_permutation_set",
