@@ -20,10 +20,11 @@ frames) at a profile's sizes and measures what could explain it:
 - **a larger probe training set** (``--probe-videos 4``: four times the
   labelled videos for the probe, the pretext tasks unchanged).
 
-Every number comes from seed 0; the figures go to ``--out`` as JSON and are
+The numbers come from seed ``--seed`` (default 0; an offset as the
+notebook's ``$COURSEWORK_SEED``); the figures go to ``--out`` as JSON and are
 printed. ``--record`` also records the notebook's probe at each budget for
-notebook 05's budget curve (as ``05_video_budget`` of the profile; section
-10c draws it):
+notebook 05's budget curve (as ``05_video_budget`` of the profile, each key
+under ``seed<n>/``; section 10c draws the seeds recorded):
 
     OMP_NUM_THREADS=1 .venv/bin/python benchmarks/video_pretext.py --profile cpu \\
         --threads 1 --strides notebook --budgets 1,2,4,8 --pools 1 --tasks \\
@@ -35,6 +36,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 import time
 from pathlib import Path
@@ -177,6 +179,12 @@ def main() -> None:
         help="train the probe on this many times the profile's videos (the "
         "pretext tasks keep the profile's)",
     )
+    parser.add_argument(
+        "--seed",
+        type=int,
+        default=0,
+        help="seed offset, as the notebook's $COURSEWORK_SEED (the videos stay fixed)",
+    )
     parser.add_argument("--threads", type=int, default=None)
     parser.add_argument("--out", default=None)
     parser.add_argument(
@@ -186,6 +194,7 @@ def main() -> None:
         f"(as {RECORD_AS}); needs --probe-videos 1 and a single stride",
     )
     args = parser.parse_args()
+    os.environ["COURSEWORK_SEED"] = str(args.seed)  # added to every seed_everything
     if args.record:
         setup(args.profile)  # record_metrics writes under this profile
     set_threads(args.threads)
@@ -257,16 +266,18 @@ def main() -> None:
                 first = acc
         return first
 
-    recorded["probe/raw_pixels"] = probe(
+    recorded[f"seed{args.seed}/probe/raw_pixels"] = probe(
         "raw_pixels", p_train.flatten(1), p_test.flatten(1)
     )
-    recorded["probe/raw_pixels_8x8"] = probe(
+    recorded[f"seed{args.seed}/probe/raw_pixels_8x8"] = probe(
         "raw_pixels_8x8",
         F.adaptive_avg_pool2d(p_train.flatten(0, 1), 8).view(len(p_train), -1),
         F.adaptive_avg_pool2d(p_test.flatten(0, 1), 8).view(len(p_test), -1),
     )
     seed_everything(0)
-    recorded["probe/random"] = probe_backbone("random", Backbone(width).to(device))
+    recorded[f"seed{args.seed}/probe/random"] = probe_backbone(
+        "random", Backbone(width).to(device)
+    )
 
     for task in args.tasks.split(","):
         for stride in strides:
@@ -287,7 +298,7 @@ def main() -> None:
                 )
                 key = "acc" if "acc" in logs else "loss"
                 out[f"pretext_{key}_{name}"] = logs[key]
-                recorded[f"pretext_{key}/{task}/x{r}"] = logs[key]
+                recorded[f"seed{args.seed}/pretext_{key}/{task}/x{r}"] = logs[key]
                 print(
                     f"{name}: pretext {key} {logs[key]:.4f} "
                     f"({time.perf_counter() - start:.0f} s so far, "
@@ -296,7 +307,7 @@ def main() -> None:
                 )
                 acc = probe_backbone(name, model.backbone)
                 if acc is not None:
-                    recorded[f"probe/{task}/x{r}"] = acc
+                    recorded[f"seed{args.seed}/probe/{task}/x{r}"] = acc
                 if args.out:  # keep what is measured if the run is stopped
                     Path(args.out).write_text(json.dumps(out, indent=1))
                 if args.record:

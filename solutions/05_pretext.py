@@ -69,7 +69,6 @@ import torch.nn.functional as F
 from IPython.display import display
 from sklearn.ensemble import HistGradientBoostingClassifier
 
-from coursework.bands import load_bands
 from coursework.classifier import classification_loss
 from coursework.data import load_images
 from coursework.data.objects import OBJECT_CLASSES, make_objects
@@ -1971,103 +1970,133 @@ print(
 # probe. That takes longer than this whole notebook, so it runs apart and
 # records its figures for the profile; the cell below draws them when they
 # were recorded for this profile and budget, and says how to record them
-# when not. The curves are one seed's: a difference between two points as
-# small as the seeds move the table's rows is noise, not a trend.
+# when not. Each curve is the mean over the recorded seeds, with their
+# range shaded: a difference smaller than that range is noise, not a trend.
 
 # %%
 video_budget = recorded_metrics("05_video_budget", metrics_profile(profile))
 VIDEO_STEPS = VIDEO_EPOCHS * (len(videos_train) // (BATCH // 2))  # the table's budget
+budget_seeds = sorted(
+    {int(k.split("/")[0][4:]) for k in video_budget if k.startswith("seed")}
+)
+
+
+def budget_values(key):
+    """The recorded ``key`` (e.g. ``probe/sorting/x2``) of every seed that has it."""
+    return [
+        video_budget[f"seed{s}/{key}"]
+        for s in budget_seeds
+        if f"seed{s}/{key}" in video_budget
+    ]
+
+
 budget_tasks = [
     t
     for t in (*video_tasks, "sorting", "slowness", "frame_prediction")
-    if f"probe/{t}/x1" in video_budget
+    if budget_values(f"probe/{t}/x1")
 ]
 if (
     budget_tasks
     and video_budget.get("steps_per_budget") == VIDEO_STEPS
     and video_budget.get("stride") == STRIDE
 ):
-    levels = {
-        "random backbone": video_budget["probe/random"],
-        "raw pixels, 8x8": video_budget["probe/raw_pixels_8x8"],
-    }
-    budget_curves = {}
+    level_keys = {"random backbone": "random", "raw pixels, 8x8": "raw_pixels_8x8"}
+    levels = {n: budget_values(f"probe/{k}") for n, k in level_keys.items()}
+    budget_curves = {}  # task: (steps, probe per budget and seed)
     for t in budget_tasks:
         times = sorted(
-            int(k.rsplit("/x", 1)[1])
-            for k in video_budget
-            if k.startswith(f"probe/{t}/x")
+            {
+                int(k.rsplit("/x", 1)[1])
+                for k in video_budget
+                if k.split("/", 1)[-1].startswith(f"probe/{t}/x")
+            }
         )
         budget_curves[t] = (
             [m * VIDEO_STEPS for m in times],
-            [video_budget[f"probe/{t}/x{m}"] for m in times],
+            [budget_values(f"probe/{t}/x{m}") for m in times],
         )
     fig, ax = plt.subplots(figsize=(6.5, 3.8))
     for t, (steps, probes) in budget_curves.items():
-        ax.plot(steps, probes, label=t)
-    for (name, level), style in zip(levels.items(), (":", "--")):
-        ax.axhline(level, color="grey", ls=style, label=name)
+        (line,) = ax.plot(steps, [sum(p) / len(p) for p in probes], label=t)
+        ax.fill_between(
+            steps,
+            [min(p) for p in probes],
+            [max(p) for p in probes],
+            color=line.get_color(),
+            alpha=0.12,
+        )
+    for (name, vals), style in zip(levels.items(), (":", "--")):
+        ax.axhline(sum(vals) / len(vals), color="grey", ls=style, label=name)
     ax.set_xscale("log", base=2)
+    budget_steps_all = sorted({x for steps, _ in budget_curves.values() for x in steps})
+    ax.set_xticks(budget_steps_all, [str(x) for x in budget_steps_all])
+    ax.minorticks_off()
     ax.set_xlabel("pretraining steps (log scale)")
     ax.set_ylabel("action linear-probe accuracy")
-    ax.set_title("video tasks: probe accuracy against the pretraining budget")
+    ax.set_title(
+        f"video tasks: probe against the pretraining budget ({len(budget_seeds)} "
+        f"seed{'s' if len(budget_seeds) > 1 else ''})"
+    )
     ax.legend(fontsize=7, ncol=2)
+
+    def mean(v):
+        return sum(v) / len(v)
+
     set_alt(
         fig,
         "Line chart of the action linear-probe accuracy against pretraining steps "
-        f"(seed 0, {min(s[0] for s, _ in budget_curves.values())} to "
-        f"{max(s[-1] for s, _ in budget_curves.values())} steps) for "
+        f"({min(s[0] for s, _ in budget_curves.values())} to "
+        f"{max(s[-1] for s, _ in budget_curves.values())} steps), the mean over "
+        f"seeds {', '.join(map(str, budget_seeds))} with their range shaded, for "
         + ", ".join(budget_curves)
         + "; grey lines: "
-        + ", ".join(f"{n} {v:.3f}" for n, v in levels.items())
+        + ", ".join(f"{n} {mean(v):.3f}" for n, v in levels.items())
         + "; at the largest budget: "
-        + "; ".join(f"{t} {p[-1]:.3f}" for t, (_, p) in budget_curves.items()),
+        + "; ".join(f"{t} {mean(p[-1]):.3f}" for t, (_, p) in budget_curves.items()),
     )
     plt.tight_layout()
     plt.show()
     print(
-        f"recorded by benchmarks/video_pretext.py (seed 0); the table's budget is "
-        f"{VIDEO_STEPS} steps; " + ", ".join(f"{n} {v:.3f}" for n, v in levels.items())
+        f"recorded by benchmarks/video_pretext.py, seeds {budget_seeds} (means); "
+        f"the table's budget is {VIDEO_STEPS} steps; "
+        + ", ".join(f"{n} {mean(v):.3f}" for n, v in levels.items())
     )
     for t, (steps, probes) in budget_curves.items():
-        best_i = max(range(len(probes)), key=probes.__getitem__)
+        means = [mean(p) for p in probes]
+        best_i = max(range(len(means)), key=means.__getitem__)
         first, last = steps[0] // VIDEO_STEPS, steps[-1] // VIDEO_STEPS
-        kind = "acc" if f"pretext_acc/{t}/x{first}" in video_budget else "loss"
-        task_words = "accuracy" if kind == "acc" else "squared error"
+        kind = "acc" if budget_values(f"pretext_acc/{t}/x{first}") else "loss"
+        task_words, f = (
+            ("accuracy", ".3f") if kind == "acc" else ("squared error", ".4f")
+        )
         print(
-            f"{t:<18} probe {probes[0]:.3f} after {steps[0]} steps, "
-            f"{probes[-1]:.3f} after {steps[-1]} (best {probes[best_i]:.3f} after "
+            f"{t:<18} probe {means[0]:.3f} after {steps[0]} steps, "
+            f"{means[-1]:.3f} after {steps[-1]} (best {means[best_i]:.3f} after "
             f"{steps[best_i]}); at the largest budget "
             + " and ".join(
-                f"{probes[-1] - v:+.3f} against the {n}" for n, v in levels.items()
+                f"{means[-1] - mean(v):+.3f} against the {n}" for n, v in levels.items()
             )
-            + f"; pretext {task_words} {video_budget[f'pretext_{kind}/{t}/x{first}']:.3f}"
-            f" -> {video_budget[f'pretext_{kind}/{t}/x{last}']:.4g}"
+            + f"; pretext {task_words} "
+            f"{mean(budget_values(f'pretext_{kind}/{t}/x{first}')):{f}} -> "
+            f"{mean(budget_values(f'pretext_{kind}/{t}/x{last}')):{f}}"
         )
-    # the seeds' range of each task's row of the table in this profile (the
-    # course's bands): a gap smaller than it is not told apart from noise
-    seed_bands = load_bands(metrics_profile(profile)).get("05_pretext", {})
-    spread = {
-        t: b["high"] - b["low"]
-        for t in budget_curves
-        if (b := seed_bands.get("metrics", {}).get(f"video_probe_{t}"))
-    }
-    top = max(levels.values())
-    clear = [
-        t
-        for t, (_, p) in budget_curves.items()
-        if t in spread and p[-1] - top > spread[t]
-    ]
-    print(
-        "above both the random backbone and the raw pixels at the largest budget "
-        "by more than the seeds move the task's row of the table "
-        + (
-            "(" + ", ".join(f"{t} {v:.3f}" for t, v in spread.items()) + "): "
-            if spread
-            else "(no seed bands stored for this profile): "
+
+    # a task clears the two levels on a seed when its probe at the largest
+    # budget is above both, the random backbone and the raw pixels, of that seed
+    def clears(t, s):
+        steps, _ = budget_curves[t]
+        key = f"seed{s}/probe/{t}/x{steps[-1] // VIDEO_STEPS}"
+        tops = [video_budget.get(f"seed{s}/probe/{k}") for k in level_keys.values()]
+        return (
+            key in video_budget and None not in tops and video_budget[key] > max(tops)
         )
-        + (", ".join(clear) or "none")
-    )
+
+    for t in budget_curves:
+        n = sum(clears(t, s) for s in budget_seeds)
+        print(
+            f"{t}: above both the random backbone and the raw pixels at the largest "
+            f"budget on {n} of {len(budget_seeds)} seeds"
+        )
 else:
     budget_curves = {}
     print(
@@ -2076,7 +2105,7 @@ else:
         f"run `python benchmarks/video_pretext.py --profile {profile.name} "
         "--strides notebook --budgets 1,2,4,8 --pools 1 --tasks "
         "shuffle_learn,sorting,slowness,arrow_of_time,frame_prediction,odd_one_out "
-        "--record` to draw it here"
+        "--record` (with `--seed 1`, `--seed 2` for more seeds) to draw it here"
     )
 
 # %% [markdown]
@@ -2096,8 +2125,7 @@ else:
 # as well as a random network), so there is little left for any
 # pretraining to add, whereas the papers' probes (UCF-101, HMDB-51) need
 # features that pixels do not give. The printed lines above say, from the
-# recorded figures, which task (if any) stays above both levels by more
-# than the seeds move it.
+# recorded figures, on how many seeds each task ends above both levels.
 
 # %% [markdown]
 # ## 10d. Colour as tracking
