@@ -13,7 +13,8 @@ profile's sizes, and measures the remedies the field uses, one at a time:
   consecutive sub-batches, not shuffled (smaller BatchNorm batches alone);
 - ``key_eval``: the key encoder in eval mode (running statistics, copied
   from the query encoder), so a key depends on its image alone;
-- ``shuffle_bn_4_x4``: shuffling BN with four times the budget;
+- ``shuffle_bn_4_x4``: shuffling BN with four times the budget, trained in
+  rounds with a probe between them, as section 11's probe curve does;
 - ``momentum_0.999``: the paper's default momentum (the notebook takes 0.99);
 - ``queue_128``: a shorter queue (the notebook keeps 8 batches);
 
@@ -128,11 +129,13 @@ def main() -> None:
             f_train, y_train, f_test, y_test, k, probe_epochs
         )
         state = torch.get_rng_state()  # each lr starts where the notebook's does
-        runs = [(f"finetune_lr{lr:g}", lr, None) for lr in lrs]
+        runs = [(f"finetune_lr{lr:g}", lr, False) for lr in lrs]
         if args.lpft:
-            runs.append(("finetune_lpft", lrs[0], probe_as_linear(probe)))
-        for key, lr, head in runs:
+            runs.append(("finetune_lpft", lrs[0], True))
+        for key, lr, lpft in runs:
             torch.set_rng_state(state)
+            # the layer is made here, as in the notebook's finetune_from_probe
+            head = probe_as_linear(probe) if lpft else None
             out[key] = finetune(
                 backbone,
                 x_few,
@@ -184,14 +187,21 @@ def main() -> None:
             bn_groups=bn_groups,
         ).to(device)
         start = time.perf_counter()
-        hist = fit(
-            model,
-            TensorLoader(x_train, batch_size=batch, drop_last=True),
-            moco_loss,
-            torch.optim.Adam(model.encoder_q.parameters(), lr=LR),
-            epochs=epochs * budget,
-            progress=False,
-        )
+        optimizer = torch.optim.Adam(model.encoder_q.parameters(), lr=LR)
+        loader = TensorLoader(x_train, batch_size=batch, drop_last=True)
+        for r in range(1, budget + 1):  # in rounds, as the notebook's probe curve
+            hist = fit(model, loader, moco_loss, optimizer, epochs, progress=False)
+            if r < budget:  # the curve probes after each round (seed 0), then goes on
+                seed_everything(0)
+                backbone = model.encoder_q.backbone
+                linear_probe(
+                    frozen_features(backbone, x_train),
+                    y_train,
+                    frozen_features(backbone, x_test),
+                    y_test,
+                    k,
+                    probe_epochs,
+                )
         train_s = time.perf_counter() - start
         seed_everything(1)
         test_acc = evaluate(
