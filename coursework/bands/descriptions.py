@@ -113,6 +113,7 @@ NAMES: dict[str, str] = {
     "random_vit": "random ViT",
     "sorting": "temporal sorting",
     "slowness": "slow and steady features",
+    "moco_shuffle_bn": "MoCo with shuffling BN",
     # 07
     "reflow": "rectified flow (one reflow)",
     "diffusion": "diffusion (Fourier-feature MLP)",
@@ -177,6 +178,7 @@ _SECTION_OF = {
         "exemplar": 2, "relpos": 3, "relpos_no_gap": 3, "jigsaw": 4,
         "jigsaw_random_perms": 4, "rotation": 5, "colorization": 6, "inpainting": 7,
         "deepcluster": 8, "simclr": 9, "simclr_paper_colour": 9, "moco": 9,
+        "moco_shuffle_bn": 9,
         "arrow_of_time": 10, "odd_one_out": 10, "shuffle_learn": 10,
         "mae": "9b", "mae_25": "9b", "mae_50": "9b", "mae_75": "9b",
         "random_vit": "9b", "sorting": "10b", "slowness": "10b",
@@ -307,6 +309,14 @@ PATTERNS: list[tuple[str, str, str, str, Better, int | str, bool]] = [
      "times the pretraining", F, "higher", 11, False),
     ("05_pretext", r"probe_(?P<m>.+)", "Linear-probe accuracy, {m}", F, "higher",
      "m", False),
+    ("05_pretext", r"finetune_lpft_(?P<m>.+)_x4_budget", "Fine-tuned accuracy with "
+     "few labels from the linear probe (LP-FT), {m}, four times the pretraining", F,
+     "higher", 11, False),
+    ("05_pretext", r"finetune_lpft_(?P<m>.+)", "Fine-tuned accuracy with few labels, "
+     "starting from the linear probe's layer (LP-FT), {m}", F, "higher", 9, False),
+    ("05_pretext", r"pretext_train_acc_(?P<m>.+)", "Pretext-task accuracy in training "
+     "(BatchNorm in training mode; high with a shortcut), {m}", F, "neither", 9,
+     False),
     ("05_pretext", r"finetune_(?P<m>.+)", "Fine-tuned accuracy with few labels, {m}",
      F, "higher", "m", False),
     ("05_pretext", r"pretext_acc_(?P<m>.+)", "Pretext-task accuracy, {m}", F,

@@ -41,6 +41,7 @@ from coursework.pretext.color import (
 from coursework.pretext.contrastive import (
     MoCo,
     enqueue,
+    grouped_forward,
     moco_logits,
     nt_xent,
     nt_xent_logits,
@@ -111,6 +112,7 @@ from coursework.pretext.transfer import (
     finetune,
     frozen_features,
     linear_probe,
+    probe_as_linear,
 )
 from coursework.pretext.video import (
     arrow_of_time_batch,
@@ -162,6 +164,7 @@ __all__ = [
     "hamming",
     "inpainting_batch",
     "jigsaw_batch",
+    "grouped_forward",
     "kmeans",
     "lab_to_rgb",
     "largest_tile",
@@ -177,6 +180,7 @@ __all__ = [
     "nt_xent_logits",
     "odd_one_out_batch",
     "prepare_features",
+    "probe_as_linear",
     "quantize_ab",
     "random_clips",
     "random_permutation_set",

@@ -14,6 +14,16 @@ whose weights follow the query encoder's by a moving average,
 theta_k <- m theta_k + (1 - m) theta_q, and gets no gradient; the negatives
 are a first-in-first-out queue of the keys of earlier batches, so there are
 many more of them than a batch holds.
+
+Shuffling BN (MoCo, section 3.3): with BatchNorm, each image's features depend
+on the statistics of the batch it was computed in. When a query and its
+positive key come from batches of the same images, those statistics are a
+signal the two share and the queue's keys (computed in earlier batches) do
+not, a shortcut to the positive that teaches nothing about the image. MoCo
+computes the keys on a shuffled order of the batch split across GPUs, so a
+key's statistics come from other images than its query's. ``grouped_forward``
+does that on one device: the batch in ``groups`` sub-batches (each with its
+own BatchNorm statistics), optionally in a permuted order.
 """
 
 from __future__ import annotations
@@ -46,6 +56,29 @@ def nt_xent_logits(z1: torch.Tensor, z2: torch.Tensor, temperature: float = 0.5)
         torch.eye(2 * n, dtype=torch.bool, device=z.device), float("-inf")
     )
     return sim, torch.cat([torch.arange(n, 2 * n), torch.arange(n)]).to(z.device)
+
+
+def grouped_forward(
+    module: nn.Module,
+    x: torch.Tensor,
+    groups: int = 1,
+    perm: torch.Tensor | None = None,
+) -> torch.Tensor:
+    """``module`` on ``groups`` sub-batches of ``x`` taken in the order ``perm``.
+
+    With ``perm`` (a permutation of the batch), the sub-batches are
+    ``x[perm]`` cut into ``groups`` consecutive chunks; the outputs are put back
+    in the order of ``x``, so row i of the result is image i's output, computed
+    with the BatchNorm statistics of the chunk that image i fell into. With
+    ``groups = 1`` and no ``perm`` this is ``module(x)``.
+    """
+    if groups < 1 or groups > x.shape[0]:
+        raise ValueError(f"groups must be between 1 and the batch {x.shape[0]}")
+    if groups == 1 and perm is None:
+        return module(x)
+    order = perm if perm is not None else torch.arange(x.shape[0], device=x.device)
+    out = torch.cat([module(chunk) for chunk in x[order].chunk(groups)])
+    return out[torch.argsort(order)]
 
 
 def moco_logits(
@@ -87,12 +120,23 @@ class MoCo(nn.Module):
         dim: embedding size ``D``.
         queue_size: number of negative keys ``K``.
         momentum: ``m`` of the moving average.
+        bn_groups: with more than 1, shuffling BN (section 3.3 of the paper)
+            on one device: queries are computed in ``bn_groups`` consecutive
+            sub-batches, keys in as many sub-batches of a random order of the
+            batch, so a key's BatchNorm statistics come from other images
+            than its query's (see ``grouped_forward``).
     """
 
     def __init__(
-        self, encoder: nn.Module, dim: int, queue_size: int, momentum: float = 0.99
+        self,
+        encoder: nn.Module,
+        dim: int,
+        queue_size: int,
+        momentum: float = 0.99,
+        bn_groups: int = 1,
     ) -> None:
         super().__init__()
+        self.bn_groups = bn_groups
         self.encoder_q = encoder
         self.encoder_k = copy.deepcopy(encoder)
         for p in self.encoder_k.parameters():
@@ -105,13 +149,22 @@ class MoCo(nn.Module):
         self.ptr = 0  # a Python int: advancing it never waits for the device
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        """Normalised query embeddings (B, D)."""
-        return F.normalize(self.encoder_q(x), dim=1)
+        """Normalised query embeddings (B, D), in ``bn_groups`` sub-batches."""
+        return F.normalize(grouped_forward(self.encoder_q, x, self.bn_groups), dim=1)
 
     @torch.no_grad()
     def keys(self, x: torch.Tensor) -> torch.Tensor:
-        """Normalised key embeddings (B, D), without gradient."""
-        return F.normalize(self.encoder_k(x), dim=1)
+        """Normalised key embeddings (B, D), without gradient.
+
+        With ``bn_groups > 1`` the batch is shuffled before it is cut into
+        sub-batches (shuffling BN) and the keys are returned in the order of x.
+        """
+        perm = None
+        if self.bn_groups > 1:
+            perm = torch.randperm(x.shape[0], device=x.device)
+        return F.normalize(
+            grouped_forward(self.encoder_k, x, self.bn_groups, perm), dim=1
+        )
 
     @torch.no_grad()
     def momentum_update(self) -> None:

@@ -92,6 +92,20 @@ def linear_probe(
     return float(acc), probe
 
 
+def probe_as_linear(probe: LinearProbe) -> nn.Linear:
+    """A linear layer computing what ``probe`` does, its standardisation folded in.
+
+    ``probe(f) = W (f - mean) / std + b = (W / std) f + (b - W (mean / std))``.
+    """
+    w = probe.linear.weight.detach() / probe.std
+    b = probe.linear.bias.detach() - w @ probe.mean
+    out = nn.Linear(w.shape[1], w.shape[0]).to(w.device)
+    with torch.no_grad():
+        out.weight.copy_(w)
+        out.bias.copy_(b)
+    return out
+
+
 class Classifier(nn.Module):
     """A backbone and a linear layer on its pooled features, all trainable."""
 
@@ -117,14 +131,20 @@ def finetune(
     transform: Callable[[torch.Tensor], torch.Tensor] | None = None,
     augment: Callable[[torch.Tensor], torch.Tensor] | None = None,
     desc: str = "fine-tune",
+    head: nn.Linear | None = None,
 ) -> float:
     """Fine-tune a copy of ``backbone`` and a new linear layer; return test accuracy.
 
     ``transform`` maps every batch, training and test (e.g. the grey
     conversion a colourisation backbone needs); ``augment`` maps training
-    batches only.
+    batches only. ``head``: a linear layer on the pooled features to start
+    from (a copy is trained), e.g. :func:`probe_as_linear` of a linear probe
+    trained first on the frozen features ("LP-FT", Kumar et al., ICLR 2022,
+    arXiv:2202.10054); by default a fresh one.
     """
     model = Classifier(copy.deepcopy(backbone), backbone.out_channels, classes)
+    if head is not None:
+        model.linear.load_state_dict(head.state_dict())
     model = model.to(x_train.device)
 
     def loss(m: nn.Module, batch: tuple[torch.Tensor, ...]):

@@ -8,7 +8,12 @@ import torch
 from coursework.classifier import classification_loss
 from coursework.pretext.backbone import Backbone, PretextNet
 from coursework.pretext.heads import Decoder, DenseHead, LinearHead, MLPHead, SetHead
-from coursework.pretext.transfer import finetune, frozen_features, linear_probe
+from coursework.pretext.transfer import (
+    finetune,
+    frozen_features,
+    linear_probe,
+    probe_as_linear,
+)
 
 
 @pytest.mark.parametrize(
@@ -72,3 +77,33 @@ def test_all_blocks_concatenates_every_depth() -> None:
     assert f.shape == (2, 4 + 8 + 16 + 16)
     assert torch.allclose(f[:, -16:], bb(x))
     assert frozen_features(bb, x, all_blocks=True).shape == (2, 44)
+
+
+def test_probe_as_linear_computes_what_the_probe_computes() -> None:
+    g = torch.Generator().manual_seed(0)
+    f = torch.randn(40, 6, generator=g) * 3 + 1  # features far from standardised
+    y = (f[:, 0] > 1).long()
+    _, probe = linear_probe(f[:30], y[:30], f[30:], y[30:], 2, epochs=5)
+    layer = probe_as_linear(probe)
+    assert isinstance(layer, torch.nn.Linear)
+    torch.testing.assert_close(layer(f), probe(f))
+    # by hand: standardise with the training statistics, then the probe's layer
+    w, b = probe.linear.weight, probe.linear.bias
+    by_hand = ((f - f[:30].mean(0)) / f[:30].std(0)) @ w.T + b
+    torch.testing.assert_close(layer(f), by_hand.detach())
+
+
+def test_finetune_starts_from_the_head_it_is_given() -> None:
+    """With no training (0 epochs) the fine-tuned model is backbone + the given head."""
+    torch.manual_seed(0)
+    bb = Backbone(4).eval()
+    x = torch.rand(64, 3, 16, 16)
+    head = torch.nn.Linear(bb.out_channels, 2)
+    with torch.no_grad():
+        pred = head(bb(x)).argmax(1)
+    # labels that the given head gets right on 48 images and wrong on 16
+    y = torch.where(torch.arange(64) < 48, pred, 1 - pred)
+    assert finetune(bb, x, y, x, y, 2, epochs=0, head=head) == pytest.approx(0.75)
+    # a fresh head (the default) is another layer: not these predictions
+    fresh = [finetune(bb, x, y, x, y, 2, epochs=0) for _ in range(3)]
+    assert any(f != pytest.approx(0.75) for f in fresh)

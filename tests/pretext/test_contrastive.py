@@ -11,6 +11,7 @@ from torch import nn
 from coursework.pretext.contrastive import (
     MoCo,
     enqueue,
+    grouped_forward,
     moco_logits,
     nt_xent,
     nt_xent_logits,
@@ -114,3 +115,52 @@ def test_key_encoder_gets_no_gradient_and_follows_by_momentum() -> None:
         moco.encoder_k.parameters(), moco.encoder_q.parameters(), before
     ):
         assert torch.allclose(pk, 0.9 * b + 0.1 * pq)
+
+
+def _bn_net() -> nn.Module:
+    torch.manual_seed(0)
+    return nn.Sequential(nn.Linear(3, 4), nn.BatchNorm1d(4), nn.Linear(4, 2)).train()
+
+
+def test_grouped_forward_equals_each_group_computed_alone_and_unpermuted() -> None:
+    net, x = _bn_net(), torch.randn(12, 3)
+    perm = torch.randperm(12, generator=torch.Generator().manual_seed(1))
+    out = grouped_forward(net, x, 3, perm)
+    # by hand: group g holds the images perm[4g : 4g + 4], each group through the
+    # network alone (its own BatchNorm statistics); row i is image i's output
+    expected = torch.empty(12, 2)
+    for g in range(3):
+        who = perm[4 * g : 4 * g + 4]
+        expected[who] = net(x[who])
+    torch.testing.assert_close(out, expected)
+    # BatchNorm makes the grouping matter: not the whole batch at once
+    assert not torch.allclose(out, net(x), atol=1e-3)
+    # one group, no order: the module on the batch
+    torch.testing.assert_close(grouped_forward(net, x), net(x))
+    # without BatchNorm (eval mode: running statistics) the grouping is invisible
+    net.eval()
+    torch.testing.assert_close(grouped_forward(net, x, 3, perm), net(x))
+
+
+def test_grouped_forward_rejects_more_groups_than_images() -> None:
+    with pytest.raises(ValueError):
+        grouped_forward(_bn_net(), torch.randn(4, 3), 5)
+
+
+def test_moco_shuffled_keys_come_from_other_images_statistics() -> None:
+    """With bn_groups > 1 the keys are grouped_forward on a random order."""
+    moco = MoCo(_bn_net(), 2, queue_size=8, bn_groups=2)
+    x = torch.randn(8, 3)
+    torch.manual_seed(5)
+    keys = moco.keys(x)
+    torch.manual_seed(5)
+    perm = torch.randperm(8)
+    expected = nn.functional.normalize(
+        grouped_forward(moco.encoder_k, x, 2, perm), dim=1
+    )
+    torch.testing.assert_close(keys, expected)
+    # queries: consecutive halves, each half's own statistics
+    q = moco(x)
+    halves = torch.cat([moco.encoder_q(x[:4]), moco.encoder_q(x[4:])])
+    torch.testing.assert_close(q, nn.functional.normalize(halves, dim=1))
+    assert not torch.allclose(q, nn.functional.normalize(moco.encoder_q(x), dim=1))
