@@ -214,3 +214,16 @@ def test_the_benchmark_makes_bands_from_runs_made_apart(tmp_path, monkeypatch):
     entry = load_bands("ci")["04_gan"]
     assert entry["seeds"] == [0, 1, 2] and entry["torch"] == "9.9"
     assert entry["metrics"]["fd_gan"]["high"] == 2.0
+
+
+def test_course_figures_are_shipped_and_read_back():
+    """The benchmark figures a notebook draws when this machine has none."""
+    from coursework.bands import FIGURES_DIR, course_figures
+
+    budget = course_figures("05_video_budget", "cpu")
+    raw = json.loads((FIGURES_DIR / "cpu" / "05_video_budget.json").read_text())
+    assert budget and budget == {k: float(v) for k, v in raw.items()}
+    assert any(k.startswith("seed0/probe/") for k in budget)
+    recipes = course_figures("07_recipes", "cpu")
+    assert recipes["judge_samples"] > 0
+    assert course_figures("05_video_budget", "no-such-profile") == {}

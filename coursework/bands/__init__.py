@@ -321,3 +321,23 @@ def compare_to_bands(
 def stored_profiles() -> list[str]:
     """The profiles that have stored bands."""
     return sorted(p.stem for p in BANDS_DIR.glob("*.json"))
+
+
+FIGURES_DIR = BANDS_DIR / "figures"
+
+
+def course_figures(name: str, profile: str) -> dict[str, float]:
+    """Figures a benchmark script recorded as ``name`` for the course in ``profile``.
+
+    Some figures take longer to measure than a notebook may run (05's video
+    budget curve, 07's table of recipes); their scripts record them with
+    ``record_metrics`` on the machine that ran them, and the course ships
+    that run's file as ``coursework/bands/figures/<profile>/<name>.json``.
+    A notebook reads this machine's own record first
+    (:func:`coursework.runtime.recorded_metrics`), then these. ``{}`` if none.
+    """
+    path = FIGURES_DIR / profile / f"{name}.json"
+    if not path.exists():
+        return {}
+    data = json.loads(path.read_text())
+    return {k: float(v) for k, v in data.items() if isinstance(v, (int, float))}
