@@ -69,7 +69,7 @@ import torch.nn.functional as F
 from IPython.display import display
 from sklearn.ensemble import HistGradientBoostingClassifier
 
-from coursework.bands import course_figures
+from coursework.bands import benchmark_figures
 from coursework.classifier import classification_loss
 from coursework.data import load_images
 from coursework.data.objects import OBJECT_CLASSES, make_objects
@@ -134,7 +134,7 @@ from coursework.pretext import (
     to_grey,
     unpatchify,
 )
-from coursework.runtime import metrics_profile, recorded_metrics
+from coursework.runtime import metrics_profile
 from coursework.train import TensorLoader, evaluate, fit
 from coursework.widgets.pretext import colorization_explorer
 
@@ -273,18 +273,23 @@ def pretext_accuracy(name, loss_fn, data=None):
     return logs["acc"]
 
 
-def probe_accuracy(backbone, transform=None):
-    """Linear-probe test accuracy of the frozen backbone, trained on all labels."""
+def train_probe(backbone, transform=None):
+    """The linear probe on the frozen backbone, all labels: (test accuracy, probe)."""
     seed_everything(0)
     f_train = frozen_features(backbone, x_train, transform=transform)
     f_test = frozen_features(backbone, x_test, transform=transform)
-    return linear_probe(f_train, y_train, f_test, y_test, K, PROBE_EPOCHS)[0]
+    return linear_probe(f_train, y_train, f_test, y_test, K, PROBE_EPOCHS)
 
 
-def transfer(name, backbone, transform=None):
-    """Linear probe (all labels, frozen) and fine-tuning (few labels); print both."""
-    probe = probe_accuracy(backbone, transform)
-    tuned = finetune(
+def probe_accuracy(backbone, transform=None):
+    """Linear-probe test accuracy of the frozen backbone, trained on all labels."""
+    return train_probe(backbone, transform)[0]
+
+
+def few_label_finetune(backbone, transform=None, head=None):
+    """Fine-tune a copy of the backbone and a linear layer (``head``, else a
+    fresh one) on the FEW labelled images, with crops and flips."""
+    return finetune(
         backbone,
         x_few,
         y_few,
@@ -295,7 +300,14 @@ def transfer(name, backbone, transform=None):
         batch_size=FINETUNE_BATCH,
         transform=transform,
         augment=light_augment,
+        head=head,
     )
+
+
+def transfer(name, backbone, transform=None):
+    """Linear probe (all labels, frozen) and fine-tuning (few labels); print both."""
+    probe = probe_accuracy(backbone, transform)
+    tuned = few_label_finetune(backbone, transform)
     results.setdefault(name, {}).update(probe=probe, finetune=tuned)
     transferred[name] = (backbone, transform)
     extra = results[name].get("pretext_acc")
@@ -1084,25 +1096,8 @@ for name in ("moco", "moco_shuffle_bn"):
 # %%
 def finetune_from_probe(name, backbone, transform=None):
     """LP-FT: the linear probe first (as in `transfer`), then fine-tune from it."""
-    seed_everything(0)
-    f_train, f_test = (
-        frozen_features(backbone, x_train, transform=transform),
-        frozen_features(backbone, x_test, transform=transform),
-    )
-    _, probe = linear_probe(f_train, y_train, f_test, y_test, K, PROBE_EPOCHS)
-    tuned = finetune(
-        backbone,
-        x_few,
-        y_few,
-        x_test,
-        y_test,
-        K,
-        FINETUNE_EPOCHS,
-        batch_size=FINETUNE_BATCH,
-        transform=transform,
-        augment=light_augment,
-        head=probe_as_linear(probe),
-    )
+    _, probe = train_probe(backbone, transform)
+    tuned = few_label_finetune(backbone, transform, head=probe_as_linear(probe))
     print(f"{name:<16} fine-tuned on {FEW} labels from its probe (LP-FT): {tuned:.3f}")
     return tuned
 
@@ -1991,11 +1986,10 @@ print(
 # range shaded: a difference smaller than that range is noise, not a trend.
 
 # %%
-video_budget = recorded_metrics("05_video_budget", metrics_profile(profile))
-budget_source = "recorded on this machine"
-if not video_budget:  # the course's own run of the benchmark, shipped with the package
-    video_budget = course_figures("05_video_budget", metrics_profile(profile))
-    budget_source = "the course's run, shipped in coursework/bands/figures"
+# this machine's record if any, else the course's own run (shipped with the package)
+video_budget, budget_source = benchmark_figures(
+    "05_video_budget", metrics_profile(profile)
+)
 VIDEO_STEPS = VIDEO_EPOCHS * (len(videos_train) // (BATCH // 2))  # the table's budget
 budget_seeds = sorted(
     {int(k.split("/")[0][4:]) for k in video_budget if k.startswith("seed")}

@@ -58,7 +58,7 @@ import matplotlib.pyplot as plt
 import torch
 import torch.nn.functional as F
 
-from coursework.bands import course_figures
+from coursework.bands import benchmark_figures
 from coursework.classifier import digit_judge, judged_alike
 from coursework.data import load_images
 from coursework.data.mixtures import grid, ring
@@ -995,15 +995,16 @@ plt.show()
 #   are drawn): `ddim_sample(..., eta=0.5, spacing="quadratic")`.
 
 # %%
+k_lo, k_hi = step_counts[0], step_counts[-1]
 seed_everything(1)
 redraw = judge(to_unit(ancestral_sample(uncond, torch.randn_like(z_judge))))
 ode_limit = judge(to_unit(implicit_sample(uncond, z_judge, T)))
 for k in step_counts:
     samples[f"2M-{k}"] = to_unit(dpm_solver_2m_sample(uncond, z_judge, schedule, k))
     reports[f"2M-{k}"] = judge(samples[f"2M-{k}"])
-stochastic = f"DDIM-{step_counts[-1]}, eta 0.5"
+stochastic = f"DDIM-{k_hi}, eta 0.5"
 samples[stochastic] = to_unit(
-    ddim_sample(uncond, z_judge, schedule, step_counts[-1], 0.5, spacing="quadratic")
+    ddim_sample(uncond, z_judge, schedule, k_hi, 0.5, spacing="quadratic")
 )
 reports[stochastic] = judge(samples[stochastic])
 seconds["2M-10"] = seconds_for_64(
@@ -1020,14 +1021,13 @@ gap_rows = [
     ("DDIM, all T steps (ODE limit)", T, ode_limit),
     *[(f"DDIM-{k}", k, reports[f"DDIM-{k}"]) for k in step_counts],
     *[(f"DPM-Solver++(2M)-{k}", k, reports[f"2M-{k}"]) for k in step_counts],
-    ("DDIM, eta 0.5, quadratic", step_counts[-1], reports[stochastic]),
+    ("DDIM, eta 0.5, quadratic", k_hi, reports[stochastic]),
 ]
 for name, n_steps, r in gap_rows:
     print(
         f"{name:<30}{n_steps:>6}{r.fd:>9.2f}{r.fd / ddpm_fd:>8.2f}"
         f"{r.precision:>11.3f}{r.recall:>8.3f}"
     )
-k_lo, k_hi = step_counts[0], step_counts[-1]
 print(
     f"two draws of DDPM differ by {abs(redraw.fd - ddpm_fd) / ddpm_fd:.0%}; the ODE's "
     f"limit is {ode_limit.fd / ddpm_fd:.2f}x DDPM; DDIM-{k_hi} is "
@@ -1063,7 +1063,7 @@ axes[0].axhspan(
     label=f"DDPM, two draws ({T} steps)",
 )
 axes[0].plot(
-    [step_counts[-1]],
+    [k_hi],
     [reports[stochastic].fd],
     "^",
     ms=9,
@@ -1092,9 +1092,9 @@ set_alt(
     + "; ".join(f"{k}: {reports[f'DDIM-{k}'].fd:.1f}" for k in step_counts)
     + ") and DPM-Solver++(2M) ("
     + "; ".join(f"{k}: {reports[f'2M-{k}'].fd:.1f}" for k in step_counts)
-    + f"), a triangle for DDIM with eta 0.5 and {step_counts[-1]} quadratic steps "
-    f"({reports[stochastic].fd:.1f}), beside a band between two draws of DDPM ({ddpm_fd:.1f} and "
-    f"{redraw.fd:.1f}), DDIM with all {T} steps ({ode_limit.fd:.1f}) and the "
+    + f"), a triangle for DDIM with eta 0.5 and {k_hi} quadratic steps "
+    f"({reports[stochastic].fd:.1f}), beside a band between two draws of DDPM "
+    f"({ddpm_fd:.1f} and {redraw.fd:.1f}), DDIM with all {T} steps ({ode_limit.fd:.1f}) and the "
     f"held-out digits ({reports['real (held out)'].fd:.1f}). Right, 16 samples of "
     f"DPM-Solver++(2M) with {k_lo} steps, the same noise as the DDIM grid above",
 )
@@ -1106,9 +1106,10 @@ plt.show()
 # sampler, however many steps it takes, reaches DDPM on this network; the
 # first-order DDIM needs many steps to reach that limit, and the second-order
 # step gets there with far fewer. Fresh noise ($\eta > 0$) is what lets a
-# sampler with few steps fall below the ODE's limit, as DDPM does. Where the two draws of DDPM differ by as
-# much as a target's margin, one run cannot say whether a sampler is within
-# it: the benchmark's bands over seeds can.
+# sampler with few steps fall below the ODE's limit, as DDPM does. Where
+# the two draws of DDPM differ by as much as a target's margin, one run
+# cannot say whether a sampler is within it: the benchmark's bands over
+# seeds can.
 
 # %% [markdown]
 # ### What each recipe bought
@@ -1122,11 +1123,8 @@ plt.show()
 # `--profile` set to this profile to fill or refresh the table.
 
 # %%
-recipes_run = recorded_metrics("07_recipes", metrics_profile(profile))
-recipes_source = "recorded on this machine"
-if not recipes_run:  # the course's own run of the benchmark, shipped with the package
-    recipes_run = course_figures("07_recipes", metrics_profile(profile))
-    recipes_source = "the course's run, shipped in coursework/bands/figures"
+# this machine's record if any, else the course's own run (shipped with the package)
+recipes_run, recipes_source = benchmark_figures("07_recipes", metrics_profile(profile))
 names = sorted({k.rsplit("/", 1)[0] for k in recipes_run})
 if names and recipes_run.get("judge_samples") == n_judge:
     print(
@@ -1679,8 +1677,8 @@ if gans:
 # number of samples every set was judged with; Fréchet distances for DDPM
 # (and DDPM again with other noise), DDIM with 10, 25 and 50 steps (or at
 # most $T$) and with all $T$, DDIM with $\eta = 0.5$ and 50 quadratic
-# steps, DPM-Solver++(2M) with 10, 25 and 50 steps, and
-# the flow with 10, 25 and 50 Euler steps, the best diffusion sampler's with its precision and
+# steps, DPM-Solver++(2M) with 10, 25 and 50 steps, and the flow with 10,
+# 25 and 50 Euler steps, the best diffusion sampler's with its precision and
 # recall; the flow and its reflow with 1, 2 and 4 Euler steps and their
 # straightness; class accuracy and Fréchet distance under guidance weights
 # 0, 1, 3, 5; and seconds for 64 samples on the run's device.
@@ -1713,7 +1711,7 @@ record_metrics(
     fd_ddim_all_steps=ode_limit.fd,
     **{f"fd_ddim_{k}": reports[f"DDIM-{k}"].fd for k in step_counts},
     **{f"fd_dpm_solver_2m_{k}": reports[f"2M-{k}"].fd for k in step_counts},
-    **{f"fd_ddim_stochastic_{step_counts[-1]}": reports[stochastic].fd},
+    **{f"fd_ddim_stochastic_{k_hi}": reports[stochastic].fd},
     **{f"fd_flow_{k}": reports[f"flow-{k}"].fd for k in step_counts},
     **{f"fd_flow_{k}": reports[f"flow-{k}"].fd for k in reflow_steps},
     **{f"fd_reflow_{k}": reports[f"reflow-{k}"].fd for k in reflow_steps},

@@ -341,3 +341,21 @@ def course_figures(name: str, profile: str) -> dict[str, float]:
         return {}
     data = json.loads(path.read_text())
     return {k: float(v) for k, v in data.items() if isinstance(v, (int, float))}
+
+
+def benchmark_figures(name: str, profile: str) -> tuple[dict[str, float], str]:
+    """This machine's record of ``name`` in ``profile``, else the course's; and which.
+
+    Returns ``(figures, source)``: :func:`coursework.runtime.recorded_metrics`
+    when this machine recorded any, else :func:`course_figures` (``{}`` if
+    neither), with ``source`` saying where they came from, for a notebook to
+    print beside them.
+    """
+    from coursework.runtime import recorded_metrics
+
+    figures = recorded_metrics(name, profile)
+    if figures:
+        return figures, "recorded on this machine"
+    return course_figures(name, profile), (
+        "the course's run, shipped in coursework/bands/figures"
+    )

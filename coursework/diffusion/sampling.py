@@ -33,6 +33,7 @@ from collections.abc import Callable
 import torch
 from tqdm.auto import tqdm
 
+from coursework.diffusion.recipes import to_eps
 from coursework.diffusion.schedules import Schedule, at, predict_x0
 
 PredictFn = Callable[[torch.Tensor, torch.Tensor], torch.Tensor]
@@ -227,8 +228,7 @@ def dpm_solver_2m_sample(
             return x0
         h = lam[t_prev] - lam[t]
         d = x0 if x0_prev is None else extrapolate_x0(x0, x0_prev, h, h_prev)
-        ab_t = at(schedule.alpha_bar, t, x)
-        eps_d = (x - ab_t.sqrt() * d) / (1 - ab_t).sqrt()  # the noise that goes with D
+        eps_d = to_eps(x, d, at(schedule.alpha_bar, t, x), "x0")  # the noise of D
         x = ddim_step(x, eps_d, t, t_prev, schedule)
         x0_prev, h_prev = x0, h
     return x
