@@ -227,3 +227,18 @@ def test_course_figures_are_shipped_and_read_back():
     recipes = course_figures("07_recipes", "cpu")
     assert recipes["judge_samples"] > 0
     assert course_figures("05_video_budget", "no-such-profile") == {}
+
+
+def test_benchmark_figures_prefer_this_machines_record(tmp_path, monkeypatch):
+    """No record here: the course's shipped run, said so; a record: that one."""
+    from coursework.bands import benchmark_figures, course_figures
+    from coursework.runtime import metrics_path
+
+    monkeypatch.setenv("COURSEWORK_DATA", str(tmp_path))
+    figures, source = benchmark_figures("05_video_budget", "cpu")
+    assert figures == course_figures("05_video_budget", "cpu") and "course" in source
+    path = metrics_path("05_video_budget", "cpu")
+    path.parent.mkdir(parents=True)
+    path.write_text(json.dumps({"steps_per_budget": 7}))
+    figures, source = benchmark_figures("05_video_budget", "cpu")
+    assert figures == {"steps_per_budget": 7.0} and source == "recorded on this machine"
