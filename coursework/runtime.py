@@ -52,6 +52,9 @@ class Profile:
         diffusion_reflow_steps: optimisation steps of 07's reflow.
         diffusion_samples: samples per evaluated set in notebook 07 (at most
             the test set's size).
+        diffusion_judge_draws: independent draws of the judge's sample count
+            over which notebook 07 averages each sampler it compares with
+            DDPM (at least 2: one Fréchet distance moves between draws).
     """
 
     name: str
@@ -74,6 +77,7 @@ class Profile:
     diffusion_samples: int = 200
     diffusion_reflow_pairs: int = 2000
     diffusion_reflow_steps: int = 400
+    diffusion_judge_draws: int = 2
 
     def replace(self, **changes: object) -> Profile:
         """Return a copy with some sizes changed, e.g. ``profile.replace(epochs=2)``."""
@@ -124,6 +128,7 @@ PROFILES: dict[str, Profile] = {
         diffusion_samples=200,
         diffusion_reflow_pairs=2000,
         diffusion_reflow_steps=500,
+        diffusion_judge_draws=4,
     ),
     "gpu": Profile(
         name="gpu",

@@ -128,6 +128,33 @@ def test_digit_judge_is_one_recipe_with_a_fixed_sample_count() -> None:
     assert judge.class_accuracy(fake, labels) == pytest.approx(hits / 12)
 
 
+def test_over_draws_is_the_mean_of_each_draw_judged_alone() -> None:
+    from coursework.classifier import digit_judge
+    from coursework.runtime import get_profile
+
+    profile = get_profile("ci").replace(epochs=1, batch_size=16)
+    g = torch.Generator().manual_seed(1)
+    x_train = torch.rand(40, 1, 16, 16, generator=g)
+    y_train = torch.arange(40) % 10
+    x_test = torch.rand(12, 1, 16, 16, generator=g)
+    y_test = torch.arange(12) % 10
+    judge = digit_judge(profile, x_train, y_train, x_test, y_test, progress=False)
+    draws = [torch.rand(12, 1, 16, 16, generator=g) for _ in range(3)]
+    report = judge.over_draws(draws)
+    alone = [judge(x) for x in draws]
+    fds = [r.fd for r in alone]
+    assert report.fd_values == fds
+    assert report.fd == pytest.approx(sum(fds) / 3)
+    assert report.precision == pytest.approx(sum(r.precision for r in alone) / 3)
+    assert report.recall == pytest.approx(sum(r.recall for r in alone) / 3)
+    assert report.fd_spread == (min(fds), max(fds)) and report.n == 12
+    assert len(set(fds)) == 3  # three different draws, three different figures
+    with pytest.raises(ValueError, match="12 samples"):
+        judge.over_draws([draws[0], draws[1][:10]])
+    with pytest.raises(ValueError, match="at least one"):
+        judge.over_draws([])
+
+
 def _slow_judged_alike(recorded, n_samples, fd_real, rtol):
     """The rule spelled out: a count, then the fingerprint, each compared plainly."""
     if "judge_samples" not in recorded:

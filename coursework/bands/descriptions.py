@@ -390,13 +390,20 @@ PATTERNS: list[tuple[str, str, str, str, Better, int | str, bool]] = [
     ("07_diffusion", r"fd_ddim_(?P<k>\d+)", "Fréchet distance, DDIM with {k} steps",
      "", "lower", 5, False),
     ("07_diffusion", r"fd_ddim_all_steps", "Fréchet distance, DDIM with all T "
-     "steps (the probability-flow ODE's limit)", "", "lower", 5, False),
+     "steps (the probability-flow ODE's limit), mean over the draws", "", "lower", 5,
+     False),
     ("07_diffusion", r"fd_ddim_stochastic_(?P<k>\d+)", "Fréchet distance, DDIM "
      "with eta 0.5 and {k} quadratic steps", "", "lower", 5, False),
     ("07_diffusion", r"fd_ddpm_redraw", "Fréchet distance, DDPM again with other "
      "noise (how far two draws differ)", "", "lower", 5, False),
     ("07_diffusion", r"fd_dpm_solver_2m_(?P<k>\d+)", "Fréchet distance, "
      "DPM-Solver++(2M) with {k} steps", "", "lower", 5, False),
+    ("07_diffusion", r"judge_draws", "Draws of the judge's sample count averaged "
+     "for the sampler comparisons", "", "neither", 5, False),
+    ("07_diffusion", r"fd_draws_mean_(?P<m>.+)", "Fréchet distance, mean over the "
+     "draws, {m}", "", "lower", 5, False),
+    ("07_diffusion", r"ratio_to_ddpm_(?P<m>.+)", "Mean Fréchet distance over the "
+     "draws, {m}, divided by DDPM's", "x", "lower", 5, False),
     ("07_diffusion", r"fd_flow_(?P<k>\d+)", "Fréchet distance, flow matching with "
      "{k} Euler steps", "", "lower", 6, False),
     ("07_diffusion", r"precision_ddpm", "Precision, DDPM", F, "higher", 5, False),

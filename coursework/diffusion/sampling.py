@@ -130,16 +130,21 @@ def ddpm_sample(
     return x
 
 
-SPACINGS = ("linear", "quadratic")
+SPACINGS = ("linear", "quadratic", "trailing")
 
 
 def ddim_timesteps(T: int, steps: int, spacing: str = "linear") -> list[int]:  # noqa: N803
     """``steps`` indices from 0 to T-1, last first (DDIM's sub-sequence tau).
 
-    ``"linear"`` spreads them evenly; ``"quadratic"`` puts index ``i`` at
-    ``(T - 1) (i / (steps - 1))^2``, denser at low noise (the DDIM paper's
-    appendix D.2 uses a quadratic sequence for CIFAR-10), each at least one
-    above the previous so that there are exactly ``steps`` of them.
+    ``"linear"`` spreads them evenly from ``T - 1`` down to 0;
+    ``"quadratic"`` puts index ``i`` at ``(T - 1) (i / (steps - 1))^2``,
+    denser at low noise (the DDIM paper's appendix D.2 uses a quadratic
+    sequence for CIFAR-10), each at least one above the previous so that there
+    are exactly ``steps`` of them; ``"trailing"`` steps back ``T / steps`` at a
+    time from ``T - 1`` (``round(T - i T / steps) - 1``), so no evaluation is
+    spent at index 0, where the sample is already all but clean (Lin et al.,
+    "Common Diffusion Noise Schedules and Sample Steps Are Flawed", WACV 2024,
+    whose "trailing" spacing this is).
     """
     if not 1 <= steps <= T:
         raise ValueError(f"DDIM needs 1 <= steps <= T={T}; got steps={steps}")
@@ -151,6 +156,8 @@ def ddim_timesteps(T: int, steps: int, spacing: str = "linear") -> list[int]:  #
             q = round((T - 1) * (i / max(steps - 1, 1)) ** 2)
             taus.append(max(q, taus[-1] + 1) if taus else q)
         taus[-1] = T - 1  # the last index stays the noisiest
+    elif spacing == "trailing":
+        taus = sorted({round(T - i * T / steps) - 1 for i in range(steps)})
     else:
         raise ValueError(f"spacing must be one of {SPACINGS}; got {spacing!r}")
     return taus[::-1]
@@ -209,6 +216,7 @@ def dpm_solver_2m_sample(
     schedule: Schedule,
     steps: int,
     progress: bool = False,
+    spacing: str = "linear",
 ) -> torch.Tensor:
     """DPM-Solver++(2M) over DDIM's ``steps`` indices: ``steps`` network evaluations.
 
@@ -216,7 +224,7 @@ def dpm_solver_2m_sample(
     step is DDIM's step with the extrapolated ``x_0`` of :func:`extrapolate_x0`.
     The step sizes in ``lambda`` come from the schedule once, before the loop.
     """
-    taus = ddim_timesteps(schedule.T, steps)
+    taus = ddim_timesteps(schedule.T, steps, spacing)
     ab = schedule.alpha_bar.detach().cpu().double()
     lam = (0.5 * (ab / (1 - ab)).log()).tolist()
     x, x0_prev, h_prev = x_T, None, None

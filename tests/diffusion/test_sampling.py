@@ -129,6 +129,24 @@ def test_quadratic_ddim_timesteps_are_exact_in_count_and_denser_at_low_noise(T, 
         ddim_timesteps(T, steps, "cubic")
 
 
+@pytest.mark.parametrize(
+    "T,steps", [(200, 50), (200, 10), (1000, 25), (1000, 7), (10, 10), (5, 2)]
+)
+def test_trailing_ddim_timesteps_step_back_from_the_last_index(T, steps):  # noqa: N803
+    taus = ddim_timesteps(T, steps, "trailing")
+    # written out: start at T - 1 and step back T / steps at a time, rounding
+    want, t = [], float(T)
+    for _ in range(steps):
+        want.append(round(t) - 1)
+        t -= T / steps
+    assert taus == want
+    gaps = [a - b for a, b in zip(taus, taus[1:])]
+    assert all(T // steps <= g <= -(-T // steps) for g in gaps)  # even steps
+    assert len(set(taus)) == steps and taus[0] == T - 1
+    assert taus[-1] == round(T / steps) - 1  # index 0 only when steps == T
+    assert (0 in taus) == (steps == T)
+
+
 def test_ddim_timesteps_cover_the_range_last_first():
     assert ddim_timesteps(1000, 10)[0] == 999 and ddim_timesteps(1000, 10)[-1] == 0
     assert ddim_timesteps(10, 10) == list(range(9, -1, -1))
