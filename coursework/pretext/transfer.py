@@ -132,6 +132,7 @@ def finetune(
     augment: Callable[[torch.Tensor], torch.Tensor] | None = None,
     desc: str = "fine-tune",
     head: nn.Linear | None = None,
+    backbone_lr: float | None = None,
 ) -> float:
     """Fine-tune a copy of ``backbone`` and a new linear layer; return test accuracy.
 
@@ -140,7 +141,12 @@ def finetune(
     batches only. ``head``: a linear layer on the pooled features to start
     from (a copy is trained), e.g. :func:`probe_as_linear` of a linear probe
     trained first on the frozen features ("LP-FT", Kumar et al., ICLR 2022,
-    arXiv:2202.10054); by default a fresh one.
+    arXiv:2202.10054); by default a fresh one. ``backbone_lr``: the
+    backbone's own learning rate, the linear layer keeping ``lr``
+    ("discriminative fine-tuning", Howard & Ruder, "Universal Language Model
+    Fine-tuning for Text Classification", ACL 2018, arXiv:1801.06146: lower
+    rates for the pretrained layers, e.g. ``lr / 10``); by default ``lr`` for
+    all.
     """
     model = Classifier(copy.deepcopy(backbone), backbone.out_channels, classes)
     if head is not None:
@@ -156,7 +162,15 @@ def finetune(
         model,
         TensorLoader(x_train, y_train, batch_size=batch_size),
         loss,
-        torch.optim.Adam(model.parameters(), lr=lr),
+        torch.optim.Adam(
+            model.parameters()
+            if backbone_lr is None
+            else [
+                {"params": model.backbone.parameters(), "lr": backbone_lr},
+                {"params": model.linear.parameters()},
+            ],
+            lr=lr,
+        ),
         epochs=epochs,
         desc=desc,
         progress=False,

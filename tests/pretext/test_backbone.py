@@ -107,3 +107,50 @@ def test_finetune_starts_from_the_head_it_is_given() -> None:
     # a fresh head (the default) is another layer: not these predictions
     fresh = [finetune(bb, x, y, x, y, 2, epochs=0) for _ in range(3)]
     assert any(f != pytest.approx(0.75) for f in fresh)
+
+
+def test_finetune_backbone_lr_gives_the_backbone_its_own_rate(monkeypatch) -> None:
+    """One full-batch step: Adam's first step moves a parameter by about its
+    group's lr (its update is lr * g / (|g| + eps)), so the backbone moves by
+    ``backbone_lr`` and the linear layer by ``lr``."""
+    made = []
+
+    class SpyAdam(torch.optim.Adam):
+        def __init__(self, *args, **kwargs) -> None:
+            super().__init__(*args, **kwargs)
+            made.append(self)
+
+    monkeypatch.setattr(torch.optim, "Adam", SpyAdam)
+    torch.manual_seed(4)
+    bb = Backbone(4)
+    x, y = torch.rand(16, 3, 8, 8), torch.arange(2).repeat(8)
+    head = torch.nn.Linear(bb.out_channels, 2)
+    finetune(
+        bb, x, y, x, y, 2, epochs=1, batch_size=16, lr=1e-2, head=head, backbone_lr=1e-4
+    )
+    (opt,) = made
+    groups = [(g["lr"], g["params"]) for g in opt.param_groups]
+    assert [lr for lr, _ in groups] == [1e-4, 1e-2]
+    before = [*bb.parameters(), *head.parameters()]
+    after = [*groups[0][1], *groups[1][1]]
+    assert len(after) == len(before)
+    rates = [1e-4] * len(list(bb.parameters())) + [1e-2] * 2
+    for p0, p1, lr in zip(before, after, rates, strict=True):
+        step = (p1.detach() - p0.detach()).abs()
+        moved = step > 0  # a zero gradient leaves a parameter where it was
+        assert moved.any()
+        torch.testing.assert_close(
+            step[moved], torch.full_like(step[moved], lr), rtol=0.05, atol=0
+        )
+
+
+def test_finetune_backbone_lr_equal_to_lr_is_the_default() -> None:
+    x, y = torch.rand(24, 3, 8, 8), torch.arange(2).repeat(12)
+    out = []
+    for backbone_lr in (None, 1e-3):
+        torch.manual_seed(5)
+        bb = Backbone(4)
+        out.append(
+            finetune(bb, x, y, x, y, 2, epochs=2, batch_size=8, backbone_lr=backbone_lr)
+        )
+    assert out[0] == out[1]
