@@ -75,6 +75,7 @@ from coursework.pretext import (  # noqa: E402
     probe_as_linear,
     random_resized_crop,
     rebalance_weights,
+    reestimate_bn,
     rgb_to_lab,
     to_grey,
 )
@@ -104,21 +105,6 @@ def with_eval_bn(backbone: nn.Module) -> nn.Module:
         if type(m) is nn.BatchNorm2d:
             m.__class__ = EvalBatchNorm2d
     return out
-
-
-@torch.no_grad()
-def reestimated_bn(backbone: nn.Module, x: torch.Tensor, transform=None) -> nn.Module:
-    """A copy of ``backbone`` with BatchNorm statistics averaged over ``x``."""
-    out = copy.deepcopy(backbone)
-    bns = [m for m in out.modules() if isinstance(m, nn.BatchNorm2d)]
-    for m in bns:
-        m.reset_running_stats()
-        m.momentum = None  # a cumulative average over the batches
-    out.train()
-    for i in range(0, x.shape[0], 256):
-        xb = x[i : i + 256]
-        out(transform(xb) if transform is not None else xb)
-    return out.eval()
 
 
 def main() -> None:
@@ -241,7 +227,7 @@ def main() -> None:
         if name == "colorization":
             return colorization(), to_grey
         if name == "colorization_colour":
-            return reestimated_bn(colorization(), x_train), None
+            return reestimate_bn(colorization(), x_train), None
         if name.startswith("mae_"):
             return mae(int(name[4:]) / 100), None
         return {"deepcluster": deepcluster, "exemplar": exemplar}.get(
@@ -261,7 +247,7 @@ def main() -> None:
         for v in variants:
             bb, head = backbone, None
             if "bn_reest" in v:  # its own probe, on the re-estimated statistics
-                bb = reestimated_bn(backbone, x_train, transform)
+                bb = reestimate_bn(backbone, x_train, transform)
                 seed_everything(0)
                 out["probe_bn_reest"], re_probe = linear_probe(
                     frozen_features(bb, x_train, transform=transform),

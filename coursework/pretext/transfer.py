@@ -106,6 +106,34 @@ def probe_as_linear(probe: LinearProbe) -> nn.Linear:
     return out
 
 
+@torch.no_grad()
+def reestimate_bn(
+    backbone: nn.Module,
+    x: torch.Tensor,
+    transform: Callable[[torch.Tensor], torch.Tensor] | None = None,
+    batch_size: int = 256,
+) -> nn.Module:
+    """A copy of ``backbone`` whose BatchNorm running statistics are those of ``x``.
+
+    Each BatchNorm layer's statistics are reset and averaged over all of ``x``
+    (through ``transform``), e.g. to use a backbone on inputs other than those
+    it was trained on (colour images for one trained on grey ones), as
+    "AdaBN" does for a new domain (Li et al., "Revisiting Batch Normalization
+    For Practical Domain Adaptation", 2016, arXiv:1603.04779). The weights
+    are unchanged; the copy is returned in eval mode.
+    """
+    out = copy.deepcopy(backbone)
+    for m in out.modules():
+        if isinstance(m, nn.modules.batchnorm._BatchNorm):
+            m.reset_running_stats()
+            m.momentum = None  # a cumulative average over the batches
+    out.train()
+    for i in range(0, x.shape[0], batch_size):
+        xb = x[i : i + batch_size]
+        out(transform(xb) if transform is not None else xb)
+    return out.eval()
+
+
 class Classifier(nn.Module):
     """A backbone and a linear layer on its pooled features, all trainable."""
 

@@ -13,6 +13,7 @@ from coursework.pretext.transfer import (
     frozen_features,
     linear_probe,
     probe_as_linear,
+    reestimate_bn,
 )
 
 
@@ -154,3 +155,23 @@ def test_finetune_backbone_lr_equal_to_lr_is_the_default() -> None:
             finetune(bb, x, y, x, y, 2, epochs=2, batch_size=8, backbone_lr=backbone_lr)
         )
     assert out[0] == out[1]
+
+
+def test_reestimate_bn_takes_the_statistics_of_the_new_inputs() -> None:
+    """The first BatchNorm's statistics are the per-channel mean and (unbiased)
+    variance of the first convolution's outputs over every input, however
+    batched in equal batches; the weights are those of the original."""
+    torch.manual_seed(6)
+    bb = Backbone(4)
+    x = torch.rand(50, 3, 8, 8) * 2 + 1  # far from what the statistics start at
+    out = reestimate_bn(bb, x, transform=lambda t: t.flip(1), batch_size=10)
+    with torch.no_grad():
+        h = bb.blocks[0][0](x.flip(1))  # (N, C, H, W)
+    bn = out.blocks[0][1]
+    per_channel = h.transpose(0, 1).flatten(1)
+    torch.testing.assert_close(bn.running_mean, per_channel.mean(1))
+    # batches of 10 average their unbiased variances: close to the whole set's
+    torch.testing.assert_close(bn.running_var, per_channel.var(1), rtol=0.05, atol=0)
+    assert not out.training and bb.blocks[0][1].running_mean.abs().max() == 0
+    for p0, p1 in zip(bb.parameters(), out.parameters(), strict=True):
+        assert torch.equal(p0, p1)
