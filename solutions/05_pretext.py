@@ -2639,9 +2639,9 @@ for label, value, baseline, against in [
 #   the BatchNorm statistics on the fine-tuning images before the probe
 #   lowers the LP-FT of every pretrained start, and keeping the pretrained
 #   statistics fixed while fine-tuning goes up on some seeds and down on
-#   others (down on every seed for DeepCluster); twice the
-#   fine-tuning epochs lifts training from scratch as much as the pretrained
-#   starts, so the order stays (exemplar from its probe comes level with it).
+#   others (down on every seed for DeepCluster); twice the fine-tuning
+#   epochs lifts training from scratch as much as the pretrained starts, so
+#   the order stays (exemplar from its probe comes level with it).
 # - DeepCluster, exemplar CNNs and the masked autoencoders (against the
 #   random ViT) stay at or below training from scratch with every one of
 #   these settings: with our budget, their features are no better a start
