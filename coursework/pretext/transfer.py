@@ -135,12 +135,28 @@ def reestimate_bn(
 
 
 class Classifier(nn.Module):
-    """A backbone and a linear layer on its pooled features, all trainable."""
+    """A backbone and a linear layer on its pooled features, all trainable.
 
-    def __init__(self, backbone: nn.Module, dim: int, classes: int) -> None:
+    ``keep_bn_stats``: the backbone's BatchNorm layers stay in eval mode,
+    normalising with their running statistics, which stay fixed (their scale
+    and shift still train), also when the model is put in training mode.
+    """
+
+    def __init__(
+        self, backbone: nn.Module, dim: int, classes: int, keep_bn_stats: bool = False
+    ) -> None:
         super().__init__()
         self.backbone = backbone
         self.linear = nn.Linear(dim, classes)
+        self.keep_bn_stats = keep_bn_stats
+
+    def train(self, mode: bool = True) -> Classifier:
+        super().train(mode)
+        if self.keep_bn_stats:
+            for m in self.backbone.modules():
+                if isinstance(m, nn.modules.batchnorm._BatchNorm):
+                    m.eval()
+        return self
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return self.linear(self.backbone(x))
@@ -161,6 +177,7 @@ def finetune(
     desc: str = "fine-tune",
     head: nn.Linear | None = None,
     backbone_lr: float | None = None,
+    keep_bn_stats: bool = False,
 ) -> float:
     """Fine-tune a copy of ``backbone`` and a new linear layer; return test accuracy.
 
@@ -174,9 +191,17 @@ def finetune(
     ("discriminative fine-tuning", Howard & Ruder, "Universal Language Model
     Fine-tuning for Text Classification", ACL 2018, arXiv:1801.06146: lower
     rates for the pretrained layers, e.g. ``lr / 10``); by default ``lr`` for
-    all.
+    all. ``keep_bn_stats``: BatchNorm normalises with the backbone's running
+    statistics throughout, kept fixed, instead of each training batch's
+    (see :class:`Classifier`): the features a probe was trained on stay
+    what the fine-tuned layer first sees, not the statistics of a few small
+    augmented batches ("frozen BN", usual where fine-tuning batches are
+    small, as for detectors; discussed by He, Girshick & Dollár,
+    "Rethinking ImageNet Pre-training", ICCV 2019, arXiv:1811.08883).
     """
-    model = Classifier(copy.deepcopy(backbone), backbone.out_channels, classes)
+    model = Classifier(
+        copy.deepcopy(backbone), backbone.out_channels, classes, keep_bn_stats
+    )
     if head is not None:
         model.linear.load_state_dict(head.state_dict())
     model = model.to(x_train.device)

@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import copy
+
 import pytest
 import torch
+from torch.nn import BatchNorm2d
 
 from coursework.classifier import classification_loss
 from coursework.pretext.backbone import Backbone, PretextNet
 from coursework.pretext.heads import Decoder, DenseHead, LinearHead, MLPHead, SetHead
 from coursework.pretext.transfer import (
+    Classifier,
     finetune,
     frozen_features,
     linear_probe,
@@ -175,3 +179,30 @@ def test_reestimate_bn_takes_the_statistics_of_the_new_inputs() -> None:
     assert not out.training and bb.blocks[0][1].running_mean.abs().max() == 0
     for p0, p1 in zip(bb.parameters(), out.parameters(), strict=True):
         assert torch.equal(p0, p1)
+
+
+def test_keep_bn_stats_keeps_the_running_statistics_while_fine_tuning() -> None:
+    torch.manual_seed(7)
+    bb = Backbone(4)
+    x = torch.rand(32, 3, 8, 8) * 3  # far from the statistics it starts with
+    model = Classifier(copy.deepcopy(bb), bb.out_channels, 2, keep_bn_stats=True)
+    model.train()
+    assert model.training and model.linear.training
+    assert not any(m.training for m in model.modules() if isinstance(m, BatchNorm2d))
+    before = copy.deepcopy(model.state_dict())
+    out_train = model(x)
+    # the reference: the same model in eval mode; nothing it keeps has moved
+    torch.testing.assert_close(out_train, model.eval()(x))
+    for k, v in model.state_dict().items():
+        assert torch.equal(v, before[k]), k
+    # end to end: with lr 0 the only change fine-tuning could make is to the
+    # statistics; kept, the predictions are the given head's (as at 0 epochs)
+    bb.eval()
+    head = torch.nn.Linear(bb.out_channels, 2)
+    with torch.no_grad():
+        pred = head(bb(x)).argmax(1)
+    y = torch.where(torch.arange(32) < 24, pred, 1 - pred)
+    kept = finetune(bb, x, y, x, y, 2, epochs=20, lr=0.0, head=head, keep_bn_stats=True)
+    assert kept == pytest.approx(0.75)
+    moved = finetune(bb, x, y, x, y, 2, epochs=20, lr=0.0, head=head)
+    assert moved != pytest.approx(0.75)  # batch statistics replaced the running ones
