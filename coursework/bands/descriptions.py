@@ -313,6 +313,10 @@ PATTERNS: list[tuple[str, str, str, str, Better, int | str, bool]] = [
      "times the pretraining", F, "higher", 11, False),
     ("05_pretext", r"probe_(?P<m>.+)", "Linear-probe accuracy, {m}", F, "higher",
      "m", False),
+    ("05_pretext", r"finetune_lpft_colorization_colour_kept_bn", "Fine-tuned "
+     "accuracy with few labels from the linear probe (LP-FT), colourisation's "
+     "backbone given colour input, BatchNorm statistics re-estimated on colour and "
+     "kept while fine-tuning", F, "higher", 11, False),
     ("05_pretext", r"finetune_lpft_colorization_colour", "Fine-tuned accuracy with "
      "few labels from the linear probe (LP-FT), colourisation's backbone given "
      "colour input (BatchNorm statistics re-estimated on colour)", F, "higher", 11,
