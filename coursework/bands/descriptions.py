@@ -313,6 +313,9 @@ PATTERNS: list[tuple[str, str, str, str, Better, int | str, bool]] = [
      "times the pretraining", F, "higher", 11, False),
     ("05_pretext", r"probe_(?P<m>.+)", "Linear-probe accuracy, {m}", F, "higher",
      "m", False),
+    ("05_pretext", r"finetune_lpft_dlr_(?P<m>.+)", "Fine-tuned accuracy with few "
+     "labels from the linear probe (LP-FT), the backbone's learning rate ten times "
+     "lower than the head's, {m}", F, "higher", 11, False),
     ("05_pretext", r"finetune_lpft_colorization_colour_kept_bn", "Fine-tuned "
      "accuracy with few labels from the linear probe (LP-FT), colourisation's "
      "backbone given colour input, BatchNorm statistics re-estimated on colour and "
