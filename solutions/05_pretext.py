@@ -126,6 +126,7 @@ from coursework.pretext import (
     random_permutation_set,
     random_resized_crop,
     rebalance_weights,
+    reestimate_bn,
     relative_position_batch,
     rgb_to_lab,
     shuffle_learn_batch,
@@ -286,9 +287,10 @@ def probe_accuracy(backbone, transform=None):
     return train_probe(backbone, transform)[0]
 
 
-def few_label_finetune(backbone, transform=None, head=None):
+def few_label_finetune(backbone, transform=None, head=None, **options):
     """Fine-tune a copy of the backbone and a linear layer (``head``, else a
-    fresh one) on the FEW labelled images, with crops and flips."""
+    fresh one) on the FEW labelled images, with crops and flips; ``options``
+    go to ``finetune``."""
     return finetune(
         backbone,
         x_few,
@@ -301,6 +303,7 @@ def few_label_finetune(backbone, transform=None, head=None):
         transform=transform,
         augment=light_augment,
         head=head,
+        **options,
     )
 
 
@@ -1094,10 +1097,11 @@ for name in ("moco", "moco_shuffle_bn"):
 
 
 # %%
-def finetune_from_probe(name, backbone, transform=None):
+def finetune_from_probe(name, backbone, transform=None, **options):
     """LP-FT: the linear probe first (as in `transfer`), then fine-tune from it."""
     _, probe = train_probe(backbone, transform)
-    tuned = few_label_finetune(backbone, transform, head=probe_as_linear(probe))
+    head = probe_as_linear(probe)
+    tuned = few_label_finetune(backbone, transform, head=head, **options)
     print(f"{name:<16} fine-tuned on {FEW} labels from its probe (LP-FT): {tuned:.3f}")
     return tuned
 
@@ -2579,6 +2583,100 @@ print(
 )
 
 # %% [markdown]
+# **Colourisation, compared like with like.** Colourisation's backbone has
+# only seen lightness and is fine-tuned on grey images (section 6), while
+# training from scratch sees colour, and on our objects colour is a cue to
+# the class (each part has a typical hue). The table's comparison thus
+# differs in the input as well as in the start. Zhang et al. compare like
+# with like: their representation tests give the network the L channel
+# only. We add that control, a random backbone trained from scratch on the
+# same grey images (`random_grey`), and two more ways to fine-tune
+# colourisation's backbone:
+#
+# - on grey images, from its probe, with the backbone's learning rate ten
+#   times lower than the new layer's (`finetune(..., backbone_lr=...)`;
+#   "discriminative fine-tuning", Howard & Ruder, ACL 2018,
+#   arXiv:1801.06146), so the few labels move the pretrained features less;
+# - on **colour** images: its BatchNorm statistics, those of grey images,
+#   are first re-estimated on the colour training images (`reestimate_bn`,
+#   no labels), then it is fine-tuned from its probe (LP-FT), once as above
+#   and once with those statistics kept while fine-tuning
+#   (`keep_bn_stats=True`): BatchNorm then normalises every batch as it did
+#   the features the probe was trained on, not with the statistics of 16
+#   cropped images.
+#
+# Training from scratch on colour stays the table's baseline.
+
+# %%
+transfer("random_grey", random_backbone, transform=to_grey)
+results["colorization"]["finetune_lpft_dlr"] = finetune_from_probe(
+    "colorization, backbone lr / 10",
+    *transferred["colorization"],  # its backbone, on grey images
+    backbone_lr=1e-3 / 10,  # finetune's learning rate is 1e-3
+)
+colour_input = reestimate_bn(models["colorization"].backbone, x_train)
+results["colorization"]["finetune_lpft_colour"] = finetune_from_probe(
+    "colorization, colour input", colour_input
+)
+results["colorization"]["finetune_lpft_colour_kept_bn"] = finetune_from_probe(
+    "colorization, colour input, BatchNorm statistics kept",
+    colour_input,
+    keep_bn_stats=True,
+)
+grey_scratch = results["random_grey"]["finetune"]
+r = results["colorization"]
+print(
+    f"training from scratch on {FEW} labels: colour input {scratch:.3f}, grey input "
+    f"{grey_scratch:.3f} (colour is worth {scratch - grey_scratch:+.3f} here)"
+)
+for label, value, baseline, against in [
+    ("fresh layer, grey", r["finetune"], grey_scratch, "grey"),
+    ("LP-FT, grey", r["finetune_lpft"], grey_scratch, "grey"),
+    ("LP-FT, grey, backbone lr / 10", r["finetune_lpft_dlr"], grey_scratch, "grey"),
+    ("LP-FT, colour", r["finetune_lpft_colour"], scratch, "colour"),
+    ("LP-FT, colour, BN kept", r["finetune_lpft_colour_kept_bn"], scratch, "colour"),
+]:
+    print(
+        f"colourisation, {label:<30} {value:.3f}: {value - baseline:+.3f}, "
+        f"{'above' if value > baseline else 'not above'} training from scratch on "
+        f"{against} ({baseline:.3f})"
+    )
+
+# %% [markdown]
+# What holds, and what does not. The lines above are this run's figures,
+# one seed. `benchmarks/finetune_deficit.py` pretrains colourisation,
+# DeepCluster, exemplar CNNs and the masked autoencoders as this notebook
+# does, repeats their transfer on three seeds, and measures the remedies the
+# field uses; in the `cpu` profile it finds:
+#
+# - Training from scratch loses much of its accuracy on grey images: colour
+#   carries much of the class here. Colourisation fine-tuned on grey is above
+#   training from scratch on grey on every seed, with a fresh layer and with
+#   LP-FT. On the comparison Zhang et al. make, colourisation helps; its
+#   place below the table's baseline is the price of its grey input.
+# - The lower learning rate for the backbone raises colourisation's LP-FT on
+#   grey on average, though not on every seed; for every other start of the
+#   benchmark (random, DeepCluster, exemplar, the ViTs), from a fresh layer
+#   or from the probe, it lowers the mean.
+# - Given colour, colourisation's backbone comes level with training from
+#   scratch on colour, not clearly above it: above on some seeds, below on
+#   others. Keeping the BatchNorm statistics is its best setting on
+#   held-out training images (the benchmark's `--split val`, the probe
+#   trained without them), which is how it was chosen; on the test split it
+#   too is level with training from scratch.
+# - What did not help: re-estimating the BatchNorm statistics on the
+#   fine-tuning images before the probe lowers the LP-FT of every pretrained
+#   start; keeping the statistics is mixed for the other starts (down on
+#   every seed for DeepCluster); twice the fine-tuning epochs lifts training
+#   from scratch as much as the pretrained starts, so the order stays
+#   (exemplar from its probe comes level with it).
+# - DeepCluster, exemplar CNNs and the masked autoencoders (against the
+#   random ViT) stay at or below training from scratch with every one of
+#   these settings: with our budget, their features are no better a start
+#   for `FEW` labels than random ones on these images. Their linear probes,
+#   the table's first column, are what they learned.
+
+# %% [markdown]
 # **Is the budget the reason?** Every row above had the same small budget.
 # A method that is still learning when the budget ends is not measured at
 # its best. We pretrain rotation, SimCLR and MoCo (with shuffling BN)
@@ -2819,10 +2917,12 @@ print(
 #   more tiles, so every puzzle asks about the whole picture; the line above
 #   compares it with a random set of the same size.
 # - **Colourisation** is transferred on grey images and so loses the colour
-#   cues that the other backbones see, and its pretext accuracy counts exact
-#   bins, which is harsh for a task with many plausible answers. The chroma
-#   line says whether rebalanced classification kept colours more vivid than
-#   L2 regression, which is pulled towards the average, greyish colour.
+#   cues that the other backbones see (section 11 compares it with training
+#   from scratch on grey images too, and fine-tunes it on colour), and its
+#   pretext accuracy counts exact bins, which is harsh for a task with many
+#   plausible answers. The chroma line says whether rebalanced classification
+#   kept colours more vivid than L2 regression, which is pulled towards the
+#   average, greyish colour.
 # - **DeepCluster** needs clusters that agree with something meaningful; the
 #   purity printed per round says whether its clusters drifted towards or
 #   away from the classes.
@@ -2922,6 +3022,15 @@ metrics["tracking_flow_alpha"] = flow_alpha
 metrics["tracking_flow_sigma"] = flow_sigma
 for m in METHODS:
     metrics[f"finetune_lpft_{m}"] = results[m]["finetune_lpft"]
+metrics["probe_random_grey"] = results["random_grey"]["probe"]
+metrics["finetune_random_grey"] = results["random_grey"]["finetune"]
+metrics["finetune_lpft_colorization_colour"] = results["colorization"][
+    "finetune_lpft_colour"
+]
+metrics["finetune_lpft_dlr_colorization"] = results["colorization"]["finetune_lpft_dlr"]
+metrics["finetune_lpft_colorization_colour_kept_bn"] = results["colorization"][
+    "finetune_lpft_colour_kept_bn"
+]
 metrics[f"finetune_lpft_moco_shuffle_bn_x{CURVE_ROUNDS}_budget"] = results[
     "moco_shuffle_bn"
 ][f"finetune_lpft_x{CURVE_ROUNDS}"]

@@ -75,6 +75,8 @@ NAMES: dict[str, str] = {
     "pacgan2": "PacGAN2",
     # 05
     "colorization": "colourisation",
+    "colorization_colour": "colourisation, fine-tuned on colour input (BatchNorm "
+    "statistics re-estimated on colour)",
     "deepcluster": "DeepCluster",
     "exemplar": "exemplar CNN",
     "inpainting": "inpainting",
@@ -82,6 +84,8 @@ NAMES: dict[str, str] = {
     "jigsaw_random_perms": "jigsaw, random permutations",
     "moco": "MoCo",
     "random": "random init (baseline)",
+    "random_grey": "random init on grey input (colourisation's like-for-like "
+    "baseline)",
     "relpos": "relative position",
     "relpos_no_gap": "relative position, no gap",
     "rotation": "rotation",
@@ -186,7 +190,7 @@ _SECTION_OF = {
     },
 }
 # Methods that are baselines or ceilings, not something to improve.
-_REFERENCES = {"random", "random_vit", "supervised"}
+_REFERENCES = {"random", "random_grey", "random_vit", "supervised"}
 
 F, NATS = "fraction", "nats"
 # (notebook, pattern, words, unit, better, section number or "m" for the
@@ -309,6 +313,17 @@ PATTERNS: list[tuple[str, str, str, str, Better, int | str, bool]] = [
      "times the pretraining", F, "higher", 11, False),
     ("05_pretext", r"probe_(?P<m>.+)", "Linear-probe accuracy, {m}", F, "higher",
      "m", False),
+    ("05_pretext", r"finetune_lpft_dlr_(?P<m>.+)", "Fine-tuned accuracy with few "
+     "labels from the linear probe (LP-FT), the backbone's learning rate ten times "
+     "lower than the head's, {m}", F, "higher", 11, False),
+    ("05_pretext", r"finetune_lpft_colorization_colour_kept_bn", "Fine-tuned "
+     "accuracy with few labels from the linear probe (LP-FT), colourisation's "
+     "backbone given colour input, BatchNorm statistics re-estimated on colour and "
+     "kept while fine-tuning", F, "higher", 11, False),
+    ("05_pretext", r"finetune_lpft_colorization_colour", "Fine-tuned accuracy with "
+     "few labels from the linear probe (LP-FT), colourisation's backbone given "
+     "colour input (BatchNorm statistics re-estimated on colour)", F, "higher", 11,
+     False),
     ("05_pretext", r"finetune_lpft_(?P<m>.+)_x4_budget", "Fine-tuned accuracy with "
      "few labels from the linear probe (LP-FT), {m}, four times the pretraining", F,
      "higher", 11, False),

@@ -113,6 +113,7 @@ from coursework.pretext.transfer import (
     frozen_features,
     linear_probe,
     probe_as_linear,
+    reestimate_bn,
 )
 from coursework.pretext.video import (
     arrow_of_time_batch,
@@ -186,6 +187,7 @@ __all__ = [
     "random_permutation_set",
     "random_resized_crop",
     "rebalance_weights",
+    "reestimate_bn",
     "relative_position_batch",
     "reverse_clips",
     "rgb_to_lab",

@@ -106,13 +106,57 @@ def probe_as_linear(probe: LinearProbe) -> nn.Linear:
     return out
 
 
-class Classifier(nn.Module):
-    """A backbone and a linear layer on its pooled features, all trainable."""
+@torch.no_grad()
+def reestimate_bn(
+    backbone: nn.Module,
+    x: torch.Tensor,
+    transform: Callable[[torch.Tensor], torch.Tensor] | None = None,
+    batch_size: int = 256,
+) -> nn.Module:
+    """A copy of ``backbone`` whose BatchNorm running statistics are those of ``x``.
 
-    def __init__(self, backbone: nn.Module, dim: int, classes: int) -> None:
+    Each BatchNorm layer's statistics are reset and averaged over all of ``x``
+    (through ``transform``), e.g. to use a backbone on inputs other than those
+    it was trained on (colour images for one trained on grey ones), as
+    "AdaBN" does for a new domain (Li et al., "Revisiting Batch Normalization
+    For Practical Domain Adaptation", 2016, arXiv:1603.04779). The weights
+    are unchanged; the copy is returned in eval mode.
+    """
+    out = copy.deepcopy(backbone)
+    for m in out.modules():
+        if isinstance(m, nn.modules.batchnorm._BatchNorm):
+            m.reset_running_stats()
+            m.momentum = None  # a cumulative average over the batches
+    out.train()
+    for i in range(0, x.shape[0], batch_size):
+        xb = x[i : i + batch_size]
+        out(transform(xb) if transform is not None else xb)
+    return out.eval()
+
+
+class Classifier(nn.Module):
+    """A backbone and a linear layer on its pooled features, all trainable.
+
+    ``keep_bn_stats``: the backbone's BatchNorm layers stay in eval mode,
+    normalising with their running statistics, which stay fixed (their scale
+    and shift still train), also when the model is put in training mode.
+    """
+
+    def __init__(
+        self, backbone: nn.Module, dim: int, classes: int, keep_bn_stats: bool = False
+    ) -> None:
         super().__init__()
         self.backbone = backbone
         self.linear = nn.Linear(dim, classes)
+        self.keep_bn_stats = keep_bn_stats
+
+    def train(self, mode: bool = True) -> Classifier:
+        super().train(mode)
+        if self.keep_bn_stats:
+            for m in self.backbone.modules():
+                if isinstance(m, nn.modules.batchnorm._BatchNorm):
+                    m.eval()
+        return self
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return self.linear(self.backbone(x))
@@ -132,6 +176,8 @@ def finetune(
     augment: Callable[[torch.Tensor], torch.Tensor] | None = None,
     desc: str = "fine-tune",
     head: nn.Linear | None = None,
+    backbone_lr: float | None = None,
+    keep_bn_stats: bool = False,
 ) -> float:
     """Fine-tune a copy of ``backbone`` and a new linear layer; return test accuracy.
 
@@ -140,9 +186,22 @@ def finetune(
     batches only. ``head``: a linear layer on the pooled features to start
     from (a copy is trained), e.g. :func:`probe_as_linear` of a linear probe
     trained first on the frozen features ("LP-FT", Kumar et al., ICLR 2022,
-    arXiv:2202.10054); by default a fresh one.
+    arXiv:2202.10054); by default a fresh one. ``backbone_lr``: the
+    backbone's own learning rate, the linear layer keeping ``lr``
+    ("discriminative fine-tuning", Howard & Ruder, "Universal Language Model
+    Fine-tuning for Text Classification", ACL 2018, arXiv:1801.06146: lower
+    rates for the pretrained layers, e.g. ``lr / 10``); by default ``lr`` for
+    all. ``keep_bn_stats``: BatchNorm normalises with the backbone's running
+    statistics throughout, kept fixed, instead of each training batch's
+    (see :class:`Classifier`): the features a probe was trained on stay
+    what the fine-tuned layer first sees, not the statistics of a few small
+    augmented batches ("frozen BN", usual where fine-tuning batches are
+    small, as for detectors; discussed by He, Girshick & Dollár,
+    "Rethinking ImageNet Pre-training", ICCV 2019, arXiv:1811.08883).
     """
-    model = Classifier(copy.deepcopy(backbone), backbone.out_channels, classes)
+    model = Classifier(
+        copy.deepcopy(backbone), backbone.out_channels, classes, keep_bn_stats
+    )
     if head is not None:
         model.linear.load_state_dict(head.state_dict())
     model = model.to(x_train.device)
@@ -156,7 +215,15 @@ def finetune(
         model,
         TensorLoader(x_train, y_train, batch_size=batch_size),
         loss,
-        torch.optim.Adam(model.parameters(), lr=lr),
+        torch.optim.Adam(
+            model.parameters()
+            if backbone_lr is None
+            else [
+                {"params": model.backbone.parameters(), "lr": backbone_lr},
+                {"params": model.linear.parameters()},
+            ],
+            lr=lr,
+        ),
         epochs=epochs,
         desc=desc,
         progress=False,

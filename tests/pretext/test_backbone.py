@@ -2,17 +2,22 @@
 
 from __future__ import annotations
 
+import copy
+
 import pytest
 import torch
+from torch.nn import BatchNorm2d
 
 from coursework.classifier import classification_loss
 from coursework.pretext.backbone import Backbone, PretextNet
 from coursework.pretext.heads import Decoder, DenseHead, LinearHead, MLPHead, SetHead
 from coursework.pretext.transfer import (
+    Classifier,
     finetune,
     frozen_features,
     linear_probe,
     probe_as_linear,
+    reestimate_bn,
 )
 
 
@@ -107,3 +112,97 @@ def test_finetune_starts_from_the_head_it_is_given() -> None:
     # a fresh head (the default) is another layer: not these predictions
     fresh = [finetune(bb, x, y, x, y, 2, epochs=0) for _ in range(3)]
     assert any(f != pytest.approx(0.75) for f in fresh)
+
+
+def test_finetune_backbone_lr_gives_the_backbone_its_own_rate(monkeypatch) -> None:
+    """One full-batch step: Adam's first step moves a parameter by about its
+    group's lr (its update is lr * g / (|g| + eps)), so the backbone moves by
+    ``backbone_lr`` and the linear layer by ``lr``."""
+    made = []
+
+    class SpyAdam(torch.optim.Adam):
+        def __init__(self, *args, **kwargs) -> None:
+            super().__init__(*args, **kwargs)
+            made.append(self)
+
+    monkeypatch.setattr(torch.optim, "Adam", SpyAdam)
+    torch.manual_seed(4)
+    bb = Backbone(4)
+    x, y = torch.rand(16, 3, 8, 8), torch.arange(2).repeat(8)
+    head = torch.nn.Linear(bb.out_channels, 2)
+    finetune(
+        bb, x, y, x, y, 2, epochs=1, batch_size=16, lr=1e-2, head=head, backbone_lr=1e-4
+    )
+    (opt,) = made
+    groups = [(g["lr"], g["params"]) for g in opt.param_groups]
+    assert [lr for lr, _ in groups] == [1e-4, 1e-2]
+    before = [*bb.parameters(), *head.parameters()]
+    after = [*groups[0][1], *groups[1][1]]
+    assert len(after) == len(before)
+    rates = [1e-4] * len(list(bb.parameters())) + [1e-2] * 2
+    for p0, p1, lr in zip(before, after, rates, strict=True):
+        step = (p1.detach() - p0.detach()).abs()
+        moved = step > 0  # a zero gradient leaves a parameter where it was
+        assert moved.any()
+        torch.testing.assert_close(
+            step[moved], torch.full_like(step[moved], lr), rtol=0.05, atol=0
+        )
+
+
+def test_finetune_backbone_lr_equal_to_lr_is_the_default() -> None:
+    x, y = torch.rand(24, 3, 8, 8), torch.arange(2).repeat(12)
+    out = []
+    for backbone_lr in (None, 1e-3):
+        torch.manual_seed(5)
+        bb = Backbone(4)
+        out.append(
+            finetune(bb, x, y, x, y, 2, epochs=2, batch_size=8, backbone_lr=backbone_lr)
+        )
+    assert out[0] == out[1]
+
+
+def test_reestimate_bn_takes_the_statistics_of_the_new_inputs() -> None:
+    """The first BatchNorm's statistics are the per-channel mean and (unbiased)
+    variance of the first convolution's outputs over every input, however
+    batched in equal batches; the weights are those of the original."""
+    torch.manual_seed(6)
+    bb = Backbone(4)
+    x = torch.rand(50, 3, 8, 8) * 2 + 1  # far from what the statistics start at
+    out = reestimate_bn(bb, x, transform=lambda t: t.flip(1), batch_size=10)
+    with torch.no_grad():
+        h = bb.blocks[0][0](x.flip(1))  # (N, C, H, W)
+    bn = out.blocks[0][1]
+    per_channel = h.transpose(0, 1).flatten(1)
+    torch.testing.assert_close(bn.running_mean, per_channel.mean(1))
+    # batches of 10 average their unbiased variances: close to the whole set's
+    torch.testing.assert_close(bn.running_var, per_channel.var(1), rtol=0.05, atol=0)
+    assert not out.training and bb.blocks[0][1].running_mean.abs().max() == 0
+    for p0, p1 in zip(bb.parameters(), out.parameters(), strict=True):
+        assert torch.equal(p0, p1)
+
+
+def test_keep_bn_stats_keeps_the_running_statistics_while_fine_tuning() -> None:
+    torch.manual_seed(7)
+    bb = Backbone(4)
+    x = torch.rand(32, 3, 8, 8) * 3  # far from the statistics it starts with
+    model = Classifier(copy.deepcopy(bb), bb.out_channels, 2, keep_bn_stats=True)
+    model.train()
+    assert model.training and model.linear.training
+    assert not any(m.training for m in model.modules() if isinstance(m, BatchNorm2d))
+    before = copy.deepcopy(model.state_dict())
+    out_train = model(x)
+    # the reference: the same model in eval mode; nothing it keeps has moved
+    torch.testing.assert_close(out_train, model.eval()(x))
+    for k, v in model.state_dict().items():
+        assert torch.equal(v, before[k]), k
+    # end to end: with lr 0 the only change fine-tuning could make is to the
+    # statistics; kept, the predictions are the given head's (as at 0 epochs)
+    bb.eval()
+    head = torch.nn.Linear(bb.out_channels, 2)
+    with torch.no_grad():
+        pred = head(bb(x)).argmax(1)
+    y = torch.where(torch.arange(32) < 24, pred, 1 - pred)
+    kept = finetune(bb, x, y, x, y, 2, epochs=20, lr=0.0, head=head, keep_bn_stats=True)
+    assert kept == pytest.approx(0.75)
+    moved = finetune(bb, x, y, x, y, 2, epochs=20, lr=0.0, head=head)
+    assert moved != pytest.approx(0.75)  # batch statistics replaced the running ones
