@@ -95,6 +95,19 @@ def test_train_digit_classifier_learns_a_separable_problem() -> None:
     assert history.val["acc"][-1] > 0.9 > history.val["acc"][0]
 
 
+def _random_digits(seed: int):
+    """A one-epoch ci profile, a seeded generator, and 40 + 12 random 16 x 16
+    'digits' with labels: (x_train, y_train, x_test, y_test)."""
+    from coursework.runtime import get_profile
+
+    profile = get_profile("ci").replace(epochs=1, batch_size=16)
+    g = torch.Generator().manual_seed(seed)
+    x_train = torch.rand(40, 1, 16, 16, generator=g)
+    x_test = torch.rand(12, 1, 16, 16, generator=g)
+    labels = torch.arange(40) % 10
+    return profile, g, (x_train, labels, x_test, labels[:12])
+
+
 def test_digit_judge_is_one_recipe_with_a_fixed_sample_count() -> None:
     from coursework.classifier import (
         DigitJudge,
@@ -102,16 +115,11 @@ def test_digit_judge_is_one_recipe_with_a_fixed_sample_count() -> None:
         evaluate_samples,
         judge_width,
     )
-    from coursework.runtime import get_profile
 
-    profile = get_profile("ci").replace(epochs=1, batch_size=16)
-    g = torch.Generator().manual_seed(0)
-    x_train = torch.rand(40, 1, 16, 16, generator=g)
-    y_train = torch.arange(40) % 10
-    x_test = torch.rand(12, 1, 16, 16, generator=g)
-    y_test = torch.arange(12) % 10
-    judge = digit_judge(profile, x_train, y_train, x_test, y_test, progress=False)
-    again = digit_judge(profile, x_train, y_train, x_test, y_test, progress=False)
+    profile, g, digits = _random_digits(0)
+    x_train = digits[0]
+    judge = digit_judge(profile, *digits, progress=False)
+    again = digit_judge(profile, *digits, progress=False)
     assert isinstance(judge, DigitJudge) and judge.n_samples == 12
     assert judge.classifier.body[0].out_channels == judge_width(profile)
     for a, b in zip(judge.classifier.parameters(), again.classifier.parameters()):
@@ -130,15 +138,9 @@ def test_digit_judge_is_one_recipe_with_a_fixed_sample_count() -> None:
 
 def test_over_draws_is_the_mean_of_each_draw_judged_alone() -> None:
     from coursework.classifier import digit_judge
-    from coursework.runtime import get_profile
 
-    profile = get_profile("ci").replace(epochs=1, batch_size=16)
-    g = torch.Generator().manual_seed(1)
-    x_train = torch.rand(40, 1, 16, 16, generator=g)
-    y_train = torch.arange(40) % 10
-    x_test = torch.rand(12, 1, 16, 16, generator=g)
-    y_test = torch.arange(12) % 10
-    judge = digit_judge(profile, x_train, y_train, x_test, y_test, progress=False)
+    profile, g, digits = _random_digits(1)
+    judge = digit_judge(profile, *digits, progress=False)
     draws = [torch.rand(12, 1, 16, 16, generator=g) for _ in range(3)]
     report = judge.over_draws(draws)
     alone = [judge(x) for x in draws]
