@@ -42,8 +42,9 @@ from coursework.data import load_images  # noqa: E402
 from coursework.diffusion import (  # noqa: E402
     Predictor,
     UNet,
-    ddim_step,
+    ddim_sample,
     ddpm_sample,
+    dpm_solver_2m_sample,
     linear_schedule,
     to_symmetric,
 )
@@ -53,12 +54,10 @@ from coursework.diffusion.recipes import (  # noqa: E402
     NoisePrediction,
     attach_recipes,
 )
-from coursework.diffusion.sampling import extrapolate_x0  # noqa: E402
-from coursework.diffusion.schedules import predict_x0  # noqa: E402
 from coursework.runtime import get_profile, seed_everything, set_threads  # noqa: E402
 from coursework.train import TensorLoader, fit  # noqa: E402
 
-SPACINGS = ("linear", "quadratic", "trailing")
+SPACINGS = ("linear", "quadratic", "trailing")  # ddim_timesteps' sub-sequences
 # (sampler, spacing, steps, eta); steps None means all T
 VARIANTS = [
     ("ddim", "linear", None, 0.0),
@@ -73,63 +72,20 @@ VARIANTS = [
 ]
 
 
-def spacing(T: int, steps: int, kind: str) -> list[int]:  # noqa: N803
-    """A sub-sequence of 0 .. T-1, last first."""
-    if kind == "linear":
-        taus = torch.linspace(0, T - 1, steps).round().long().tolist()
-    elif kind == "quadratic":
-        taus = (torch.linspace(0, math.sqrt(T - 1), steps) ** 2).round().long().tolist()
-    elif kind == "trailing":
-        taus = [round(T - i * T / steps) - 1 for i in range(steps)]
-    else:
-        raise ValueError(f"spacing must be one of {SPACINGS}; got {kind!r}")
-    return sorted(set(taus), reverse=True)
-
-
-@torch.no_grad()
-def ddim(predict, z, sched, taus, eta=0.0, seed=7):
-    """DDIM over an explicit sub-sequence (the package's spreads it evenly)."""
-    g = torch.Generator().manual_seed(seed)
-    x = z
-    for i, t in enumerate(taus):
-        t_prev = taus[i + 1] if i + 1 < len(taus) else -1
-        time_in = torch.full((x.shape[0],), t / sched.T)
-        noise = torch.randn(x.shape, generator=g) if eta > 0 else None
-        x = ddim_step(x, predict(x, time_in), t, t_prev, sched, eta, noise)
-    return x
-
-
-@torch.no_grad()
-def second_order(predict, z, sched, taus):
-    """DPM-Solver++(2M) over an explicit sub-sequence (as the package's)."""
-    ab = sched.alpha_bar.double()
-    lam = (0.5 * (ab / (1 - ab)).log()).tolist()
-    x, x0_prev, h_prev = z, None, None
-    for i, t in enumerate(taus):
-        t_prev = taus[i + 1] if i + 1 < len(taus) else -1
-        eps = predict(x, torch.full((x.shape[0],), t / sched.T))
-        x0 = predict_x0(x, eps, t, sched.alpha_bar)
-        if t_prev < 0:
-            return x0
-        h = lam[t_prev] - lam[t]
-        d = x0 if x0_prev is None else extrapolate_x0(x0, x0_prev, h, h_prev)
-        a = float(ab[t])
-        x = ddim_step(x, (x - a**0.5 * d) / (1 - a) ** 0.5, t, t_prev, sched)
-        x0_prev, h_prev = x0, h
-    return x
-
-
 def samplers(predict, z, sched):
     """(name, samples) for DDPM twice and every variant, from the noise z."""
     yield "ddpm", ddpm_sample(predict, z, sched)
     yield "ddpm other noise", ddpm_sample(predict, torch.randn_like(z), sched)
     for kind, space, k, eta in VARIANTS:
-        taus = spacing(sched.T, k or sched.T, space)
         name = f"{kind} {space} {k or 'T'} eta {eta:g}"
         if kind == "ddim":
-            yield name, ddim(predict, z, sched, taus, eta)
+            g = torch.Generator().manual_seed(7)  # eta > 0: the same z every time
+            yield (
+                name,
+                ddim_sample(predict, z, sched, k or sched.T, eta, g, spacing=space),
+            )
         else:
-            yield name, second_order(predict, z, sched, taus)
+            yield name, dpm_solver_2m_sample(predict, z, sched, k, spacing=space)
 
 
 def train(seed: int, profile, cache: Path):

@@ -60,8 +60,9 @@ from torch import nn
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from notebook05 import notebook05  # noqa: E402  (benchmarks/, beside this script)
+
 from coursework.classifier import classification_loss  # noqa: E402
-from coursework.data.objects import OBJECT_CLASSES, make_objects  # noqa: E402
 from coursework.pretext import (  # noqa: E402
     Backbone,
     DenseHead,
@@ -116,18 +117,11 @@ def main() -> None:
     set_threads(args.threads)
     profile = get_profile(args.profile)
     device = torch.device("cpu")
-    # notebook 05's sizes, all derived from the profile
-    s = 8 * (profile.image_size // 8)
-    width = max(8, profile.width // 16)
-    epochs = max(2, profile.epochs // 2)
-    batch = profile.batch_size
-    probe_epochs = profile.epochs
-    few = max(2, profile.n_train // 10)
-    finetune_epochs = max(3, profile.epochs // 2)
-    finetune_batch = max(8, batch // 4)
-    k = len(OBJECT_CLASSES)
-    x_train, y_train = make_objects(profile.n_train, s, seed=0, device=device)
-    x_test, y_test = make_objects(profile.n_test, s, seed=1, device=device)
+    nb = notebook05(profile, device)
+    s, width, epochs, batch, k = nb.s, nb.width, nb.epochs, nb.batch, nb.k
+    probe_epochs, few = nb.probe_epochs, nb.few
+    finetune_epochs, finetune_batch = nb.finetune_epochs, nb.finetune_batch
+    x_train, y_train, x_test, y_test = nb.x_train, nb.y_train, nb.x_test, nb.y_test
     x_few, y_few = x_train[:few], y_train[:few]
     x_probe, y_probe, x_eval, y_eval = x_train, y_train, x_test, y_test
     if args.split == "val":  # the last n_test training images, held out
