@@ -48,7 +48,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import statistics
 import sys
 import time
 from pathlib import Path
@@ -60,7 +59,7 @@ from torch import nn
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from notebook05 import notebook05  # noqa: E402  (benchmarks/, beside this script)
+from notebook05 import notebook05, print_means  # noqa: E402  (benchmarks/, beside this script)
 
 from coursework.classifier import classification_loss  # noqa: E402
 from coursework.pretext import (  # noqa: E402
@@ -299,13 +298,7 @@ def main() -> None:
                     f.write(json.dumps(row) + "\n")
     keys = ["probe", "probe_bn_reest", *variants]
     print(f"\nmeans over seeds {args.seeds} (profile {profile.name})")
-    print(f"{'start':<20}" + "".join(f"{key[:13]:>14}" for key in keys))
-    for name, runs in rows.items():
-        cells = []
-        for key in keys:
-            vals = [r[key] for r in runs if key in r]
-            cells.append(f"{statistics.mean(vals):>14.3f}" if vals else f"{'':>14}")
-        print(f"{name:<20}" + "".join(cells))
+    print_means(rows, keys, "start", 20, 14)
 
 
 if __name__ == "__main__":

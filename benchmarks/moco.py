@@ -39,7 +39,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import statistics
 import sys
 import time
 from pathlib import Path
@@ -50,7 +49,7 @@ import torch.nn.functional as F
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from notebook05 import notebook05  # noqa: E402  (benchmarks/, beside this script)
+from notebook05 import notebook05, print_means  # noqa: E402  (benchmarks/, beside this script)
 
 from coursework.classifier import classification_loss  # noqa: E402
 from coursework.pretext import (  # noqa: E402
@@ -230,13 +229,7 @@ def main() -> None:
     keys = [key for key in rows["random"][0] if key != "seed"]
     keys = ["pretext_train_acc", "pretext_test_acc", *keys, "train_s"]
     print(f"\nmeans over seeds {args.seeds} (profile {profile.name})")
-    print(f"{'variant':<16}" + "".join(f"{key:>20}" for key in keys))
-    for name, runs in rows.items():
-        cells = []
-        for key in keys:
-            vals = [r[key] for r in runs if key in r]
-            cells.append(f"{statistics.mean(vals):>20.3f}" if vals else f"{'':>20}")
-        print(f"{name:<16}" + "".join(cells))
+    print_means(rows, keys, "variant", 16, 20)
 
 
 if __name__ == "__main__":

@@ -1,12 +1,13 @@
 """Notebook 05's sizes and objects, derived from a profile as the notebook does.
 
 Shared by the benchmarks that mirror 05 (``moco.py``, ``finetune_deficit.py``):
-the backbone width, the pretraining and transfer budgets (sections 1 and 11)
-and the generated objects of its train and test splits.
+the backbone width, the pretraining and transfer budgets (sections 1 and 11),
+the generated objects of its train and test splits, and their table of means.
 """
 
 from __future__ import annotations
 
+import statistics
 from dataclasses import dataclass
 
 import torch
@@ -53,3 +54,27 @@ def notebook05(profile, device: torch.device) -> Notebook05:
         x_test=x_test,
         y_test=y_test,
     )
+
+
+def print_means(
+    rows: dict[str, list[dict]],
+    keys: list[str],
+    first: str,
+    name_width: int,
+    cell_width: int,
+) -> None:
+    """One line per row name: the mean over its runs of each key (blank where absent).
+
+    Headers are cut to ``cell_width - 1`` characters.
+    """
+    print(
+        f"{first:<{name_width}}"
+        + "".join(f"{key[: cell_width - 1]:>{cell_width}}" for key in keys)
+    )
+    for name, runs in rows.items():
+        cells = []
+        for key in keys:
+            vals = [r[key] for r in runs if key in r]
+            mean = f"{statistics.mean(vals):>{cell_width}.3f}" if vals else ""
+            cells.append(f"{mean:>{cell_width}}")
+        print(f"{name:<{name_width}}" + "".join(cells))
